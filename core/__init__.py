@@ -1,0 +1,1 @@
+"""callboard core: domain models, config, suites, engine, CLI."""

@@ -1,0 +1,46 @@
+"""What every command shares: the settings (loaded once, on first use) and error reporting."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from callboard.core.config import Settings
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+@dataclass
+class CliContext:
+    """Options of the top-level group, and the settings they lead to."""
+
+    config_file: Path | None
+    state_dir: Path | None
+    _settings: Settings | None = field(default=None, init=False)
+
+    @property
+    def settings(self) -> Settings:
+        """The effective settings; a wrong value ends the command with exit status 2."""
+        if self._settings is None:
+            from callboard.core.config import ConfigError, load_settings
+
+            try:
+                self._settings = load_settings(self.config_file, state_dir=self.state_dir)
+            except ConfigError as exc:
+                fail(f"config error: {exc}", code=EXIT_USAGE)
+        return self._settings
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    """Print an error to stderr and exit."""
+    click.echo(f"callboard: {message}", err=True)
+    sys.exit(code)
+
+
+pass_cli = click.make_pass_decorator(CliContext)

@@ -1,0 +1,62 @@
+"""Entry point: the ``callboard`` group. Subcommands are imported only when used, so
+``callboard --help`` stays fast."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import click
+from callboard.core.cli.context import CliContext
+
+# name -> (module, attribute, one-line help); modules load only when their command runs.
+_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "import": ("callboard.core.cli.suite_commands", "import_cmd", "Import TOML or CSV suite files."),
+    "tests": ("callboard.core.cli.suite_commands", "tests_cmd", "List the stored tests."),
+    "export-tests": ("callboard.core.cli.suite_commands", "export_cmd", "Write the stored tests as TOML."),
+    "config": ("callboard.core.cli.config_commands", "config_group", "Inspect the settings."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in _COMMANDS:
+            return None
+        module, attribute, _ = _COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, _, help_text) in sorted(_COMMANDS.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="callboard", prog_name="callboard")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="CALLBOARD_CONFIG",
+    help="TOML settings file (default: ./callboard.toml, then the user config dir).",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where the database, logs and socket live (env CALLBOARD_STATE_DIR).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None, state_dir: Path | None) -> None:
+    """callboard: test voice agents and HTTP agents in batches, in the background."""
+    ctx.obj = CliContext(config_file=config_file, state_dir=state_dir)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="callboard")

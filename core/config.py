@@ -1,0 +1,178 @@
+"""Settings: one pydantic-settings class.
+
+Precedence, highest first: values passed in (CLI options) > environment (``CALLBOARD_`` prefix, ``__``
+between nested keys, e.g. ``CALLBOARD_STORE__BUSY_TIMEOUT_MS``) > the TOML file > defaults.
+The TOML file is the first of: ``--config``, ``$CALLBOARD_CONFIG``, ``./callboard.toml``, and
+``<user config dir>/config.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "callboard"
+ENV_PREFIX = "CALLBOARD_"
+ENV_CONFIG = "CALLBOARD_CONFIG"
+LOCAL_CONFIG = Path("callboard.toml")
+
+_toml_file: ContextVar[Path | None] = ContextVar("callboard_toml_file", default=None)
+
+
+class ConfigError(Exception):
+    """A setting has a wrong value; the message names the key and where it came from."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class StoreSettings(_Section):
+    """The SQLite store."""
+
+    busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+    commit_tick_ms: float = Field(default=5.0, gt=0, le=1000)
+
+
+class ImportSettings(_Section):
+    """Limits on suite files, so a huge file is refused instead of exhausting memory."""
+
+    max_tests: int = Field(default=100_000, ge=1)
+    max_file_mb: float = Field(default=100.0, gt=0)
+
+
+class TwilioSettings(_Section):
+    """Credentials for placing calls (account SID + auth token, or API key + secret)."""
+
+    account_sid: str | None = Field(default=None, pattern=r"^AC[0-9a-fA-F]{32}$")
+    auth_token: SecretStr | None = None
+    api_key: str | None = Field(default=None, pattern=r"^SK[0-9a-fA-F]{32}$")
+    api_secret: SecretStr | None = None
+    from_number: str | None = Field(default=None, pattern=r"^\+[1-9]\d{1,14}$")
+
+
+def default_state_dir() -> Path:
+    """Where the database, logs and socket live unless moved."""
+    return Path(platformdirs.user_state_dir(APP_NAME))
+
+
+def user_config_file() -> Path:
+    """The per-user config file."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+class Settings(BaseSettings):
+    """Every setting of callboard; ``config.example.toml`` documents each key."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    state_dir: Path = Field(default_factory=default_state_dir)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    imports: ImportSettings = Field(default_factory=ImportSettings)
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = _toml_file.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database file."""
+        return self.state_dir / "callboard.db"
+
+    @property
+    def log_dir(self) -> Path:
+        """Where log files go."""
+        return self.state_dir / "logs"
+
+
+def find_config_file(explicit: Path | None = None) -> Path | None:
+    """The TOML file in force: --config, $CALLBOARD_CONFIG, ./callboard.toml, the user's config."""
+    if explicit is not None:
+        return explicit
+    if env := os.environ.get(ENV_CONFIG):
+        return Path(env)
+    for candidate in (LOCAL_CONFIG, user_config_file()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings, raising ConfigError with one message naming key and source."""
+    path = find_config_file(config_file)
+    if path is not None:
+        _check_toml_file(path)
+    token = _toml_file.set(path)
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path, overrides)) from None
+    finally:
+        _toml_file.reset(token)
+
+
+def _check_toml_file(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def _describe(exc: ValidationError, path: Path | None, overrides: dict[str, Any]) -> str:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        env_name = ENV_PREFIX + "__".join(str(part) for part in error["loc"]).upper()
+        if error["loc"] and error["loc"][0] in overrides and overrides[error["loc"][0]] is not None:
+            source = "command-line option"
+        elif env_name in os.environ:
+            source = f"environment variable {env_name}"
+        elif path is not None:
+            source = f"config file {path}"
+        else:
+            source = "defaults"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting"
+        lines.append(f"setting '{key}' ({source}): {message}")
+    return "; ".join(lines)
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, secrets shown as '**********'."""
+    return settings.model_dump(mode="json")

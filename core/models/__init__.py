@@ -1,0 +1,58 @@
+"""Domain models shared by every layer. Imports nothing else from the project."""
+
+from callboard.core.models.checks import Check, CheckBase
+from callboard.core.models.definitions import (
+    KINDS,
+    CallerStep,
+    CallTest,
+    ChatEndpoint,
+    CommandTest,
+    ConversationTest,
+    HttpRequest,
+    HttpTest,
+    TestDefinition,
+    Turn,
+    dump_test,
+    parse_test,
+)
+from callboard.core.models.runs import (
+    FINAL_STATUSES,
+    Batch,
+    BatchCounts,
+    BatchStatus,
+    CheckResult,
+    Run,
+    RunResult,
+    RunStatus,
+    StoredTest,
+    TranscriptEntry,
+    score,
+)
+
+__all__ = [
+    "FINAL_STATUSES",
+    "KINDS",
+    "Batch",
+    "BatchCounts",
+    "BatchStatus",
+    "CallTest",
+    "CallerStep",
+    "ChatEndpoint",
+    "Check",
+    "CheckBase",
+    "CheckResult",
+    "CommandTest",
+    "ConversationTest",
+    "HttpRequest",
+    "HttpTest",
+    "Run",
+    "RunResult",
+    "RunStatus",
+    "StoredTest",
+    "TestDefinition",
+    "TranscriptEntry",
+    "Turn",
+    "dump_test",
+    "parse_test",
+    "score",
+]

@@ -1,0 +1,288 @@
+"""Check definitions: what a test asserts about its outcome.
+
+A check is written in suites as a small inline table whose *primary key* says what it is about:
+``{ status = 200 }``, ``{ jsonpath = "$.reply", contains = "help" }``, ``{ latency_ms_below = 800 }``.
+The primary key picks the model; every model forbids unknown keys, so a typo is an error, not a
+check that silently never runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SerializerFunctionWrapHandler,
+    Tag,
+    model_serializer,
+    model_validator,
+)
+
+TestKind = Literal["http", "conversation", "call", "command"]
+
+
+class CheckBase(BaseModel):
+    """Fields every check shares."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = Field(default=None, description="Label shown in results; derived when absent.")
+    weight: float = Field(default=1.0, gt=0, description="Share of the score this check carries.")
+
+    primary: ClassVar[str]
+    applies_to: ClassVar[frozenset[str]]
+
+    @model_serializer(mode="wrap")
+    def _primary_first(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        if self.primary in data:
+            return {self.primary: data.pop(self.primary), **data}
+        return data
+
+    def label(self) -> str:
+        """The name shown in results: the explicit one, or the check written out briefly."""
+        if self.name:
+            return self.name
+        fields = self.model_dump(exclude_none=True, exclude={"name", "weight"})
+        return ", ".join(f"{key}={value!r}" for key, value in fields.items())
+
+
+class _Matcher(CheckBase):
+    """Mixin for checks that compare a text value: at least one comparison must be given."""
+
+    contains: str | None = None
+    not_contains: str | None = None
+    regex: str | None = None
+    equals: Any = None
+
+    _comparisons: ClassVar[tuple[str, ...]] = ("contains", "not_contains", "regex", "equals")
+
+    @model_validator(mode="after")
+    def _needs_comparison(self) -> _Matcher:
+        extra = getattr(self, "_extra_comparisons", ())
+        if all(getattr(self, key) is None for key in (*self._comparisons, *extra)):
+            wanted = ", ".join((*self._comparisons, *extra))
+            raise ValueError(f"'{self.primary}' check needs one of: {wanted}")
+        if self.regex is not None:
+            _compile_regex(self.regex)
+        return self
+
+
+def _compile_regex(pattern: str) -> None:
+    import re
+
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+
+
+HTTP_LIKE = frozenset({"http", "conversation"})
+
+
+class StatusCheck(CheckBase):
+    """The HTTP status code equals this value (or is one of these values)."""
+
+    primary = "status"
+    applies_to = HTTP_LIKE
+    status: int | list[int]
+
+
+class HeaderCheck(_Matcher):
+    """A response header (case-insensitive name) exists, contains, matches or equals."""
+
+    primary = "header"
+    applies_to = HTTP_LIKE
+    header: str = Field(min_length=1)
+    exists: bool | None = None
+    _extra_comparisons: ClassVar[tuple[str, ...]] = ("exists",)
+
+
+class JsonPathCheck(_Matcher):
+    """A JSONPath into the JSON body exists, contains, matches or equals."""
+
+    primary = "jsonpath"
+    applies_to = HTTP_LIKE
+    jsonpath: str = Field(min_length=1)
+    exists: bool | None = None
+    _extra_comparisons: ClassVar[tuple[str, ...]] = ("exists",)
+
+    @model_validator(mode="after")
+    def _valid_path(self) -> JsonPathCheck:
+        from jsonpath_ng.ext import parse
+
+        try:
+            parse(self.jsonpath)
+        except Exception as exc:  # jsonpath_ng raises several unrelated types for bad syntax
+            raise ValueError(f"invalid JSONPath {self.jsonpath!r}: {exc}") from None
+        return self
+
+
+class BodyCheck(_Matcher):
+    """The body (http), the agent's reply (conversation) or stdout (command) contains/matches/equals."""
+
+    primary = "contains"
+    applies_to = frozenset({"http", "conversation", "command"})
+
+
+class JsonSchemaCheck(CheckBase):
+    """The JSON body validates against this JSON Schema."""
+
+    primary = "json_schema"
+    applies_to = HTTP_LIKE
+    json_schema: dict[str, Any]
+
+
+class LatencyCheck(CheckBase):
+    """The response (or, in a conversation, the turn's reply) arrived within this many milliseconds."""
+
+    primary = "latency_ms_below"
+    applies_to = HTTP_LIKE
+    latency_ms_below: float = Field(gt=0)
+
+
+class ExitCodeCheck(CheckBase):
+    """The command exited with this code."""
+
+    primary = "exit_code"
+    applies_to = frozenset({"command"})
+    exit_code: int
+
+
+class AnsweredCheck(CheckBase):
+    """The call was (or was not) answered."""
+
+    primary = "answered"
+    applies_to = frozenset({"call"})
+    answered: bool
+
+
+class AnsweredByCheck(CheckBase):
+    """Answering-machine detection said who answered."""
+
+    primary = "answered_by"
+    applies_to = frozenset({"call"})
+    answered_by: Literal["human", "machine", "fax", "unknown"]
+
+
+class DurationCheck(CheckBase):
+    """The call lasted within these bounds, in seconds."""
+
+    primary = "duration_s_below"
+    applies_to = frozenset({"call"})
+    duration_s_below: float | None = Field(default=None, gt=0)
+    duration_s_above: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _needs_bound(self) -> DurationCheck:
+        if self.duration_s_below is None and self.duration_s_above is None:
+            raise ValueError("duration check needs duration_s_below or duration_s_above")
+        return self
+
+
+class AgentSaysCheck(CheckBase):
+    """The agent's side of the call contains this text (or matches `regex`)."""
+
+    primary = "agent_says"
+    applies_to = frozenset({"call"})
+    agent_says: str = Field(min_length=1)
+    regex: bool = False
+
+
+class AgentNeverSaysCheck(CheckBase):
+    """The agent's side of the call never contains this text (or matches `regex`)."""
+
+    primary = "agent_never_says"
+    applies_to = frozenset({"call"})
+    agent_never_says: str = Field(min_length=1)
+    regex: bool = False
+
+
+class FirstWordCheck(CheckBase):
+    """The agent's first sentence started within this many milliseconds of the answer."""
+
+    primary = "first_word_ms_below"
+    applies_to = frozenset({"call"})
+    first_word_ms_below: float = Field(gt=0)
+
+
+class TurnLatencyCheck(CheckBase):
+    """The 90th percentile gap from caller sentence end to agent sentence start is below this."""
+
+    primary = "turn_latency_p90_ms_below"
+    applies_to = frozenset({"call"})
+    turn_latency_p90_ms_below: float = Field(gt=0)
+
+
+# Order matters: the first primary key found in a check's table decides its model. Specific keys come
+# before the generic matcher keys (contains/regex/equals) that several models share.
+CHECK_MODELS: tuple[type[CheckBase], ...] = (
+    StatusCheck,
+    HeaderCheck,
+    JsonPathCheck,
+    JsonSchemaCheck,
+    LatencyCheck,
+    ExitCodeCheck,
+    AnsweredCheck,
+    AnsweredByCheck,
+    DurationCheck,
+    AgentSaysCheck,
+    AgentNeverSaysCheck,
+    FirstWordCheck,
+    TurnLatencyCheck,
+    BodyCheck,
+)
+_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "status": ("status",),
+    "header": ("header",),
+    "jsonpath": ("jsonpath",),
+    "json_schema": ("json_schema",),
+    "latency_ms_below": ("latency_ms_below",),
+    "exit_code": ("exit_code",),
+    "answered": ("answered",),
+    "answered_by": ("answered_by",),
+    "duration_s_below": ("duration_s_below", "duration_s_above"),
+    "agent_says": ("agent_says",),
+    "agent_never_says": ("agent_never_says",),
+    "first_word_ms_below": ("first_word_ms_below",),
+    "turn_latency_p90_ms_below": ("turn_latency_p90_ms_below",),
+    "contains": ("contains", "not_contains", "regex", "equals"),
+}
+KNOWN_CHECK_KEYS = tuple(key for keys in _PRIMARY_KEYS.values() for key in keys)
+
+
+def _check_tag(value: Any) -> str | None:
+    if isinstance(value, CheckBase):
+        return value.primary
+    if isinstance(value, dict):
+        for tag, keys in _PRIMARY_KEYS.items():
+            if any(key in value for key in keys):
+                return tag
+    return None
+
+
+Check = Annotated[
+    Annotated[StatusCheck, Tag("status")]
+    | Annotated[HeaderCheck, Tag("header")]
+    | Annotated[JsonPathCheck, Tag("jsonpath")]
+    | Annotated[JsonSchemaCheck, Tag("json_schema")]
+    | Annotated[LatencyCheck, Tag("latency_ms_below")]
+    | Annotated[ExitCodeCheck, Tag("exit_code")]
+    | Annotated[AnsweredCheck, Tag("answered")]
+    | Annotated[AnsweredByCheck, Tag("answered_by")]
+    | Annotated[DurationCheck, Tag("duration_s_below")]
+    | Annotated[AgentSaysCheck, Tag("agent_says")]
+    | Annotated[AgentNeverSaysCheck, Tag("agent_never_says")]
+    | Annotated[FirstWordCheck, Tag("first_word_ms_below")]
+    | Annotated[TurnLatencyCheck, Tag("turn_latency_p90_ms_below")]
+    | Annotated[BodyCheck, Tag("contains")],
+    Discriminator(
+        _check_tag,
+        custom_error_type="unknown_check",
+        custom_error_message="unknown check: a check is a table with one of " + ", ".join(KNOWN_CHECK_KEYS),
+    ),
+]
+"""Any check; the model is chosen by the primary key present in the table."""

@@ -1,0 +1,251 @@
+"""Test definitions: what to run and what to check, one model per kind.
+
+``TestDefinition`` is the discriminated union of the four kinds; ``parse_test`` turns one suite
+entry into it. Validation happens here so that nonsense is refused at import, not at run time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, ClassVar, Literal
+
+from callboard.core.models.checks import Check, CheckBase
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import HttpUrl as _HttpUrl
+
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+DEFAULT_TIMEOUT_S: dict[str, float] = {"http": 30.0, "conversation": 120.0, "call": 300.0, "command": 600.0}
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_URL = TypeAdapter(_HttpUrl)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _valid_url(url: str) -> str:
+    _URL.validate_python(url)
+    return url
+
+
+class HttpRequest(_Strict):
+    """One HTTP request: at most one of ``json``, ``body`` or ``form`` is sent."""
+
+    method: str = "GET"
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, str] = Field(default_factory=dict)
+    json_body: Any = Field(default=None, alias="json")
+    body: str | None = None
+    form: dict[str, str] | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in HTTP_METHODS:
+            raise ValueError(f"unknown HTTP method {value!r}; use one of {', '.join(HTTP_METHODS)}")
+        return upper
+
+    _url = field_validator("url")(classmethod(lambda cls, v: _valid_url(v)))
+
+    @model_validator(mode="after")
+    def _one_body(self) -> HttpRequest:
+        given = [k for k in ("json_body", "body", "form") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError("give at most one of json, body, form")
+        return self
+
+
+class ChatEndpoint(_Strict):
+    """How to talk to a chat endpoint turn by turn.
+
+    ``body`` is the JSON sent each turn; the strings ``{message}`` and ``{session}`` inside it are
+    replaced by the turn's text and by the session id captured from the first reply (``session``
+    JSONPath). ``reply`` is the JSONPath of the agent's text in each response.
+    """
+
+    url: str
+    method: str = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: dict[str, Any] = Field(default_factory=lambda: {"message": "{message}", "session_id": "{session}"})
+    reply: str = "$.reply"
+    session: str | None = "$.session_id"
+
+    _url = field_validator("url")(classmethod(lambda cls, v: _valid_url(v)))
+
+
+class Turn(_Strict):
+    """One caller turn of a conversation and the checks on the agent's reply to it."""
+
+    say: str = Field(min_length=1)
+    expect: list[Check] = Field(default_factory=list)
+
+
+class CallerStep(_Strict):
+    """One step of the scripted caller: exactly one of say, pause, play, digits, hangup."""
+
+    say: str | None = None
+    voice: str | None = None
+    language: str | None = None
+    pause: float | None = Field(default=None, gt=0, le=600)
+    play: str | None = None
+    digits: str | None = Field(default=None, pattern=r"^[0-9*#wW]+$")
+    hangup: bool | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CallerStep:
+        actions = [k for k in ("say", "pause", "play", "digits", "hangup") if getattr(self, k) is not None]
+        if len(actions) != 1:
+            raise ValueError("a caller step needs exactly one of say, pause, play, digits, hangup")
+        if (self.voice or self.language) and self.say is None:
+            raise ValueError("voice and language go with say")
+        return self
+
+
+class TestBase(_Strict):
+    """Fields every test shares."""
+
+    __test__: ClassVar[bool] = False  # not a pytest class
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: str
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    timeout_s: float | None = Field(default=None, gt=0, le=86_400)
+    retries: int = Field(default=2, ge=0, le=20, description="Retries for transient errors only.")
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    repeat: int = Field(default=1, ge=1, le=1000, description="Trials per batch.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = value.strip()
+        if not value or any(ch in value for ch in "\r\n\t"):
+            raise ValueError("a name must be non-empty and on one line")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        cleaned = [tag.strip() for tag in value]
+        if any(not tag or "," in tag or " " in tag for tag in cleaned):
+            raise ValueError("tags are non-empty words without spaces or commas")
+        return list(dict.fromkeys(cleaned))
+
+    def effective_timeout_s(self) -> float:
+        """The timeout in force: the test's own, or the kind's default."""
+        return self.timeout_s if self.timeout_s is not None else DEFAULT_TIMEOUT_S[self.kind]
+
+    def target(self) -> str:
+        """What the test talks to, for display and per-target limits."""
+        raise NotImplementedError
+
+    def skip_reason(self) -> str | None:
+        """Why this test cannot run now, or None."""
+        return None
+
+    def all_checks(self) -> list[CheckBase]:
+        """Every check of the test, for kind validation."""
+        return list(getattr(self, "checks", []))
+
+    @model_validator(mode="after")
+    def _checks_fit_kind(self) -> TestBase:
+        for check in self.all_checks():
+            if self.kind not in check.applies_to:
+                kinds = ", ".join(sorted(check.applies_to))
+                raise ValueError(
+                    f"check '{check.primary}' does not apply to {self.kind} tests (only to {kinds})"
+                )
+        return self
+
+
+class HttpTest(TestBase):
+    """One HTTP request and checks on the response."""
+
+    kind: Literal["http"] = "http"
+    request: HttpRequest
+    checks: list[Check] = Field(default_factory=list)
+
+    def target(self) -> str:
+        return self.request.url
+
+
+class ConversationTest(TestBase):
+    """A multi-turn chat over an HTTP endpoint, with checks per turn."""
+
+    kind: Literal["conversation"] = "conversation"
+    endpoint: ChatEndpoint
+    turns: list[Turn] = Field(min_length=1)
+
+    def target(self) -> str:
+        return self.endpoint.url
+
+    def all_checks(self) -> list[CheckBase]:
+        return [check for turn in self.turns for check in turn.expect]
+
+
+class CallTest(TestBase):
+    """A phone call placed to an agent, with a scripted caller and checks on the call."""
+
+    kind: Literal["call"] = "call"
+    phone: str | None = None
+    caller: list[CallerStep] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+    record: bool = True
+    machine_detection: bool = False
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        compact = re.sub(r"[\s()\-.]", "", value)
+        if not compact:
+            return None
+        if not E164.match(compact):
+            raise ValueError(f"{value!r} is not an E.164 phone number such as +15555550100")
+        return compact
+
+    def target(self) -> str:
+        return self.phone or ""
+
+    def skip_reason(self) -> str | None:
+        return None if self.phone else "no phone number"
+
+
+class CommandTest(TestBase):
+    """A command line (a Playwright or pytest suite, a script) and checks on how it ended."""
+
+    kind: Literal["command"] = "command"
+    command: str = Field(min_length=1)
+    cwd: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    junit: str | None = Field(
+        default=None, description="JUnit XML file the command writes; parsed into checks."
+    )
+    checks: list[Check] = Field(default_factory=list)
+
+    def target(self) -> str:
+        return self.command
+
+
+TestDefinition = Annotated[HttpTest | ConversationTest | CallTest | CommandTest, Field(discriminator="kind")]
+"""A test of any kind."""
+
+KINDS = ("http", "conversation", "call", "command")
+_ADAPTER: TypeAdapter[TestDefinition] = TypeAdapter(TestDefinition)
+
+
+def parse_test(data: dict[str, Any]) -> TestDefinition:
+    """Validate one suite entry into its test model (raises pydantic.ValidationError)."""
+    return _ADAPTER.validate_python(data)
+
+
+def dump_test(test: TestDefinition) -> dict[str, Any]:
+    """The suite form of a test: defaults left out, so it reads like what a person wrote."""
+    data = test.model_dump(mode="json", exclude_defaults=True, by_alias=True)
+    data["kind"] = test.kind
+    return {"name": data.pop("name"), "kind": data.pop("kind"), **data}

@@ -1,0 +1,84 @@
+"""Load suite files all-or-nothing: every problem in every file is collected, and any problem
+means no test is returned, so a bad import stores nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from callboard.core.models import TestDefinition
+from callboard.core.suites.csv_suite import read_csv_suite
+from callboard.core.suites.errors import SuiteError, SuiteProblem
+from callboard.core.suites.toml_suite import read_toml_suite
+
+# Past this many problems the rest of a broken file adds nothing useful.
+_MAX_PROBLEMS = 200
+
+
+@dataclass(frozen=True)
+class SuiteLimits:
+    """Bounds that keep a huge file from exhausting memory."""
+
+    max_tests: int = 100_000
+    max_file_bytes: int = 100 * 1024 * 1024
+
+
+def load_suites(paths: Iterable[Path], limits: SuiteLimits | None = None) -> list[TestDefinition]:
+    """Read every file; return all tests, or raise SuiteError listing every problem found."""
+    limits = limits or SuiteLimits()
+    tests: list[TestDefinition] = []
+    problems: list[SuiteProblem] = []
+    first_seen: dict[str, str] = {}
+    for path in paths:
+        for test, found in _read(path, limits):
+            problems.extend(found)
+            if test is None:
+                continue
+            if test.name in first_seen:
+                where = first_seen[test.name]
+                problems.append(
+                    SuiteProblem(
+                        file=str(path),
+                        test=test.name,
+                        field="name",
+                        message=f"duplicate name (first in {where})",
+                    )
+                )
+                continue
+            first_seen[test.name] = str(path)
+            tests.append(test)
+            if len(tests) > limits.max_tests:
+                message = f"more than {limits.max_tests} tests; split the suite or raise imports.max_tests"
+                raise SuiteError([SuiteProblem(file=str(path), message=message)])
+            if len(problems) >= _MAX_PROBLEMS:
+                raise SuiteError(problems)
+    if problems:
+        raise SuiteError(problems)
+    return tests
+
+
+def _read(path: Path, limits: SuiteLimits) -> Iterator[tuple[TestDefinition | None, list[SuiteProblem]]]:
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".csv"):
+        yield None, [SuiteProblem(file=str(path), message="unknown suite format; use a .toml or .csv file")]
+        return
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        yield None, [SuiteProblem(file=str(path), message=f"cannot read: {exc.strerror}")]
+        return
+    if suffix == ".csv":
+        # CSV is streamed row by row, so only the test count bounds it.
+        yield from read_csv_suite(path)
+        return
+    if size > limits.max_file_bytes:
+        limit_mb = limits.max_file_bytes / 1024 / 1024
+        yield None, [SuiteProblem(file=str(path), message=f"file is larger than {limit_mb:g} MB")]
+        return
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        yield None, [SuiteProblem(file=str(path), message=f"not UTF-8 text: {exc.reason}")]
+        return
+    yield from read_toml_suite(path, text)

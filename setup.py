@@ -1,0 +1,13 @@
+"""Maps the top-level folders core/, storage/ and tui/ to callboard.core, .storage and .tui."""
+
+from setuptools import find_namespace_packages, setup
+
+FOLDERS = ("core", "storage", "tui")
+
+setup(
+    # Namespace discovery so data-only folders (storage/migrations) ship too.
+    packages=[
+        f"callboard.{name}"
+        for name in find_namespace_packages(include=[f"{folder}*" for folder in FOLDERS], exclude=["*__pycache__*"])
+    ],
+)

@@ -1,0 +1,1 @@
+"""callboard storage: the SQLite store."""

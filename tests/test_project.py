@@ -1,0 +1,64 @@
+"""Project-level checks: the wheel's layout, the layer contracts, lint."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def test_wheel_installs_under_the_callboard_namespace(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    ignore = shutil.ignore_patterns(
+        ".git", "*.egg-info", "build", "__pycache__", ".pytest_cache", ".ruff_cache"
+    )
+    shutil.copytree(REPO, source, ignore=ignore)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            ".",
+        ],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    [wheel] = tmp_path.glob("callboard-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {name.split("/")[0] for name in names}
+    assert tops == {"callboard", next(t for t in tops if t.endswith(".dist-info"))}
+    assert "callboard/core/models/checks.py" in names
+    assert "callboard/storage/migrations/0001_initial.sql" in names
+    assert "callboard/tui/__init__.py" in names
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "callboard = callboard.core.cli.main:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_layer_contracts_hold() -> None:
+    lint_imports = shutil.which("lint-imports")
+    if lint_imports is None:
+        pytest.fail("import-linter is not installed; install the 'test' extra")
+    result = subprocess.run([lint_imports], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_is_clean() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout
