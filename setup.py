@@ -8,6 +8,8 @@ setup(
     # Namespace discovery so data-only folders (storage/migrations) ship too.
     packages=[
         f"callboard.{name}"
-        for name in find_namespace_packages(include=[f"{folder}*" for folder in FOLDERS], exclude=["*__pycache__*"])
+        for name in find_namespace_packages(
+            include=[f"{folder}*" for folder in FOLDERS], exclude=["*__pycache__*"]
+        )
     ],
 )

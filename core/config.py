@@ -46,6 +46,27 @@ class StoreSettings(_Section):
     commit_tick_ms: float = Field(default=5.0, gt=0, le=1000)
 
 
+class LimitSettings(_Section):
+    """A concurrency and/or rate limit; unset means unlimited."""
+
+    concurrency: int | None = Field(default=None, ge=1)
+    rate_per_s: float | None = Field(default=None, gt=0)
+
+
+class EngineSettings(_Section):
+    """The worker pool and its limits."""
+
+    concurrency: int = Field(default=64, ge=1, le=4096)
+    kinds: dict[Literal["http", "conversation", "call", "command"], LimitSettings] = Field(
+        default_factory=lambda: {"command": LimitSettings(concurrency=4)}
+    )
+    targets: dict[str, LimitSettings] = Field(default_factory=dict)
+    retry_base_s: float = Field(default=0.5, gt=0)
+    retry_max_s: float = Field(default=30.0, gt=0)
+    shutdown_grace_s: float = Field(default=10.0, ge=0)
+    http_connections: int = Field(default=64, ge=1, le=4096)
+
+
 class ImportSettings(_Section):
     """Limits on suite files, so a huge file is refused instead of exhausting memory."""
 
@@ -86,6 +107,7 @@ class Settings(BaseSettings):
     state_dir: Path = Field(default_factory=default_state_dir)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     store: StoreSettings = Field(default_factory=StoreSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
 

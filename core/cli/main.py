@@ -15,6 +15,12 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "tests": ("callboard.core.cli.suite_commands", "tests_cmd", "List the stored tests."),
     "export-tests": ("callboard.core.cli.suite_commands", "export_cmd", "Write the stored tests as TOML."),
     "config": ("callboard.core.cli.config_commands", "config_group", "Inspect the settings."),
+    "run": ("callboard.core.cli.run_command", "run_cmd", "Run tests and wait for them, with live progress."),
+    "demo-agent": (
+        "callboard.core.cli.demo_commands",
+        "demo_agent_cmd",
+        "Serve the demo dental-clinic agent.",
+    ),
 }
 
 

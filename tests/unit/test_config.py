@@ -102,10 +102,18 @@ def test_example_config_loads_and_documents_every_key() -> None:
     section = ""
     lines = example.read_text().splitlines()
     for index, line in enumerate(lines):
-        if header := re.match(r"^\[(\w+)\]", line):
+        if header := re.match(r"^#?\s?\[([^\]]+)\]", line):
+            parts = header.group(1).split(".")
+            # A table such as [engine.kinds.command] documents the dict-valued key engine.kinds.
+            documented.add(".".join(parts[:2]))
             section = header.group(1) + "."
         elif key := re.match(r"^#?\s?(\w+) = ", line):
-            # Each key has a comment line directly above it (or above its commented block).
-            assert lines[index - 1].startswith("#"), f"{key.group(1)} has no comment"
+            # Each key has a comment above it, or above the block of keys it belongs to.
+            above = index - 1
+            while re.match(r"^\w+ = ", lines[above]):
+                above -= 1
+            if lines[above].startswith("["):  # keys of a documented sub-table
+                above -= 1
+            assert lines[above].startswith("#"), f"{key.group(1)} has no comment"
             documented.add(section + key.group(1))
     assert _keys(Settings) <= documented, _keys(Settings) - documented

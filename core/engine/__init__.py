@@ -1,0 +1,1 @@
+"""The engine: priority queue, limits, workers, retries, crash recovery and events."""

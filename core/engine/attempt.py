@@ -1,0 +1,69 @@
+"""One attempt of one run: the executor under a timeout, transient errors retried with backoff,
+and the outcome turned into a result with status and score."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from callboard.core.engine.retry import Backoff
+from callboard.core.executors.base import Executor, Job, Outcome, RunError, TransientError
+from callboard.core.models import RunResult, RunStatus, score
+
+log = logging.getLogger(__name__)
+
+
+def result_from_outcome(outcome: Outcome, retries: int) -> RunResult:
+    """Passed when every check held, failed otherwise; score is the weighted share passed."""
+    passed = all(check.passed for check in outcome.checks)
+    metrics = dict(outcome.metrics)
+    if retries:
+        metrics["retries"] = retries
+    return RunResult(
+        status=RunStatus.PASSED if passed else RunStatus.FAILED,
+        checks=outcome.checks,
+        score=score(outcome.checks),
+        metrics=metrics,
+        transcript=outcome.transcript,
+        artifacts=outcome.artifacts,
+    )
+
+
+def error_result(kind: str, message: str, retries: int = 0) -> RunResult:
+    """A run that could not be carried out."""
+    metrics = {"retries": float(retries)} if retries else {}
+    return RunResult(status=RunStatus.ERROR, error_kind=kind, error_message=message, metrics=metrics)
+
+
+async def run_attempt(executor: Executor, job: Job, max_retries: int, backoff: Backoff) -> RunResult:
+    """Execute the job, retrying transient errors up to ``max_retries`` times.
+
+    A failed check is a result and is never retried. Cancellation propagates to the caller.
+    """
+    retries = 0
+    while True:
+        try:
+            async with asyncio.timeout(job.timeout_s):
+                outcome = await executor.execute(job)
+            return result_from_outcome(outcome, retries)
+        except TransientError as exc:
+            if retries >= max_retries:
+                suffix = f" (after {retries} retries)" if retries else ""
+                return error_result(exc.kind, exc.message + suffix, retries)
+            retries += 1
+            delay = backoff.delay(retries, exc.retry_after)
+            log.debug("run %s: %s; retry %d in %.2fs", job.run_id, exc.message, retries, delay)
+            await asyncio.sleep(delay)
+        except RunError as exc:
+            return error_result(exc.kind, exc.message, retries)
+        except TimeoutError:
+            return error_result("timeout", f"no result within {job.timeout_s:g} s", retries)
+        except Exception as exc:  # an executor bug must end this run, never the engine
+            log.exception("run %s: executor failed", job.run_id)
+            return error_result("internal", f"{type(exc).__name__}: {exc}", retries)
+
+
+def monotonic_ms(start: float) -> float:
+    """Milliseconds since ``start`` (a time.monotonic() value)."""
+    return round((time.monotonic() - start) * 1000.0, 3)

@@ -1,0 +1,466 @@
+"""The engine: batches in, every run out exactly once, durably, within the limits.
+
+A dispatcher takes runs from the priority queue while global slots are free; a run whose kind or
+target limit is full is parked until that limit frees up. Each run executes in its own task;
+results go through the group-commit writer and events are published only after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from callboard.core.engine.attempt import error_result, monotonic_ms, run_attempt
+from callboard.core.engine.events import (
+    BatchFinished,
+    BatchProgress,
+    EventBus,
+    RunFinished,
+    RunQueued,
+    RunStarted,
+)
+from callboard.core.engine.limits import Limiter, LimitSpec
+from callboard.core.engine.progress import BatchTracker
+from callboard.core.engine.retry import Backoff
+from callboard.core.engine.run_queue import QueuedRun, RunQueue
+from callboard.core.engine.selection import Selection, choose, limit_keys
+from callboard.core.executors.base import Executor, Job
+from callboard.core.models import Batch, BatchStatus, Run, RunResult, RunStatus, StoredTest, parse_test
+from callboard.storage import Store
+from callboard.storage.batches_repo import BatchEntry
+from callboard.storage.recovery import requeue_interrupted
+from callboard.storage.writer import ResultWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Limits and timings of the engine."""
+
+    concurrency: int = 64
+    kind_limits: dict[str, LimitSpec] = field(default_factory=dict)
+    target_limits: dict[str, LimitSpec] = field(default_factory=dict)
+    backoff: Backoff = field(default_factory=Backoff)
+    shutdown_grace_s: float = 10.0
+    progress_interval_s: float = 0.25
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A batch just queued, and the tests skipped in it with their reasons."""
+
+    batch: Batch
+    skipped: dict[str, str]
+
+
+@dataclass
+class _Active:
+    task: asyncio.Task[None]
+    run: QueuedRun
+    cancel_reason: str = "cancelled"
+    requeue: bool = False
+
+
+class Engine:
+    """Runs batches; see the module docstring."""
+
+    def __init__(
+        self,
+        store: Store,
+        writer: ResultWriter,
+        executors: dict[str, Executor],
+        config: EngineConfig | None = None,
+        events: EventBus | None = None,
+    ) -> None:
+        self.store = store
+        self.writer = writer
+        self.executors = executors
+        self.config = config or EngineConfig()
+        self.events = events or EventBus()
+        specs = {f"kind:{kind}": spec for kind, spec in self.config.kind_limits.items()}
+        specs |= {key: spec for key, spec in self.config.target_limits.items()}
+        self.limiter = Limiter(specs)
+        self._queue = RunQueue()
+        self._active: dict[int, _Active] = {}
+        self._batches: dict[int, BatchTracker] = {}
+        self._batch_done: dict[int, asyncio.Event] = {}
+        self._wake = asyncio.Event()
+        self._paused = False
+        self._stopping = False
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> tuple[int, int]:
+        """Recover from a crash, load the queue, start dispatching; returns (requeued, errored)."""
+        requeued, errored = await requeue_interrupted(self.store)
+        for batch in await self.store.batches.list(limit=100_000, status=BatchStatus.RUNNING):
+            self._track(batch)
+        for run in await self.store.runs.queued(limit=None):
+            self._queue.push(self._queued_from_row(run))
+        for batch_id, tracker in list(self._batches.items()):
+            if tracker.finished:
+                await self._finish_batch(batch_id)
+        self._dispatcher = asyncio.create_task(self._dispatch(), name="callboard-dispatcher")
+        self._wake.set()
+        return requeued, errored
+
+    async def shutdown(self, grace_s: float | None = None) -> None:
+        """Stop dispatching, let running runs finish within the grace period, requeue the rest."""
+        self._stopping = True
+        self._wake.set()
+        if self._dispatcher is not None:
+            await self._dispatcher
+        grace = self.config.shutdown_grace_s if grace_s is None else grace_s
+        tasks = [active.task for active in self._active.values()]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for active in list(self._active.values()):
+                if active.task in pending:
+                    active.requeue = True
+                    active.task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        for timer in self._timers.values():
+            timer.cancel()
+
+    # -- submitting ------------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        selection: Selection,
+        *,
+        label: str = "",
+        source: str = "cli",
+        priority: int = 0,
+        repeat: int | None = None,
+    ) -> Submitted:
+        """Create a batch of the selected tests and queue its runs (raises SelectionError)."""
+        chosen = choose(await self.store.tests.list(), selection)
+        entries = [self._entry(test, repeat) for test in chosen.tests]
+        skipped = {e.test.name: e.skip_reason for e in entries if e.skip_reason is not None}
+        batch = await self.store.batches.create(
+            label or _label(selection), source, priority, selection.as_dict(), entries
+        )
+        run_ids = await self.store.batches.run_ids(batch.id)
+        tracker = self._track(batch)
+        queued_ids = []
+        index = 0
+        for entry in entries:
+            keys = limit_keys(entry.test.definition)
+            for _ in range(entry.trials):
+                run_id = run_ids[index]
+                index += 1
+                if entry.skip_reason is not None:
+                    continue
+                queued_ids.append(run_id)
+                run_priority = priority + entry.test.definition.priority
+                self._queue.push(
+                    QueuedRun(
+                        run_id, batch.id, run_priority, 0, entry.max_attempts, entry.test.definition, keys
+                    )
+                )
+        self.events.publish(RunQueued(batch_id=batch.id, run_ids=queued_ids))
+        if tracker.finished:
+            await self._finish_batch(batch.id)
+        self._wake.set()
+        return Submitted(batch=batch, skipped=skipped)
+
+    @staticmethod
+    def _entry(test: StoredTest, repeat: int | None) -> BatchEntry:
+        definition = test.definition
+        return BatchEntry(
+            test=test,
+            trials=repeat or definition.repeat,
+            skip_reason=definition.skip_reason(),
+            max_attempts=definition.retries + 1,
+        )
+
+    def _track(self, batch: Batch) -> BatchTracker:
+        tracker = BatchTracker(batch.id, batch.counts.model_copy())
+        self._batches[batch.id] = tracker
+        self._batch_done.setdefault(batch.id, asyncio.Event())
+        return tracker
+
+    @staticmethod
+    def _queued_from_row(run: Run) -> QueuedRun:
+        test = parse_test(run.snapshot)
+        return QueuedRun(
+            run.id,
+            run.batch_id,
+            run.priority,
+            run.attempt,
+            run.max_attempts,
+            test,
+            limit_keys(test),
+            run.external_id,
+        )
+
+    async def wait_batch(self, batch_id: int) -> None:
+        """Return once every run of the batch is final."""
+        event = self._batch_done.setdefault(batch_id, asyncio.Event())
+        if batch_id not in self._batches and not event.is_set():
+            batch = await self.store.batches.get(batch_id)
+            if batch is None or batch.status != BatchStatus.RUNNING:
+                return
+        await event.wait()
+
+    # -- control ---------------------------------------------------------------------------------
+
+    def pause(self) -> None:
+        """Stop starting new runs; running ones go on."""
+        self._paused = True
+
+    def resume(self) -> None:
+        """Start runs again."""
+        self._paused = False
+        self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        """Whether dispatch is paused."""
+        return self._paused
+
+    async def cancel_run(self, run_id: int) -> bool:
+        """Cancel a queued run at once, or a running one through its task; False if neither."""
+        run = self._queue.remove(run_id)
+        if run is not None:
+            await self._cancel_queued([run])
+            return True
+        active = self._active.get(run_id)
+        if active is not None:
+            active.task.cancel()
+            return True
+        return False
+
+    async def cancel_batch(self, batch_id: int) -> int:
+        """Cancel every queued and running run of a batch; returns how many were cancelled."""
+        waiting = [
+            run
+            for run_id in self._queue.ids()
+            if (run := self._queue.get(run_id)) and run.batch_id == batch_id
+        ]
+        for run in waiting:
+            self._queue.remove(run.run_id)
+        cancelled = await self._cancel_queued(waiting)
+        running = [a for a in self._active.values() if a.run.batch_id == batch_id]
+        for active in running:
+            active.task.cancel()
+        return cancelled + len(running)
+
+    async def _cancel_queued(self, runs: list[QueuedRun]) -> int:
+        if not runs:
+            return 0
+        by_id = {run.run_id: run for run in runs}
+        applied = await self.writer.cancel_queued(list(by_id))
+        for run_id in applied:
+            run = by_id[run_id]
+            result = RunResult(status=RunStatus.CANCELLED, error_message="cancelled while queued")
+            await self._announce_final(run_id, run.batch_id, run.test.name, result, None, False)
+        return len(applied)
+
+    # -- dispatching -----------------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        while not self._stopping:
+            await self._wake.wait()
+            self._wake.clear()
+            while not self._stopping and not self._paused and len(self._active) < self.config.concurrency:
+                run = self._queue.pop()
+                if run is None:
+                    break
+                blocked = self.limiter.try_acquire(run.limit_keys)
+                if blocked is not None:
+                    key, wait = blocked
+                    self._queue.park(run, key)
+                    if wait != float("inf"):
+                        self._unpark_later(key, wait)
+                    continue
+                task = asyncio.create_task(self._execute(run), name=f"run-{run.run_id}")
+                self._active[run.run_id] = _Active(task, run)
+
+    def _unpark_later(self, key: str, wait: float) -> None:
+        if key in self._timers:
+            return
+
+        def fire() -> None:
+            self._timers.pop(key, None)
+            self._queue.unpark(key)
+            self._wake.set()
+
+        self._timers[key] = asyncio.get_running_loop().call_later(wait, fire)
+
+    def _release(self, run: QueuedRun) -> None:
+        self.limiter.release(run.limit_keys)
+        for key in run.limit_keys:
+            self._queue.unpark(key)
+        self._wake.set()
+
+    # -- one run ---------------------------------------------------------------------------------
+
+    async def _execute(self, run: QueuedRun) -> None:
+        attempt = run.attempt
+        started = time.monotonic()
+        started_at = datetime.now(UTC)
+        # The start is committed in the background, ordered before the finish in the writer, so the
+        # executor does not wait a commit tick before its request goes out.
+        start_op = asyncio.ensure_future(self.writer.mark_started(run.run_id, attempt, started_at))
+        start_op.add_done_callback(lambda op: self._announce_start(op, run, attempt))
+        executor = self.executors.get(run.test.kind)
+
+        async def record_external_id(external_id: str) -> None:
+            await start_op
+            await self.writer.set_external_id(run.run_id, attempt, external_id)
+
+        job = Job(
+            run.run_id, attempt, run.test, run.test.effective_timeout_s(), record_external_id, run.external_id
+        )
+        try:
+            if executor is None:
+                result = error_result("unsupported", f"no executor for {run.test.kind} tests yet")
+            else:
+                result = await run_attempt(executor, job, run.test.retries, self.config.backoff)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            active = self._active.get(run.run_id)
+            if active is not None and active.requeue:
+                self._active.pop(run.run_id, None)
+                self._release(run)
+                with contextlib.suppress(Exception):
+                    await start_op
+                    await self.writer.requeue(run.run_id, attempt)
+                return
+            result = RunResult(status=RunStatus.CANCELLED, error_message="cancelled while running")
+        finally:
+            if run.run_id in self._active:
+                del self._active[run.run_id]
+                self._release(run)
+        duration = monotonic_ms(started)
+        try:
+            await start_op
+            applied = await self.writer.finish(run.run_id, attempt, result, datetime.now(UTC), duration)
+        except Exception:
+            log.exception("run %s: could not store its result; it stays for recovery", run.run_id)
+            return
+        if applied:
+            await self._announce_final(run.run_id, run.batch_id, run.test.name, result, duration, True)
+
+    def _announce_start(self, op: asyncio.Future[bool], run: QueuedRun, attempt: int) -> None:
+        if op.cancelled() or op.exception() is not None or not op.result():
+            return
+        tracker = self._batches.get(run.batch_id)
+        if tracker is not None:
+            tracker.start()
+        self.events.publish(
+            RunStarted(run_id=run.run_id, batch_id=run.batch_id, test_name=run.test.name, attempt=attempt)
+        )
+
+    async def _announce_final(
+        self,
+        run_id: int,
+        batch_id: int,
+        name: str,
+        result: RunResult,
+        duration: float | None,
+        was_running: bool,
+    ) -> None:
+        self.events.publish(
+            RunFinished(
+                run_id=run_id,
+                batch_id=batch_id,
+                test_name=name,
+                status=result.status,
+                score=result.score,
+                duration_ms=duration,
+                error_kind=result.error_kind,
+            )
+        )
+        tracker = self._batches.get(batch_id)
+        if tracker is None:
+            return
+        tracker.record(result.status, was_running)
+        now = time.monotonic()
+        if tracker.finished:
+            await self._finish_batch(batch_id)
+        elif now - tracker.last_event >= self.config.progress_interval_s:
+            tracker.last_event = now
+            self.events.publish(_progress(tracker, now))
+
+    async def _finish_batch(self, batch_id: int) -> None:
+        tracker = self._batches.pop(batch_id, None)
+        if tracker is None:
+            return
+        counts = tracker.counts
+        status = (
+            BatchStatus.CANCELLED
+            if counts.cancelled and counts.cancelled == counts.total
+            else BatchStatus.FINISHED
+        )
+        await self.store.batches.mark_finished(batch_id, status)
+        self.events.publish(_progress(tracker, time.monotonic()))
+        self.events.publish(
+            BatchFinished(
+                batch_id=batch_id,
+                status=status.value,
+                total=counts.total,
+                passed=counts.passed,
+                failed=counts.failed,
+                errors=counts.error,
+                cancelled=counts.cancelled,
+                skipped=counts.skipped,
+                pass_rate=counts.pass_rate,
+                duration_s=round(time.monotonic() - tracker.started, 3),
+            )
+        )
+        self._batch_done.setdefault(batch_id, asyncio.Event()).set()
+
+    # -- status ----------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, object]:
+        """Running, queued, paused, rate, ETA and limit usage, for the monitor."""
+        now = time.monotonic()
+        rate = sum(tracker.rate_per_s(now) for tracker in self._batches.values())
+        remaining = sum(t.counts.total - t.counts.done for t in self._batches.values())
+        return {
+            "running": len(self._active),
+            "queued": len(self._queue),
+            "paused": self._paused,
+            "rate_per_s": round(rate, 2),
+            "eta_s": round(remaining / rate, 1) if rate > 0 else None,
+            "concurrency": {"in_use": len(self._active), "limit": self.config.concurrency},
+            "limits": self.limiter.usage(),
+            "running_runs": [
+                {"run_id": a.run.run_id, "batch_id": a.run.batch_id, "test_name": a.run.test.name}
+                for a in self._active.values()
+            ],
+        }
+
+
+def _progress(tracker: BatchTracker, now: float) -> BatchProgress:
+    counts = tracker.counts
+    return BatchProgress(
+        batch_id=tracker.batch_id,
+        done=counts.done,
+        total=counts.total,
+        passed=counts.passed,
+        failed=counts.failed,
+        errors=counts.error,
+        pass_rate=counts.pass_rate,
+        rate_per_s=round(tracker.rate_per_s(now), 2),
+        eta_s=None if (eta := tracker.eta_s(now)) is None else round(eta, 1),
+    )
+
+
+def _label(selection: Selection) -> str:
+    if selection.all:
+        return "all tests"
+    parts = [*selection.names, *(f"#{i}" for i in selection.ids), *(f"tag:{t}" for t in selection.tags)]
+    text = ", ".join(parts)
+    return text if len(text) <= 80 else text[:77] + "..."

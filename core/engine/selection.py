@@ -1,0 +1,69 @@
+"""Which tests a batch runs, and which of them are skipped with a reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from callboard.core.models import StoredTest, TestDefinition
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Tests chosen by id, by name, by tag, or all of them (the union of what is given)."""
+
+    ids: tuple[int, ...] = ()
+    names: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    all: bool = False
+
+    @property
+    def empty(self) -> bool:
+        """Nothing was asked for."""
+        return not (self.ids or self.names or self.tags or self.all)
+
+    def as_dict(self) -> dict[str, object]:
+        """A plain form for the batch record."""
+        return {"ids": list(self.ids), "names": list(self.names), "tags": list(self.tags), "all": self.all}
+
+
+class SelectionError(ValueError):
+    """The selection names tests that do not exist, or nothing at all."""
+
+
+@dataclass
+class Chosen:
+    """The tests a selection resolved to, in name order."""
+
+    tests: list[StoredTest] = field(default_factory=list)
+
+
+def choose(tests: list[StoredTest], selection: Selection) -> Chosen:
+    """Resolve a selection against the stored tests; unknown ids or names are an error."""
+    if selection.empty:
+        raise SelectionError("nothing selected: give test names, ids, tags, or all")
+    by_id = {test.id: test for test in tests}
+    by_name = {test.name: test for test in tests}
+    missing = [str(i) for i in selection.ids if i not in by_id] + [
+        n for n in selection.names if n not in by_name
+    ]
+    if missing:
+        raise SelectionError(f"no such test(s): {', '.join(missing)}")
+    if selection.all:
+        return Chosen(sorted(tests, key=lambda t: t.name))
+    picked = {i: by_id[i] for i in selection.ids}
+    picked.update({by_name[n].id: by_name[n] for n in selection.names})
+    wanted_tags = set(selection.tags)
+    picked.update({t.id: t for t in tests if wanted_tags.intersection(t.definition.tags)})
+    return Chosen(sorted(picked.values(), key=lambda t: t.name))
+
+
+def limit_keys(test: TestDefinition) -> tuple[str, ...]:
+    """The limits a run of this test counts against: its kind, and its target where it has one."""
+    keys = [f"kind:{test.kind}"]
+    if test.kind in ("http", "conversation"):
+        parts = urlsplit(test.target())
+        keys.append(f"host:{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}")
+    elif test.kind == "call":
+        keys.append("twilio")
+    return tuple(keys)

@@ -1,0 +1,54 @@
+"""Build the whole running stack from settings: store, group-commit writer, executors, engine.
+
+The in-process ``callboard run`` uses it now; the daemon uses the same function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from callboard.core.config import LimitSettings, Settings
+from callboard.core.engine.engine import Engine, EngineConfig
+from callboard.core.engine.limits import LimitSpec
+from callboard.core.engine.retry import Backoff
+from callboard.core.executors.registry import build_executors, close_executors
+from callboard.storage import Store
+from callboard.storage.writer import ResultWriter
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    """The engine's limits and timings from the settings."""
+    engine = settings.engine
+
+    def spec(limit: LimitSettings) -> LimitSpec:
+        return LimitSpec(concurrency=limit.concurrency, rate_per_s=limit.rate_per_s)
+
+    return EngineConfig(
+        concurrency=engine.concurrency,
+        kind_limits={kind: spec(limit) for kind, limit in engine.kinds.items()},
+        target_limits={target: spec(limit) for target, limit in engine.targets.items()},
+        backoff=Backoff(engine.retry_base_s, engine.retry_max_s),
+        shutdown_grace_s=engine.shutdown_grace_s,
+    )
+
+
+@asynccontextmanager
+async def running_engine(settings: Settings, store: Store) -> AsyncIterator[Engine]:
+    """An engine on ``store``, started (crash recovery done), shut down gracefully on exit."""
+    writer = await ResultWriter.start(
+        settings.db_path,
+        tick_ms=settings.store.commit_tick_ms,
+        busy_timeout_ms=settings.store.busy_timeout_ms,
+    )
+    executors = build_executors(max_http_connections=settings.engine.http_connections)
+    engine = Engine(store, writer, executors, engine_config(settings))
+    try:
+        await engine.start()
+        yield engine
+    finally:
+        try:
+            await engine.shutdown()
+        finally:
+            await writer.close()
+            await close_executors(executors)

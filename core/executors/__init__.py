@@ -1,0 +1,1 @@
+"""Executors: one per test kind, behind the interface in base.py."""

@@ -1,0 +1,99 @@
+"""The ``http`` executor: one request, checks on the response."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+
+from callboard.core.checks import evaluate_http_checks
+from callboard.core.checks.common import truncate
+from callboard.core.executors.base import Job, Outcome, RunError, TransientError
+from callboard.core.executors.http_client import EXCERPT_BYTES, HttpClientPool, HttpReply
+from callboard.core.models import CheckBase, CheckResult, HttpTest
+from callboard.core.models.checks import StatusCheck
+
+IMPLICIT_STATUS_CHECK = "status < 400"
+
+
+class HttpExecutor:
+    """Sends each test's request through the shared pool and judges the reply."""
+
+    kind = "http"
+
+    def __init__(self, pool: HttpClientPool) -> None:
+        self._pool = pool
+
+    async def execute(self, job: Job) -> Outcome:
+        """Send the request; 5xx/429 (unless expected) and connection failures raise TransientError."""
+        test = job.test
+        if not isinstance(test, HttpTest):
+            raise RunError("internal", f"the http executor cannot run a {test.kind} test")
+        request = test.request
+        reply = await self._pool.request(
+            request.method,
+            request.url,
+            headers=request.headers,
+            params=request.params,
+            json=request.json_body,
+            content=request.body,
+            data=request.form,
+            timeout=job.timeout_s,
+        )
+        raise_if_transient(reply, test.checks)
+        checks = evaluate_http_checks(test.checks, reply) if test.checks else [_implicit_status(reply)]
+        return Outcome(
+            checks=checks,
+            metrics={"latency_ms": round(reply.elapsed_ms, 3), "status": float(reply.status)},
+            artifacts={"response_excerpt": reply.excerpt(), "response_headers": _headers_text(reply)},
+        )
+
+    async def aclose(self) -> None:
+        """Close the shared pool (idempotent, so every executor sharing it may call this)."""
+        await self._pool.aclose()
+
+
+def raise_if_transient(reply: HttpReply, checks: Iterable[CheckBase]) -> None:
+    """Raise TransientError for a 5xx or 429 reply, unless a status check expects that very status."""
+    if reply.status < 500 and reply.status != 429:
+        return
+    for check in checks:
+        if isinstance(check, StatusCheck):
+            expected = check.status if isinstance(check.status, list) else [check.status]
+            if reply.status in expected:
+                return
+    excerpt = truncate(reply.text.strip(), 200)
+    message = f"the server answered {reply.status}" + (f": {excerpt}" if excerpt else "")
+    retry_after = parse_retry_after(reply.headers.get("Retry-After")) if reply.status == 429 else None
+    raise TransientError("rate_limited" if reply.status == 429 else "server_error", message, retry_after)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delay in seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000" dates parse naive; HTTP dates are always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _implicit_status(reply: HttpReply) -> CheckResult:
+    # A test with no checks still says something: the request succeeded.
+    passed = reply.status < 400
+    message = "" if passed else f"status was {reply.status}"
+    return CheckResult(
+        name=IMPLICIT_STATUS_CHECK, passed=passed, expected="< 400", actual=reply.status, message=message
+    )
+
+
+def _headers_text(reply: HttpReply) -> str:
+    lines = "\n".join(f"{name}: {value}" for name, value in reply.headers.items())
+    return lines[:EXCERPT_BYTES]

@@ -1,0 +1,24 @@
+"""Builds the executors the engine uses, one per test kind, sharing one HTTP connection pool."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from callboard.core.executors.base import Executor
+from callboard.core.executors.command import CommandExecutor
+from callboard.core.executors.conversation import ConversationExecutor
+from callboard.core.executors.http import HttpExecutor
+from callboard.core.executors.http_client import HttpClientPool
+
+
+def build_executors(max_http_connections: int = 64) -> dict[str, Executor]:
+    """Executors by kind: http, conversation (one shared pool of ``max_http_connections``) and command."""
+    pool = HttpClientPool(max_connections=max_http_connections)
+    executors: list[Executor] = [HttpExecutor(pool), ConversationExecutor(pool), CommandExecutor()]
+    return {executor.kind: executor for executor in executors}
+
+
+async def close_executors(executors: Mapping[str, Executor]) -> None:
+    """Close every executor (the shared pool tolerates being closed more than once)."""
+    for executor in executors.values():
+        await executor.aclose()

@@ -1,0 +1,181 @@
+"""Batches: creating one with all its runs in a single transaction, and reading progress."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+from callboard.core.models import Batch, BatchCounts, BatchStatus, StoredTest
+from callboard.storage.errors import StoreError
+from callboard.storage.rows import BATCH_COLUMNS, batch_from_row, counts_from_pairs
+from callboard.storage.timestamps import now_text
+from callboard.storage.transactions import WriteGate
+
+# The runs of a batch are made inside SQLite: the entries go into a temporary table (one row per test),
+# then one INSERT … SELECT expands the trials and copies each snapshot from tests.definition. That is
+# several times faster than a Python tuple (and a JSON snapshot) per run. Joining on the version makes
+# sure each snapshot is the very definition the caller selected. The statement starts with INSERT (the
+# CTE follows it) because Python 3.11's sqlite3 reports no rowcount for a statement starting with WITH.
+_CREATE_ENTRIES = """
+CREATE TEMP TABLE IF NOT EXISTS batch_entry (
+    test_id INTEGER NOT NULL, version INTEGER NOT NULL, target TEXT NOT NULL, priority INTEGER NOT NULL,
+    trials INTEGER NOT NULL, skip_reason TEXT, max_attempts INTEGER NOT NULL
+)
+"""
+_INSERT_ENTRY = "INSERT INTO temp.batch_entry VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT_RUNS = """
+INSERT INTO runs (batch_id, test_id, test_name, test_version, kind, target, trial, priority, status,
+                  skip_reason, max_attempts, queued_at, finished_at, snapshot)
+WITH RECURSIVE trial (number) AS (
+    SELECT 1 UNION ALL SELECT number + 1 FROM trial WHERE number < (SELECT MAX(trials) FROM temp.batch_entry)
+)
+SELECT :batch_id, tests.id, tests.name, tests.version, tests.kind, entry.target, trial.number, entry.priority,
+       IIF(entry.skip_reason IS NULL, 'queued', 'skipped'), entry.skip_reason, entry.max_attempts, :now,
+       IIF(entry.skip_reason IS NULL, NULL, :now), tests.definition
+FROM temp.batch_entry AS entry
+JOIN tests ON tests.id = entry.test_id AND tests.version = entry.version
+JOIN trial ON trial.number <= entry.trials
+ORDER BY entry.rowid, trial.number
+"""
+
+
+@dataclass(frozen=True)
+class BatchEntry:
+    """One test of a batch: how many trials, and why it is skipped (if it is)."""
+
+    test: StoredTest
+    trials: int = 1
+    skip_reason: str | None = None
+    max_attempts: int = 1
+
+    def __post_init__(self) -> None:
+        if self.trials < 1 or self.max_attempts < 1:
+            raise ValueError(f"test {self.test.name!r}: trials and max_attempts must be at least 1")
+
+
+class BatchesRepo:
+    """Batches and their progress counts."""
+
+    def __init__(self, reads: aiosqlite.Connection, gate: WriteGate) -> None:
+        self._reads = reads
+        self._gate = gate
+
+    async def create(
+        self, label: str, source: str, priority: int, selector: dict[str, Any], entries: list[BatchEntry]
+    ) -> Batch:
+        """Insert a batch and one run per trial of each entry, in one transaction.
+
+        Runs are 'queued', or 'skipped' (finished at once) when the entry has a skip reason. Each run's
+        priority is the batch's plus the test's. Raises StoreError, and writes nothing, when a test was
+        deleted or changed since it was read.
+        """
+        now = now_text()
+        async with self._gate.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO batches (label, source, status, priority, selector, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (label, source, BatchStatus.RUNNING.value, priority, json.dumps(selector), now),
+            )
+            batch_id = cursor.lastrowid
+            await conn.execute(_CREATE_ENTRIES)
+            await conn.executemany(_INSERT_ENTRY, _entry_rows(priority, entries))
+            cursor = await conn.execute(_INSERT_RUNS, {"batch_id": batch_id, "now": now})
+            await conn.execute("DELETE FROM temp.batch_entry")
+            if cursor.rowcount != sum(entry.trials for entry in entries):
+                raise StoreError(
+                    "some tests were deleted or changed since they were selected; select them again"
+                )
+        skipped = sum(entry.trials for entry in entries if entry.skip_reason)
+        total = cursor.rowcount
+        return Batch(
+            id=batch_id,
+            label=label,
+            source=source,
+            status=BatchStatus.RUNNING,
+            priority=priority,
+            created_at=datetime.fromisoformat(now),
+            selector=selector,
+            counts=BatchCounts(total=total, queued=total - skipped, skipped=skipped),
+        )
+
+    async def run_ids(self, batch_id: int) -> list[int]:
+        """Ids of the batch's runs in creation order (entry by entry, trial by trial)."""
+        async with self._reads.execute(
+            "SELECT id FROM runs WHERE batch_id = ? ORDER BY id", (batch_id,)
+        ) as cursor:
+            return [row[0] for row in await cursor.fetchall()]
+
+    async def get(self, batch_id: int) -> Batch | None:
+        """The batch with its counts, or None."""
+        async with self._reads.execute(
+            f"SELECT {BATCH_COLUMNS} FROM batches WHERE id = ?", (batch_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else batch_from_row(row, await self.counts(batch_id))
+
+    async def list(
+        self, limit: int = 50, before_id: int | None = None, status: BatchStatus | str | None = None
+    ) -> list[Batch]:
+        """Batches newest first, with counts, optionally only those in ``status``; pass the last id seen
+        as ``before_id`` for the next page."""
+        where: list[str] = []
+        params: list[Any] = []
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        if status is not None:
+            where.append("status = ?")
+            params.append(BatchStatus(status).value)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        async with self._reads.execute(
+            f"SELECT {BATCH_COLUMNS} FROM batches {clause} ORDER BY id DESC LIMIT ?", (*params, limit)
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        ids = [row[0] for row in rows]
+        async with self._reads.execute(
+            "SELECT batch_id, status, COUNT(*) FROM runs WHERE batch_id IN (SELECT value FROM json_each(?))"
+            " GROUP BY batch_id, status",
+            (json.dumps(ids),),
+        ) as cursor:
+            pairs: dict[int, list[tuple[str, int]]] = {batch_id: [] for batch_id in ids}
+            for batch_id, status, number in await cursor.fetchall():
+                pairs[batch_id].append((status, number))
+        return [batch_from_row(row, counts_from_pairs(pairs[row[0]])) for row in rows]
+
+    async def counts(self, batch_id: int) -> BatchCounts:
+        """How many runs of the batch are in each status."""
+        async with self._reads.execute(
+            "SELECT status, COUNT(*) FROM runs WHERE batch_id = ? GROUP BY status", (batch_id,)
+        ) as cursor:
+            return counts_from_pairs(await cursor.fetchall())
+
+    async def mark_finished(self, batch_id: int, status: BatchStatus | str = BatchStatus.FINISHED) -> bool:
+        """Record that the batch ended ('finished' or 'cancelled'); False if there is no such batch."""
+        status = BatchStatus(status)
+        if status is BatchStatus.RUNNING:
+            raise ValueError("a batch is marked finished or cancelled, not running")
+        async with self._gate.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE batches SET status = ?, finished_at = ? WHERE id = ?",
+                (status.value, now_text(), batch_id),
+            )
+            return cursor.rowcount == 1
+
+
+def _entry_rows(priority: int, entries: list[BatchEntry]) -> list[tuple[Any, ...]]:
+    """The entries as rows of the temporary batch_entry table."""
+    return [
+        (
+            entry.test.id,
+            entry.test.version,
+            entry.test.definition.target(),
+            priority + entry.test.definition.priority,
+            entry.trials,
+            entry.skip_reason,
+            entry.max_attempts,
+        )
+        for entry in entries
+    ]

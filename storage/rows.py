@@ -1,0 +1,47 @@
+"""Turning stored rows back into domain models.
+
+Runs are read as one JSON document per row, assembled by SQLite (``json_object``), and validated by
+pydantic from JSON in one step: cheaper than decoding each JSON column in Python first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from callboard.core.models import Batch, BatchCounts, Run, RunStatus
+
+_RUN_SCALARS = (
+    "id", "batch_id", "test_id", "test_name", "test_version", "kind", "target", "trial", "priority",
+    "status", "skip_reason", "attempt", "max_attempts", "external_id", "queued_at", "started_at",
+    "finished_at", "duration_ms", "score", "error_kind", "error_message",
+)  # fmt: skip
+_RUN_JSON_COLUMNS = ("checks", "metrics", "transcript", "artifacts", "snapshot")
+
+_RUN_FIELDS = [
+    *(f"'{name}', runs.{name}" for name in _RUN_SCALARS),
+    *(f"'{name}', json(runs.{name})" for name in _RUN_JSON_COLUMNS),
+]
+RUN_DOCUMENT = f"json_object({', '.join(_RUN_FIELDS)})"
+"""SQL expression: a run row as a JSON document that ``Run`` validates."""
+
+BATCH_COLUMNS = "id, label, source, status, priority, selector, schedule_id, created_at, finished_at"
+"""The columns ``batch_from_row`` expects, in order."""
+
+
+def run_from_document(document: str) -> Run:
+    """A Run from the JSON made by ``RUN_DOCUMENT``."""
+    return Run.model_validate_json(document)
+
+
+def batch_from_row(row: Iterable[Any], counts: BatchCounts) -> Batch:
+    """A Batch from a row of ``BATCH_COLUMNS``."""
+    values = dict(zip(BATCH_COLUMNS.split(", "), row, strict=True))
+    return Batch.model_validate({**values, "selector": json.loads(values["selector"]), "counts": counts})
+
+
+def counts_from_pairs(pairs: Iterable[tuple[str, int]]) -> BatchCounts:
+    """BatchCounts from (status, number of runs) pairs."""
+    by_status = {RunStatus(status).value: number for status, number in pairs}
+    return BatchCounts(total=sum(by_status.values()), **by_status)

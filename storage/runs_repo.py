@@ -1,0 +1,96 @@
+"""Reading runs: pages for the Simulations screen, the engine's queue, the last result of each test."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+from callboard.core.models import FINAL_STATUSES, Run, RunStatus
+from callboard.storage.rows import RUN_DOCUMENT, run_from_document
+
+StatusFilter = str | Sequence[str] | None
+"""One status, several, or None for any."""
+
+_FINAL = ", ".join(f"'{status.value}'" for status in FINAL_STATUSES)
+
+
+def _statuses(status: StatusFilter) -> list[str]:
+    """The filter as a list of valid status values (ValueError for an unknown one)."""
+    if status is None:
+        return []
+    values = [status] if isinstance(status, str) else list(status)
+    return [RunStatus(value).value for value in values]
+
+
+class RunsRepo:
+    """Runs, read through the read connection (writes go through the batches repo and ResultWriter)."""
+
+    def __init__(self, reads: aiosqlite.Connection) -> None:
+        self._reads = reads
+
+    async def page(
+        self,
+        status: StatusFilter = None,
+        batch_id: int | None = None,
+        test_id: int | None = None,
+        kind: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[Run]:
+        """Runs newest first matching every given filter; pass the last id seen as ``before_id`` for the
+        next page (keyset pagination: each page costs the same however deep it is)."""
+        where: list[str] = []
+        params: list[Any] = []
+        statuses = _statuses(status)
+        if statuses:
+            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            params.extend(statuses)
+        for column, value in (("batch_id", batch_id), ("test_id", test_id), ("kind", kind)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        return await self._runs(
+            f"SELECT {RUN_DOCUMENT} FROM runs {clause} ORDER BY id DESC LIMIT ?", (*params, limit)
+        )
+
+    async def get(self, run_id: int) -> Run | None:
+        """The run with this id, or None."""
+        found = await self._runs(f"SELECT {RUN_DOCUMENT} FROM runs WHERE id = ?", (run_id,))
+        return found[0] if found else None
+
+    async def last_per_test(self) -> dict[int, Run]:
+        """The newest final run of every test that has one, by test id."""
+        # Each test's newest final run is found by walking runs_by_test backwards from its end, so the
+        # cost follows the number of tests, not the number of runs stored.
+        runs = await self._runs(
+            f"SELECT {RUN_DOCUMENT} FROM tests JOIN runs ON runs.id = ("
+            f" SELECT id FROM runs AS latest WHERE latest.test_id = tests.id AND latest.status IN ({_FINAL})"
+            " ORDER BY latest.id DESC LIMIT 1)",
+            (),
+        )
+        return {run.test_id: run for run in runs if run.test_id is not None}
+
+    async def queued(self, limit: int | None) -> list[Run]:
+        """The next queued runs to start, highest priority first, then oldest first (all when ``limit``
+        is None, as the engine loads its queue at start)."""
+        return await self._runs(
+            f"SELECT {RUN_DOCUMENT} FROM runs WHERE status = 'queued' ORDER BY priority DESC, id LIMIT ?",
+            (-1 if limit is None else limit,),  # a negative LIMIT means no limit in SQLite
+        )
+
+    async def count(self, status: StatusFilter = None) -> int:
+        """How many runs there are (in the given status or statuses)."""
+        statuses = _statuses(status)
+        clause = f"WHERE status IN ({', '.join('?' * len(statuses))})" if statuses else ""
+        async with self._reads.execute(f"SELECT COUNT(*) FROM runs {clause}", statuses) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _runs(self, sql: str, params: Sequence[Any]) -> list[Run]:
+        async with self._reads.execute(sql, params) as cursor:
+            return [run_from_document(document) for (document,) in await cursor.fetchall()]

@@ -1,0 +1,58 @@
+"""The Store: the daemon's handle on the database, with one repository per table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+
+import aiosqlite
+from callboard.storage.batches_repo import BatchesRepo
+from callboard.storage.connection import DEFAULT_BUSY_TIMEOUT_MS, open_connection
+from callboard.storage.migrations import migrate
+from callboard.storage.runs_repo import RunsRepo
+from callboard.storage.tests_repo import TestsRepo
+from callboard.storage.transactions import WriteGate
+
+
+class Store:
+    """Two connections to one WAL database: writes (one transaction at a time) and reads (which WAL
+    lets proceed while a write is under way). Repositories: ``tests``, ``batches``, ``runs``."""
+
+    def __init__(self, path: Path, gate: WriteGate, reads: aiosqlite.Connection) -> None:
+        self.path = path
+        self.gate = gate
+        self.tests = TestsRepo(reads, gate)
+        self.batches = BatchesRepo(reads, gate)
+        self.runs = RunsRepo(reads)
+        self._reads = reads
+
+    @classmethod
+    async def open(cls, path: Path, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Store:
+        """Open (creating it and its folder if needed) and migrate the database at ``path``.
+
+        Raises SchemaTooNewError for a database from a newer callboard, StoreLockedError when another
+        process holds the write lock longer than ``busy_timeout_ms``.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writes = await open_connection(path, busy_timeout_ms)
+        try:
+            await migrate(writes)
+            reads = await open_connection(path, busy_timeout_ms, query_only=True)
+        except BaseException:
+            await writes.close()
+            raise
+        return cls(path, WriteGate(writes, path, busy_timeout_ms), reads)
+
+    async def close(self) -> None:
+        """Close both connections (waiting for a write under way to finish)."""
+        await self.gate.close()
+        await self._reads.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.close()

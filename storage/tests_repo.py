@@ -1,0 +1,177 @@
+"""The tests table: importing suites (all-or-nothing) and looking tests up."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+from callboard.core.models import StoredTest, TestDefinition, dump_test, parse_test
+from callboard.storage.timestamps import now_text
+from callboard.storage.transactions import WriteGate
+
+_COLUMNS = "id, version, created_at, updated_at, definition"
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    """What an import did, by test name."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    test: TestDefinition
+    definition: str
+    digest: str
+
+    @classmethod
+    def of(cls, test: TestDefinition) -> _Encoded:
+        suite_form = dump_test(test)
+        canonical = json.dumps(suite_form, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        definition = json.dumps(suite_form, separators=(",", ":"), ensure_ascii=False)
+        return cls(test, definition, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+class _DefinitionCache:
+    """Parsed definitions by their JSON text: validating a test is costly, and stored tests rarely change.
+
+    Keyed by the text itself rather than the digest column, so a row written by other means (an old
+    migration, a hand edit) can never be served someone else's definition.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._parsed: OrderedDict[str, TestDefinition] = OrderedDict()
+
+    def parse(self, definition: str) -> TestDefinition:
+        test = self._parsed.get(definition)
+        if test is None:
+            test = parse_test(json.loads(definition))
+            self._parsed[definition] = test
+            if len(self._parsed) > self._size:
+                self._parsed.popitem(last=False)
+        return test
+
+
+class TestsRepo:
+    """Stored test definitions, matched by name."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, reads: aiosqlite.Connection, gate: WriteGate, cache_size: int = 50_000) -> None:
+        self._reads = reads
+        self._gate = gate
+        self._cache = _DefinitionCache(cache_size)
+
+    async def upsert_many(self, tests: list[TestDefinition]) -> ImportCounts:
+        """Add new tests and update changed ones, in one transaction: all of them or none.
+
+        A test whose definition is unchanged (same digest) keeps its version; a changed one gets
+        version + 1. Two tests with the same name are refused with ValueError.
+        """
+        encoded = [_Encoded.of(test) for test in tests]
+        names = [item.test.name for item in encoded]
+        duplicates = sorted(name for name, times in Counter(names).items() if times > 1)
+        if duplicates:
+            raise ValueError(f"duplicate test names: {', '.join(duplicates)}")
+        now = now_text()
+        async with self._gate.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT name, digest FROM tests WHERE name IN (SELECT value FROM json_each(?))",
+                (json.dumps(names),),
+            )
+            existing: dict[str, str] = {name: digest for name, digest in await cursor.fetchall()}
+            added = [item for item in encoded if item.test.name not in existing]
+            updated = [item for item in encoded if existing.get(item.test.name, item.digest) != item.digest]
+            await conn.executemany(
+                "INSERT INTO tests (name, kind, tags, definition, digest, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(*_row(item), now, now) for item in added],
+            )
+            # test_tags follows tests.tags through the triggers of migration 0002.
+            await conn.executemany(
+                "UPDATE tests SET kind = ?2, tags = ?3, definition = ?4, digest = ?5, version = version + 1,"
+                " updated_at = ?6 WHERE name = ?1",
+                [(*_row(item), now) for item in updated],
+            )
+        changed = {item.test.name for item in (*added, *updated)}
+        return ImportCounts(
+            added=[item.test.name for item in added],
+            updated=[item.test.name for item in updated],
+            unchanged=[name for name in names if name not in changed],
+        )
+
+    async def list(
+        self, tag: str | None = None, kind: str | None = None, search: str | None = None
+    ) -> list[StoredTest]:
+        """Tests ordered by name, optionally only those with ``tag``, of ``kind``, or whose name contains
+        ``search`` (case-insensitive)."""
+        where: list[str] = []
+        params: list[Any] = []
+        if tag is not None:
+            where.append("id IN (SELECT test_id FROM test_tags WHERE tag = ?)")
+            params.append(tag)
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        if search:
+            where.append("name LIKE ? ESCAPE '\\'")
+            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        async with self._reads.execute(
+            f"SELECT {_COLUMNS} FROM tests {clause} ORDER BY name", params
+        ) as cursor:
+            return self._stored(await cursor.fetchall())
+
+    async def get(self, id_or_name: int | str) -> StoredTest | None:
+        """The test with this id (int) or name (str), or None."""
+        column = "id" if isinstance(id_or_name, int) else "name"
+        async with self._reads.execute(
+            f"SELECT {_COLUMNS} FROM tests WHERE {column} = ?", (id_or_name,)
+        ) as cursor:
+            found = self._stored(await cursor.fetchall())
+        return found[0] if found else None
+
+    async def delete(self, ids: list[int]) -> int:
+        """Delete tests by id; returns how many existed. Their past runs stay, detached from the test."""
+        async with self._gate.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM tests WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
+            )
+            return cursor.rowcount
+
+    async def count(self) -> int:
+        """How many tests are stored."""
+        async with self._reads.execute("SELECT COUNT(*) FROM tests") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    def _stored(self, rows: Iterable[Any]) -> list[StoredTest]:
+        # model_construct skips validation: the row was valid when written and its definition is parsed
+        # (and validated) by the cache; validating StoredTest again would re-run every test validator.
+        return [
+            StoredTest.model_construct(
+                id=test_id,
+                version=version,
+                created_at=datetime.fromisoformat(created_at),
+                updated_at=datetime.fromisoformat(updated_at),
+                definition=self._cache.parse(definition),
+            )
+            for test_id, version, created_at, updated_at, definition in rows
+        ]
+
+
+def _row(item: _Encoded) -> tuple[str, str, str, str, str]:
+    """(name, kind, tags, definition, digest) of an encoded test."""
+    test = item.test
+    return test.name, test.kind, json.dumps(test.tags), item.definition, item.digest

@@ -1,0 +1,230 @@
+"""The group-commit result writer: the hot path from "a run ended" to "its result is on disk".
+
+Callers await each write; a background task gathers the writes that arrive within one tick and
+commits them in ONE transaction, so a single fsync covers hundreds of results. Every call returns only
+after the transaction holding its write has committed: an acknowledged result survives a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from callboard.core.models import CheckResult, RunResult, TranscriptEntry, score
+from callboard.storage.connection import DEFAULT_BUSY_TIMEOUT_MS, open_sync_connection
+from callboard.storage.errors import StoreError, translate
+from callboard.storage.timestamps import now_text, to_text
+from pydantic import TypeAdapter
+
+_CHECKS = TypeAdapter(list[CheckResult])
+_TRANSCRIPT = TypeAdapter(list[TranscriptEntry])
+_METRICS = TypeAdapter(dict[str, float])
+_ARTIFACTS = TypeAdapter(dict[str, str])
+
+# Each statement carries its own guard, so a write that no longer applies (a run already finished, a
+# stale attempt) changes nothing and reports rowcount 0 instead of overwriting a result.
+_MARK_STARTED = (
+    "UPDATE runs SET status = 'running', attempt = ?, started_at = ? WHERE id = ? AND status = 'queued'"
+)
+_FINISH = """
+UPDATE runs SET status = ?, finished_at = ?, duration_ms = ?, score = ?, checks = ?, metrics = ?,
+                transcript = ?, artifacts = ?, error_kind = ?, error_message = ?
+WHERE id = ? AND status = 'running' AND attempt = ?
+"""
+_REQUEUE = (
+    "UPDATE runs SET status = 'queued', started_at = NULL WHERE id = ? AND status = 'running' AND attempt = ?"
+)
+_SET_EXTERNAL_ID = "UPDATE runs SET external_id = ? WHERE id = ? AND status = 'running' AND attempt = ?"
+_CANCEL_QUEUED = """
+UPDATE runs SET status = 'cancelled', finished_at = ?
+WHERE status = 'queued' AND id IN (SELECT value FROM json_each(?)) RETURNING id
+"""
+
+
+@dataclass(slots=True)
+class _Op:
+    """One statement waiting for the next group commit."""
+
+    sql: str
+    params: tuple[Any, ...]
+    returns_ids: bool
+    future: asyncio.Future[Any]
+
+
+class ResultWriter:
+    """Guarded run updates, committed in groups by one worker thread.
+
+    The thread owns a plain sqlite3 connection: a tick's whole transaction then costs one thread hop,
+    where aiosqlite would cost one hop per statement. Use it from the event loop that started it.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        conn: sqlite3.Connection,
+        executor: ThreadPoolExecutor,
+        tick_ms: float,
+        max_ops: int,
+        busy_timeout_ms: int,
+    ) -> None:
+        self.path = path
+        self._conn = conn
+        self._executor = executor
+        self._tick_s = tick_ms / 1000
+        self._max_ops = max_ops
+        self._busy_timeout_ms = busy_timeout_ms
+        self._pending: list[_Op] = []
+        self._first_at = 0.0  # when the oldest pending op arrived: the tick is counted from it
+        self._wake = asyncio.Event()  # pending ops exist (or the writer is closing)
+        self._full = asyncio.Event()  # commit now: the tick is over, max_ops are pending, or closing
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start(
+        cls,
+        path: Path,
+        tick_ms: float = 5.0,
+        max_ops: int = 2000,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    ) -> ResultWriter:
+        """Open the writer's connection (the database must already be migrated) and start committing."""
+        if tick_ms < 0 or max_ops < 1:
+            raise ValueError("tick_ms must be >= 0 and max_ops >= 1")
+        path = Path(path)
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callboard-writer")
+        loop = asyncio.get_running_loop()
+        try:
+            conn = await loop.run_in_executor(executor, open_sync_connection, path, busy_timeout_ms)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        writer = cls(path, conn, executor, tick_ms, max_ops, busy_timeout_ms)
+        writer._task = asyncio.create_task(writer._run(), name=f"callboard-writer {path}")
+        return writer
+
+    async def mark_started(self, run_id: int, attempt: int, started_at: datetime) -> bool:
+        """Move a queued run to running with this attempt number; False if it was not queued."""
+        return await self._submit(_MARK_STARTED, (attempt, to_text(started_at), run_id))
+
+    async def finish(
+        self, run_id: int, attempt: int, result: RunResult, finished_at: datetime, duration_ms: float | None
+    ) -> bool:
+        """Record the final result of a running run's attempt; False (and nothing written) if the run is
+        not running that attempt, so no run is ever finished twice. The score defaults to the checks'."""
+        if not result.status.is_final:
+            raise ValueError(f"a run finishes in a final status, not {result.status.value!r}")
+        params = (
+            result.status.value,
+            to_text(finished_at),
+            duration_ms,
+            result.score if result.score is not None else score(result.checks),
+            _CHECKS.dump_json(result.checks).decode(),
+            _METRICS.dump_json(result.metrics).decode(),
+            _TRANSCRIPT.dump_json(result.transcript).decode(),
+            _ARTIFACTS.dump_json(result.artifacts).decode(),
+            result.error_kind,
+            result.error_message,
+            run_id,
+            attempt,
+        )
+        return await self._submit(_FINISH, params)
+
+    async def requeue(self, run_id: int, attempt: int) -> bool:
+        """Put a running attempt back in the queue, unfinished (e.g. at shutdown); its attempt number is
+        kept, as the run did not fail. False if the run is not running that attempt."""
+        return await self._submit(_REQUEUE, (run_id, attempt))
+
+    async def set_external_id(self, run_id: int, attempt: int, external_id: str) -> bool:
+        """Record the provider's id for the running attempt (e.g. a Twilio call SID) before relying on it."""
+        return await self._submit(_SET_EXTERNAL_ID, (external_id, run_id, attempt))
+
+    async def cancel_queued(self, run_ids: list[int]) -> list[int]:
+        """Cancel those of ``run_ids`` that are still queued; returns their ids, ascending."""
+        ids = await self._submit(_CANCEL_QUEUED, (now_text(), json.dumps(run_ids)), returns_ids=True)
+        return sorted(ids)
+
+    async def close(self) -> None:
+        """Commit what is pending, then close the connection and the worker thread."""
+        if self._task is None:
+            return
+        self._closing = True
+        self._wake.set()
+        self._full.set()
+        await self._task
+        self._task = None
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._conn.close)
+        self._executor.shutdown(wait=True)
+
+    async def _submit(self, sql: str, params: tuple[Any, ...], returns_ids: bool = False) -> Any:
+        if self._closing:
+            raise StoreError(f"the result writer for {self.path} is closed")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if not self._pending:
+            self._first_at = asyncio.get_running_loop().time()
+        self._pending.append(_Op(sql, params, returns_ids, future))
+        self._wake.set()
+        if len(self._pending) >= self._max_ops:
+            self._full.set()
+        return await future
+
+    async def _run(self) -> None:
+        """Collect ops for one tick (from the first one's arrival), commit them, repeat."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            if not self._pending:
+                if self._closing:
+                    return
+                self._wake.clear()
+                continue
+            delay = self._first_at + self._tick_s - loop.time()
+            if delay > 0 and len(self._pending) < self._max_ops and not self._closing:
+                self._full.clear()
+                timer = loop.call_later(delay, self._full.set)
+                await self._full.wait()
+                timer.cancel()
+            ops = self._pending[: self._max_ops]
+            del self._pending[: self._max_ops]
+            await self._commit(ops)
+
+    async def _commit(self, ops: list[_Op]) -> None:
+        """Run ``ops`` in one transaction in the worker thread and settle their futures."""
+        try:
+            results = await asyncio.get_running_loop().run_in_executor(self._executor, self._apply, ops)
+        except Exception as exc:
+            # The whole transaction was rolled back, so every op in it failed; the writer carries on.
+            for op in ops:
+                if not op.future.done():
+                    op.future.set_exception(translate(exc, self.path, self._busy_timeout_ms))
+            return
+        for op, result in zip(ops, results, strict=True):
+            if not op.future.done():  # a caller that was cancelled no longer waits
+                op.future.set_result(result)
+
+    def _apply(self, ops: list[_Op]) -> list[Any]:
+        """In the worker thread: one BEGIN IMMEDIATE … COMMIT holding every op; per-op outcomes."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            results = [_execute(conn, op) for op in ops]
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return results
+
+
+def _execute(conn: sqlite3.Connection, op: _Op) -> Any:
+    """Run one op; its own rowcount says whether its guard matched."""
+    cursor = conn.execute(op.sql, op.params)
+    if op.returns_ids:
+        return [row[0] for row in cursor.fetchall()]
+    return cursor.rowcount == 1

@@ -1,0 +1,163 @@
+"""The engine's parts on their own: queue order, limits, backoff, events, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+from callboard.core.engine.events import EventBus, EventsLost, RunQueued
+from callboard.core.engine.limits import Limiter, LimitSpec, TokenBucket
+from callboard.core.engine.progress import BatchTracker
+from callboard.core.engine.retry import Backoff
+from callboard.core.engine.run_queue import QueuedRun, RunQueue
+from callboard.core.engine.selection import Selection, SelectionError, choose, limit_keys
+from callboard.core.models import BatchCounts, RunStatus, parse_test
+
+TEST = parse_test({"name": "t", "kind": "command", "command": "true"})
+
+
+def _run(run_id: int, priority: int = 0) -> QueuedRun:
+    return QueuedRun(run_id, 1, priority, 0, 1, TEST, ("kind:command",))
+
+
+def test_queue_is_priority_then_fifo_and_cancel_is_lazy() -> None:
+    queue = RunQueue()
+    for run_id, priority in [(1, 0), (2, 5), (3, 0), (4, 5), (5, -1)]:
+        queue.push(_run(run_id, priority))
+    assert queue.remove(3) is not None
+    assert len(queue) == 4
+    order = [run.run_id for run in iter(queue.pop, None)]
+    assert order == [2, 4, 1, 5]
+
+
+def test_parked_runs_keep_their_place_and_can_be_cancelled() -> None:
+    queue = RunQueue()
+    first, second, third = _run(1), _run(2), _run(3)
+    for run in (first, second, third):
+        queue.push(run)
+    assert queue.pop() is first
+    queue.park(first, "host:a")
+    assert len(queue) == 3 and queue.get(1) is first
+    queue.unpark("host:a")
+    assert [run.run_id for run in iter(queue.pop, None)] == [1, 2, 3]
+    queue.push(first)
+    popped = queue.pop()
+    assert popped is not None
+    queue.park(popped, "host:a")
+    queue.remove(1)
+    queue.unpark("host:a")
+    assert queue.pop() is None
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_token_bucket_rate() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=2.0, capacity=1.0, clock=clock)
+    assert bucket.wait_time() == 0
+    bucket.take()
+    assert bucket.wait_time() == pytest.approx(0.5)
+    clock.now += 0.5
+    assert bucket.wait_time() == 0
+
+
+def test_limiter_concurrency_and_rate_all_or_nothing() -> None:
+    clock = FakeClock()
+    limiter = Limiter(
+        {"kind:http": LimitSpec(concurrency=2), "host:a": LimitSpec(rate_per_s=1.0)}, clock=clock
+    )
+    assert limiter.try_acquire(["kind:http", "host:a"]) is None
+    blocked = limiter.try_acquire(["kind:http", "host:a"])
+    assert blocked == ("host:a", pytest.approx(1.0))
+    # The rate block took nothing: the kind slot is still free for another host.
+    assert limiter.try_acquire(["kind:http", "host:b"]) is None
+    assert limiter.try_acquire(["kind:http", "host:c"]) == ("kind:http", float("inf"))
+    limiter.release(["kind:http", "host:b"])
+    assert limiter.try_acquire(["kind:http", "host:c"]) is None
+    assert limiter.usage()["kind:http"]["in_use"] == 2
+
+
+def test_backoff_grows_with_jitter_and_honours_retry_after() -> None:
+    backoff = Backoff(base_s=1.0, max_s=8.0)
+    rng = random.Random(1)
+    delays = [backoff.delay(n, rng=rng) for n in range(1, 7)]
+    for n, delay in enumerate(delays, start=1):
+        expected = min(8.0, 2 ** (n - 1))
+        assert 0.5 * expected <= delay <= 1.5 * expected
+    assert backoff.delay(1, retry_after=20.0, rng=rng) == 20.0
+
+
+async def test_event_bus_ids_resume_and_gap() -> None:
+    bus = EventBus(capacity=3)
+    for batch_id in range(5):
+        bus.publish(RunQueued(batch_id=batch_id, run_ids=[]))
+    assert bus.last_id == 5
+    assert [e.id for e in bus.since(3) or []] == [4, 5]
+    assert bus.since(1) is None
+    with pytest.raises(EventsLost):
+        async for _ in bus.subscribe(last_id=0):
+            pass
+
+    received: list[int] = []
+
+    async def consume() -> None:
+        async for event in bus.subscribe(last_id=4):
+            received.append(event.id)
+            if event.id == 7:
+                return
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0)
+    bus.publish(RunQueued(batch_id=9, run_ids=[]))
+    bus.publish(RunQueued(batch_id=9, run_ids=[]))
+    await asyncio.wait_for(task, 5)
+    assert received == [5, 6, 7]
+
+
+async def test_slow_subscriber_is_cut_off_not_blocking() -> None:
+    bus = EventBus(capacity=100, subscriber_queue=2)
+    seen: list[int] = []
+
+    async def consume() -> None:
+        async for event in bus.subscribe():
+            seen.append(event.id)
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0)
+    for _ in range(10):
+        bus.publish(RunQueued(batch_id=1, run_ids=[]))
+    await asyncio.wait_for(task, 5)
+    assert seen == [1, 2]
+
+
+def test_batch_tracker_counts_rate_and_eta() -> None:
+    tracker = BatchTracker(1, BatchCounts(total=4, queued=4), started=0.0)
+    tracker.start()
+    tracker.record(RunStatus.PASSED, was_running=True, now=1.0)
+    tracker.record(RunStatus.CANCELLED, was_running=False, now=2.0)
+    assert (tracker.counts.queued, tracker.counts.running, tracker.counts.done) == (2, 0, 2)
+    assert tracker.rate_per_s(now=2.0) == pytest.approx(1.0)
+    assert tracker.eta_s(now=2.0) == pytest.approx(2.0)
+    assert not tracker.finished
+
+
+def test_limit_keys_by_kind_and_target() -> None:
+    http = parse_test({"name": "h", "kind": "http", "request": {"url": "https://api.example.com/x"}})
+    assert limit_keys(http) == ("kind:http", "host:api.example.com:443")
+    call = parse_test({"name": "c", "kind": "call", "phone": "+15555550100"})
+    assert limit_keys(call) == ("kind:call", "twilio")
+    assert limit_keys(TEST) == ("kind:command",)
+
+
+def test_selection_errors() -> None:
+    with pytest.raises(SelectionError, match="nothing selected"):
+        choose([], Selection())
+    with pytest.raises(SelectionError, match="no such test"):
+        choose([], Selection(names=("ghost",)))
