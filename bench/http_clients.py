@@ -13,8 +13,6 @@ import asyncio
 import itertools
 import json
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +20,8 @@ from typing import NamedTuple
 
 import aiohttp
 import httpx
+
+from callboard.core.demo.process import demo_agent_process
 from callboard.core.executors.base import Job
 from callboard.core.executors.http import HttpExecutor
 from callboard.core.executors.http_client import HttpClientPool
@@ -43,18 +43,8 @@ PAYLOAD = {"message": "hello", "session_id": None}
 @contextmanager
 def demo_agent(latency_ms: float) -> Iterator[str]:
     """Run the demo agent in a subprocess on a free port; yield its /chat URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "callboard.core.demo", "--port", "0", "--latency-ms", str(latency_ms)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()  # "demo agent listening on http://127.0.0.1:PORT ..."
-        yield line.split()[4] + "/chat"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with demo_agent_process(latency_ms) as url:
+        yield url + "/chat"
 
 
 async def drive(send: Send, requests: int, concurrency: int) -> Figure:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import aiosqlite
+
 from callboard.core.models import Batch, BatchCounts, BatchStatus, StoredTest
 from callboard.storage.errors import StoreError
 from callboard.storage.rows import BATCH_COLUMNS, batch_from_row, counts_from_pairs

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import aiosqlite
+
 from callboard.storage.errors import SchemaTooNewError, StoreError, locked_as_store_error
 from callboard.storage.migrations import LATEST_VERSION
 

@@ -13,6 +13,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import aiosqlite
+
 from callboard.storage.errors import StoreError
 from callboard.storage.transactions import write_transaction
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
+
 from callboard.core.models import FINAL_STATUSES, Run, RunStatus
 from callboard.storage.rows import RUN_DOCUMENT, run_from_document
 

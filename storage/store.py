@@ -6,6 +6,7 @@ from pathlib import Path
 from types import TracebackType
 
 import aiosqlite
+
 from callboard.storage.batches_repo import BatchesRepo
 from callboard.storage.connection import DEFAULT_BUSY_TIMEOUT_MS, open_connection
 from callboard.storage.migrations import migrate

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import aiosqlite
+
 from callboard.core.models import StoredTest, TestDefinition, dump_test, parse_test
 from callboard.storage.timestamps import now_text
 from callboard.storage.transactions import WriteGate

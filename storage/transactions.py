@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
+
 from callboard.storage.errors import locked_as_store_error
 
 

@@ -7,6 +7,7 @@ import importlib
 from pathlib import Path
 
 import click
+
 from callboard.core.cli.context import CliContext
 
 # name -> (module, attribute, one-line help); modules load only when their command runs.

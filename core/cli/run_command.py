@@ -11,6 +11,8 @@ import contextlib
 import signal
 
 import click
+from rich.console import Console
+
 from callboard.core.cli.context import CliContext, fail, pass_cli
 from callboard.core.cli.local_store import open_store
 from callboard.core.cli.run_display import BatchProgressBar, failures_table, summary_table
@@ -19,7 +21,6 @@ from callboard.core.engine.events import BatchProgress
 from callboard.core.engine.selection import Selection, SelectionError
 from callboard.core.engine.stack import running_engine
 from callboard.core.models import RunStatus
-from rich.console import Console
 
 EXIT_INTERRUPTED = 130
 _FAILURES_SHOWN = 20

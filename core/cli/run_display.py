@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from callboard.core.engine.events import BatchProgress
-from callboard.core.models import Batch, Run, RunStatus
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from callboard.core.engine.events import BatchProgress
+from callboard.core.models import Batch, Run, RunStatus
 
 _STATUS_STYLE = {
     RunStatus.PASSED: "green",

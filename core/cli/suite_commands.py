@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.table import Table
+
 from callboard.core.cli.context import CliContext, fail, pass_cli
 from callboard.core.cli.local_store import open_store
 from callboard.core.models import KINDS, Run, StoredTest, dump_test
 from callboard.core.suites import SuiteError, SuiteLimits, dump_toml_suite, load_suites
 from callboard.storage.errors import StoreError
-from rich.console import Console
-from rich.table import Table
 
 _MAX_NAMES_LISTED = 20
 

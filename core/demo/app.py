@@ -8,6 +8,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+
 from callboard.core.demo.receptionist import OPENING_HOURS, SessionStore, reply_to
 
 _SESSIONS = web.AppKey("sessions", SessionStore)

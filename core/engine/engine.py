@@ -142,7 +142,7 @@ class Engine:
     ) -> Submitted:
         """Create a batch of the selected tests and queue its runs (raises SelectionError)."""
         chosen = choose(await self.store.tests.list(), selection)
-        entries = [self._entry(test, repeat) for test in chosen.tests]
+        entries = [self._entry(test, repeat, test.definition.kind in self.executors) for test in chosen.tests]
         skipped = {e.test.name: e.skip_reason for e in entries if e.skip_reason is not None}
         batch = await self.store.batches.create(
             label or _label(selection), source, priority, selection.as_dict(), entries
@@ -172,12 +172,15 @@ class Engine:
         return Submitted(batch=batch, skipped=skipped)
 
     @staticmethod
-    def _entry(test: StoredTest, repeat: int | None) -> BatchEntry:
+    def _entry(test: StoredTest, repeat: int | None, supported: bool) -> BatchEntry:
         definition = test.definition
+        reason = definition.skip_reason() or (
+            None if supported else f"{definition.kind} tests are not supported yet"
+        )
         return BatchEntry(
             test=test,
             trials=repeat or definition.repeat,
-            skip_reason=definition.skip_reason(),
+            skip_reason=reason,
             max_attempts=definition.retries + 1,
         )
 
@@ -321,8 +324,8 @@ class Engine:
             run.run_id, attempt, run.test, run.test.effective_timeout_s(), record_external_id, run.external_id
         )
         try:
-            if executor is None:
-                result = error_result("unsupported", f"no executor for {run.test.kind} tests yet")
+            if executor is None:  # queued by an older version that had this kind
+                result = error_result("unsupported", f"{run.test.kind} tests are not supported")
             else:
                 result = await run_attempt(executor, job, run.test.retries, self.config.backoff)
         except asyncio.CancelledError:

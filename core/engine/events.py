@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from callboard.core.models import RunStatus
 from pydantic import BaseModel, Field
+
+from callboard.core.models import RunStatus
 
 
 class _Event(BaseModel):

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+
 from callboard.core.executors.base import RunError, TransientError
 
 EXCERPT_BYTES = 4096

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
-from callboard.core.models.checks import Check, CheckBase
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic import HttpUrl as _HttpUrl
+
+from callboard.core.models.checks import Check, CheckBase
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 DEFAULT_TIMEOUT_S: dict[str, float] = {"http": 30.0, "conversation": 120.0, "call": 300.0, "command": 600.0}

@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from callboard.core.models.definitions import TestDefinition
 from pydantic import BaseModel, ConfigDict, Field
+
+from callboard.core.models.definitions import TestDefinition
 
 
 class RunStatus(StrEnum):

@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from callboard.core.models import TestDefinition, parse_test
 from callboard.core.suites.errors import SuiteProblem, problems_from_validation
-from pydantic import ValidationError
 
 KNOWN_COLUMNS = (
     "name", "kind", "url", "phone", "command", "method", "body", "headers", "expected_status",

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import tomli_w
+
 from callboard.core.models import TestDefinition, dump_test
 
 

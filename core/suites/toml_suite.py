@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from callboard.core.models import TestDefinition, parse_test
 from callboard.core.suites.errors import SuiteProblem, problems_from_validation
-from pydantic import ValidationError
 
 _TEST_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*test[ \t]*\]\]", re.MULTILINE)
 _TOP_LEVEL_KEYS = {"test"}

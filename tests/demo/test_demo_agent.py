@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+
 from callboard.core.demo import create_app
 from callboard.core.demo.receptionist import SessionStore
 

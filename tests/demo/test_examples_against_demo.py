@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp.test_utils import TestServer
+
 from callboard.core.demo import create_app
 from callboard.core.executors.base import Job
 from callboard.core.executors.registry import build_executors, close_executors
 from callboard.core.models import TestDefinition, dump_test, parse_test
 from callboard.core.suites import load_suites
-
 from tests.conftest import EXAMPLES
 
 EXAMPLE_FILES = ("http.toml", "conversation.toml", "api.csv")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+
 from callboard.core.engine.engine import Engine, EngineConfig
 from callboard.core.engine.retry import Backoff
 from callboard.core.executors.registry import build_executors, close_executors

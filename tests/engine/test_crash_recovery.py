@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from callboard.core.demo.process import demo_agent_process
 from tests.conftest import REPO
 from tests.engine.conftest import add_tests, http_test
 
@@ -26,17 +27,8 @@ TRIALS = 2
 @pytest.fixture
 def demo_agent() -> Iterator[str]:
     """The real demo agent in its own process, answering after 5 ms."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "callboard.core.demo", "--port", "0", "--latency-ms", "5"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    url = line.split("listening on ")[1].split()[0]
-    yield url
-    process.terminate()
-    process.wait(10)
+    with demo_agent_process(latency_ms=5) as url:
+        yield url
 
 
 def _worker(db: Path, log: Path) -> subprocess.Popen[str]:

@@ -7,13 +7,13 @@ import sqlite3
 from pathlib import Path
 
 from aiohttp import web
+
 from callboard.core.engine.engine import EngineConfig
 from callboard.core.engine.events import BatchFinished, RunFinished, RunStarted
 from callboard.core.engine.limits import LimitSpec
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.selection import Selection
 from callboard.core.models import RunStatus
-
 from tests.engine.conftest import Server, add_tests, engine_on, http_test, serve, wait_until
 
 FAST_BACKOFF = Backoff(base_s=0.01, max_s=0.05)
@@ -184,6 +184,7 @@ async def test_cancel_queued_and_running_and_batch(db: Path) -> None:
             await engine.wait_batch(submitted.batch.id)
             batch = await store.batches.get(submitted.batch.id)
             assert not await engine.cancel_run(runs[1].id)
+        release.set()  # let the server's abandoned handlers end
     assert batch is not None and batch.counts.cancelled == 5
 
 

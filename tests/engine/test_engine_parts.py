@@ -6,6 +6,7 @@ import asyncio
 import random
 
 import pytest
+
 from callboard.core.engine.events import EventBus, EventsLost, RunQueued
 from callboard.core.engine.limits import Limiter, LimitSpec, TokenBucket
 from callboard.core.engine.progress import BatchTracker

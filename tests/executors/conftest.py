@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
 from callboard.core.demo import create_app
 from callboard.core.executors.base import Executor, Job, Outcome
 from callboard.core.executors.http_client import HttpClientPool

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from callboard.core.checks import evaluate_http_check
 from callboard.core.executors.http_client import HttpClientPool, HttpReply
 from callboard.core.models import CheckResult, HttpTest

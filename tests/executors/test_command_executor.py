@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from callboard.core.executors.base import Executor, Job, Outcome, RunError
 
 RunTest = Callable[[dict[str, Any]], Awaitable[Outcome]]

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+
 from callboard.core.executors.base import Outcome, TransientError
 from callboard.core.executors.conversation import percentile, render_template
 

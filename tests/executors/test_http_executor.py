@@ -8,6 +8,7 @@ from email.utils import formatdate
 from typing import Any
 
 import pytest
+
 from callboard.core.executors.base import Outcome, RunError, TransientError
 from callboard.core.executors.http import parse_retry_after
 

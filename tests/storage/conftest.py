@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from callboard.core.models import TestDefinition, parse_test
 from callboard.storage import BatchEntry, ResultWriter, Store
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from callboard.core.models import BatchStatus, RunStatus, StoredTest, TestDefinition, dump_test, parse_test
 from callboard.storage import BatchEntry, Store, StoreError
 

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from callboard.storage import LATEST_VERSION, ResultWriter, SchemaTooNewError, Store, StoreError
 from callboard.storage.connection import open_connection
 

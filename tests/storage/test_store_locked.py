@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from callboard.core.models import TestDefinition
 from callboard.storage import Store, StoreLockedError
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from callboard.core.models import TestDefinition, dump_test
 from callboard.storage import LATEST_VERSION, Store, migrate
 from callboard.storage.connection import open_connection

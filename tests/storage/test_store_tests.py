@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC
 
 import pytest
+
 from callboard.core.models import TestDefinition, parse_test
 from callboard.storage import ImportCounts, Store
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from callboard.core.models import CheckResult, RunResult, RunStatus, TranscriptEntry
 from callboard.storage import ResultWriter, Store, StoreError, StoreLockedError
 

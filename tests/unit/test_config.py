@@ -7,9 +7,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from callboard.core.config import ConfigError, Settings, load_settings, masked
 from pydantic import BaseModel
 
+from callboard.core.config import ConfigError, Settings, load_settings, masked
 from tests.conftest import REPO
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
+
 from callboard.core.models import (
     BatchCounts,
     CallTest,
@@ -12,7 +14,6 @@ from callboard.core.models import (
     parse_test,
     score,
 )
-from pydantic import ValidationError
 
 
 def _errors(data: dict) -> list[tuple[str, str]]:

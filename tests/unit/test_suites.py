@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from callboard.core.models import HttpTest
 from callboard.core.suites import SuiteError, SuiteLimits, dump_toml_suite, load_suites
-
 from tests.conftest import EXAMPLES
 
 GOOD = """
