@@ -15,16 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from callboard.core.engine.attempt import error_result, monotonic_ms, run_attempt
+from callboard.core.engine.batch_book import BatchBook
 from callboard.core.engine.events import (
-    BatchFinished,
-    BatchProgress,
     EventBus,
-    RunFinished,
     RunQueued,
-    RunStarted,
 )
 from callboard.core.engine.limits import Limiter, LimitSpec
-from callboard.core.engine.progress import BatchTracker
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
 from callboard.core.engine.selection import Selection, choose, limit_keys
@@ -87,8 +83,7 @@ class Engine:
         self.limiter = Limiter(specs)
         self._queue = RunQueue()
         self._active: dict[int, _Active] = {}
-        self._batches: dict[int, BatchTracker] = {}
-        self._batch_done: dict[int, asyncio.Event] = {}
+        self._book = BatchBook(store, self.events, self.config.progress_interval_s)
         self._wake = asyncio.Event()
         self._paused = False
         self._stopping = False
@@ -101,12 +96,11 @@ class Engine:
         """Recover from a crash, load the queue, start dispatching; returns (requeued, errored)."""
         requeued, errored = await requeue_interrupted(self.store)
         for batch in await self.store.batches.list(limit=100_000, status=BatchStatus.RUNNING):
-            self._track(batch)
+            self._book.track(batch)
         for run in await self.store.runs.queued(limit=None):
             self._queue.push(self._queued_from_row(run))
-        for batch_id, tracker in list(self._batches.items()):
-            if tracker.finished:
-                await self._finish_batch(batch_id)
+        for batch_id in self._book.tracked():
+            await self._book.finish_if_done(batch_id)
         self._dispatcher = asyncio.create_task(self._dispatch(), name="callboard-dispatcher")
         self._wake.set()
         return requeued, errored
@@ -148,7 +142,7 @@ class Engine:
             label or _label(selection), source, priority, selection.as_dict(), entries
         )
         run_ids = await self.store.batches.run_ids(batch.id)
-        tracker = self._track(batch)
+        self._book.track(batch)
         queued_ids = []
         index = 0
         for entry in entries:
@@ -166,8 +160,7 @@ class Engine:
                     )
                 )
         self.events.publish(RunQueued(batch_id=batch.id, run_ids=queued_ids))
-        if tracker.finished:
-            await self._finish_batch(batch.id)
+        await self._book.finish_if_done(batch.id)
         self._wake.set()
         return Submitted(batch=batch, skipped=skipped)
 
@@ -183,12 +176,6 @@ class Engine:
             skip_reason=reason,
             max_attempts=definition.retries + 1,
         )
-
-    def _track(self, batch: Batch) -> BatchTracker:
-        tracker = BatchTracker(batch.id, batch.counts.model_copy())
-        self._batches[batch.id] = tracker
-        self._batch_done.setdefault(batch.id, asyncio.Event())
-        return tracker
 
     @staticmethod
     def _queued_from_row(run: Run) -> QueuedRun:
@@ -206,12 +193,7 @@ class Engine:
 
     async def wait_batch(self, batch_id: int) -> None:
         """Return once every run of the batch is final."""
-        event = self._batch_done.setdefault(batch_id, asyncio.Event())
-        if batch_id not in self._batches and not event.is_set():
-            batch = await self.store.batches.get(batch_id)
-            if batch is None or batch.status != BatchStatus.RUNNING:
-                return
-        await event.wait()
+        await self._book.wait(batch_id)
 
     # -- control ---------------------------------------------------------------------------------
 
@@ -264,7 +246,7 @@ class Engine:
         for run_id in applied:
             run = by_id[run_id]
             result = RunResult(status=RunStatus.CANCELLED, error_message="cancelled while queued")
-            await self._announce_final(run_id, run.batch_id, run.test.name, result, None, False)
+            await self._book.run_ended(run_id, run.batch_id, run.test.name, result, None, False)
         return len(applied)
 
     # -- dispatching -----------------------------------------------------------------------------
@@ -353,84 +335,17 @@ class Engine:
             log.exception("run %s: could not store its result; it stays for recovery", run.run_id)
             return
         if applied:
-            await self._announce_final(run.run_id, run.batch_id, run.test.name, result, duration, True)
+            await self._book.run_ended(run.run_id, run.batch_id, run.test.name, result, duration, True)
 
     def _announce_start(self, op: asyncio.Future[bool], run: QueuedRun, attempt: int) -> None:
-        if op.cancelled() or op.exception() is not None or not op.result():
-            return
-        tracker = self._batches.get(run.batch_id)
-        if tracker is not None:
-            tracker.start()
-        self.events.publish(
-            RunStarted(run_id=run.run_id, batch_id=run.batch_id, test_name=run.test.name, attempt=attempt)
-        )
-
-    async def _announce_final(
-        self,
-        run_id: int,
-        batch_id: int,
-        name: str,
-        result: RunResult,
-        duration: float | None,
-        was_running: bool,
-    ) -> None:
-        self.events.publish(
-            RunFinished(
-                run_id=run_id,
-                batch_id=batch_id,
-                test_name=name,
-                status=result.status,
-                score=result.score,
-                duration_ms=duration,
-                error_kind=result.error_kind,
-            )
-        )
-        tracker = self._batches.get(batch_id)
-        if tracker is None:
-            return
-        tracker.record(result.status, was_running)
-        now = time.monotonic()
-        if tracker.finished:
-            await self._finish_batch(batch_id)
-        elif now - tracker.last_event >= self.config.progress_interval_s:
-            tracker.last_event = now
-            self.events.publish(_progress(tracker, now))
-
-    async def _finish_batch(self, batch_id: int) -> None:
-        tracker = self._batches.pop(batch_id, None)
-        if tracker is None:
-            return
-        counts = tracker.counts
-        status = (
-            BatchStatus.CANCELLED
-            if counts.cancelled and counts.cancelled == counts.total
-            else BatchStatus.FINISHED
-        )
-        await self.store.batches.mark_finished(batch_id, status)
-        self.events.publish(_progress(tracker, time.monotonic()))
-        self.events.publish(
-            BatchFinished(
-                batch_id=batch_id,
-                status=status.value,
-                total=counts.total,
-                passed=counts.passed,
-                failed=counts.failed,
-                errors=counts.error,
-                cancelled=counts.cancelled,
-                skipped=counts.skipped,
-                pass_rate=counts.pass_rate,
-                duration_s=round(time.monotonic() - tracker.started, 3),
-            )
-        )
-        self._batch_done.setdefault(batch_id, asyncio.Event()).set()
+        if not op.cancelled() and op.exception() is None and op.result():
+            self._book.run_started(run.run_id, run.batch_id, run.test.name, attempt)
 
     # -- status ----------------------------------------------------------------------------------
 
     def status(self) -> dict[str, object]:
         """Running, queued, paused, rate, ETA and limit usage, for the monitor."""
-        now = time.monotonic()
-        rate = sum(tracker.rate_per_s(now) for tracker in self._batches.values())
-        remaining = sum(t.counts.total - t.counts.done for t in self._batches.values())
+        rate, remaining = self._book.rate_and_remaining()
         return {
             "running": len(self._active),
             "queued": len(self._queue),
@@ -444,21 +359,6 @@ class Engine:
                 for a in self._active.values()
             ],
         }
-
-
-def _progress(tracker: BatchTracker, now: float) -> BatchProgress:
-    counts = tracker.counts
-    return BatchProgress(
-        batch_id=tracker.batch_id,
-        done=counts.done,
-        total=counts.total,
-        passed=counts.passed,
-        failed=counts.failed,
-        errors=counts.error,
-        pass_rate=counts.pass_rate,
-        rate_per_s=round(tracker.rate_per_s(now), 2),
-        eta_s=None if (eta := tracker.eta_s(now)) is None else round(eta, 1),
-    )
 
 
 def _label(selection: Selection) -> str:
