@@ -136,7 +136,7 @@ class Engine:
     ) -> Submitted:
         """Create a batch of the selected tests and queue its runs (raises SelectionError)."""
         chosen = choose(await self.store.tests.list(), selection)
-        entries = [self._entry(test, repeat, test.definition.kind in self.executors) for test in chosen.tests]
+        entries = [self._entry(test, repeat, test.definition.kind in self.executors) for test in chosen]
         skipped = {e.test.name: e.skip_reason for e in entries if e.skip_reason is not None}
         batch = await self.store.batches.create(
             label or _label(selection), source, priority, selection.as_dict(), entries

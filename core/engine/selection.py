@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from callboard.core.models import StoredTest, TestDefinition
@@ -31,15 +31,8 @@ class SelectionError(ValueError):
     """The selection names tests that do not exist, or nothing at all."""
 
 
-@dataclass
-class Chosen:
-    """The tests a selection resolved to, in name order."""
-
-    tests: list[StoredTest] = field(default_factory=list)
-
-
-def choose(tests: list[StoredTest], selection: Selection) -> Chosen:
-    """Resolve a selection against the stored tests; unknown ids or names are an error."""
+def choose(tests: list[StoredTest], selection: Selection) -> list[StoredTest]:
+    """Resolve a selection against the stored tests, in name order; unknown ids or names are an error."""
     if selection.empty:
         raise SelectionError("nothing selected: give test names, ids, tags, or all")
     by_id = {test.id: test for test in tests}
@@ -50,12 +43,12 @@ def choose(tests: list[StoredTest], selection: Selection) -> Chosen:
     if missing:
         raise SelectionError(f"no such test(s): {', '.join(missing)}")
     if selection.all:
-        return Chosen(sorted(tests, key=lambda t: t.name))
+        return sorted(tests, key=lambda t: t.name)
     picked = {i: by_id[i] for i in selection.ids}
     picked.update({by_name[n].id: by_name[n] for n in selection.names})
     wanted_tags = set(selection.tags)
     picked.update({t.id: t for t in tests if wanted_tags.intersection(t.definition.tags)})
-    return Chosen(sorted(picked.values(), key=lambda t: t.name))
+    return sorted(picked.values(), key=lambda t: t.name)
 
 
 def limit_keys(test: TestDefinition) -> tuple[str, ...]:
