@@ -84,6 +84,17 @@ class TwilioSettings(_Section):
     from_number: str | None = Field(default=None, pattern=r"^\+[1-9]\d{1,14}$")
 
 
+class DaemonSettings(_Section):
+    """The daemon: its socket, request limits, event stream and log files."""
+
+    socket_path: Path | None = None
+    max_request_kb: int = Field(default=1024, ge=1, le=1024 * 1024)
+    keepalive_s: float = Field(default=15.0, gt=0, le=3600)
+    start_timeout_s: float = Field(default=20.0, gt=0, le=600)
+    log_max_mb: float = Field(default=10.0, gt=0)
+    log_backups: int = Field(default=5, ge=0, le=100)
+
+
 def default_state_dir() -> Path:
     """Where the database, logs and socket live unless moved."""
     return Path(platformdirs.user_state_dir(APP_NAME))
@@ -110,6 +121,7 @@ class Settings(BaseSettings):
     engine: EngineSettings = Field(default_factory=EngineSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -42,6 +42,10 @@ class _Encoded:
         return cls(test, definition, hashlib.sha256(canonical.encode()).hexdigest())
 
 
+class NameTakenError(ValueError):
+    """Two tests cannot share a name."""
+
+
 class _DefinitionCache:
     """Parsed definitions by their JSON text: validating a test is costly, and stored tests rarely change.
 
@@ -142,6 +146,24 @@ class TestsRepo:
         ) as cursor:
             found = self._stored(await cursor.fetchall())
         return found[0] if found else None
+
+    async def replace(self, test_id: int, test: TestDefinition) -> StoredTest | None:
+        """Put a new definition (maybe a new name) in place of test ``test_id``; None if it does not exist.
+
+        The version goes up only when the definition changed. Raises NameTakenError when another test
+        already has the new name.
+        """
+        item = _Encoded.of(test)
+        async with self._gate.transaction() as conn:
+            cursor = await conn.execute("SELECT id FROM tests WHERE name = ? AND id != ?", (test.name, test_id))
+            if await cursor.fetchone() is not None:
+                raise NameTakenError(f"another test is already named {test.name!r}")
+            await conn.execute(
+                "UPDATE tests SET name = ?1, kind = ?2, tags = ?3, definition = ?4, digest = ?5,"
+                " version = version + 1, updated_at = ?6 WHERE id = ?7 AND digest != ?5",
+                (*_row(item), now_text(), test_id),
+            )
+        return await self.get(test_id)
 
     async def delete(self, ids: list[int]) -> int:
         """Delete tests by id; returns how many existed. Their past runs stay, detached from the test."""

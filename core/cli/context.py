@@ -22,6 +22,7 @@ class CliContext:
 
     config_file: Path | None
     state_dir: Path | None
+    autostart: bool = True
     _settings: Settings | None = field(default=None, init=False)
 
     @property
@@ -35,6 +36,15 @@ class CliContext:
             except ConfigError as exc:
                 fail(f"config error: {exc}", code=EXIT_USAGE)
         return self._settings
+
+    def daemon_args(self) -> list[str]:
+        """The options a daemon started from here needs to find the same settings and state."""
+        args: list[str] = []
+        if self.config_file is not None:
+            args += ["--config", str(self.config_file.absolute())]
+        if self.state_dir is not None:
+            args += ["--state-dir", str(self.state_dir.absolute())]
+        return args
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:

@@ -11,12 +11,27 @@ import click
 from callboard.core.cli.context import CliContext
 
 # name -> (module, attribute, one-line help); modules load only when their command runs.
+_RUNS = "callboard.core.cli.runs_commands"
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": ("callboard.core.cli.suite_commands", "import_cmd", "Import TOML or CSV suite files."),
     "tests": ("callboard.core.cli.suite_commands", "tests_cmd", "List the stored tests."),
     "export-tests": ("callboard.core.cli.suite_commands", "export_cmd", "Write the stored tests as TOML."),
     "config": ("callboard.core.cli.config_commands", "config_group", "Inspect the settings."),
-    "run": ("callboard.core.cli.run_command", "run_cmd", "Run tests and wait for them, with live progress."),
+    "daemon": ("callboard.core.cli.daemon_commands", "daemon_group", "Run, start, stop or check the daemon."),
+    "run": ("callboard.core.cli.run_command", "run_cmd", "Queue tests as a batch; --wait follows it."),
+    "status": ("callboard.core.cli.status_command", "status_cmd", "What is running and queued (--watch)."),
+    "runs": (_RUNS, "runs_cmd", "List runs, newest first."),
+    "show": (_RUNS, "show_cmd", "Show one run: checks, transcript, metrics, error."),
+    "cancel": (_RUNS, "cancel_cmd", "Cancel a run, a batch, or everything."),
+    "retry": (_RUNS, "retry_cmd", "Run a run's test, or a batch's tests, again."),
+    "pause": (_RUNS, "pause_cmd", "Start no new runs."),
+    "resume": (_RUNS, "resume_cmd", "Start runs again."),
+    "export": (
+        "callboard.core.cli.batch_commands",
+        "export_cmd",
+        "Write a batch's runs as CSV, JSON or JUnit.",
+    ),
+    "report": ("callboard.core.cli.batch_commands", "report_cmd", "Summarise a batch."),
     "demo-agent": (
         "callboard.core.cli.demo_commands",
         "demo_agent_cmd",
@@ -58,10 +73,20 @@ class LazyGroup(click.Group):
     type=click.Path(path_type=Path, file_okay=False),
     help="Where the database, logs and socket live (env CALLBOARD_STATE_DIR).",
 )
+@click.option(
+    "--no-autostart",
+    is_flag=True,
+    envvar="CALLBOARD_NO_AUTOSTART",
+    help="Fail instead of starting a daemon when none answers.",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_file: Path | None, state_dir: Path | None) -> None:
-    """callboard: test voice agents and HTTP agents in batches, in the background."""
-    ctx.obj = CliContext(config_file=config_file, state_dir=state_dir)
+def cli(ctx: click.Context, config_file: Path | None, state_dir: Path | None, no_autostart: bool) -> None:
+    """callboard: test voice agents and HTTP agents in batches, in the background.
+
+    Every command talks to the daemon of the state directory, starting it in the background when
+    none answers.
+    """
+    ctx.obj = CliContext(config_file=config_file, state_dir=state_dir, autostart=not no_autostart)
 
 
 def main() -> None:

@@ -17,10 +17,10 @@ from callboard.core.cli.context import CliContext, fail, pass_cli
 from callboard.core.cli.local_store import open_store
 from callboard.core.cli.run_display import BatchProgressBar, failures_table, summary_table
 from callboard.core.engine.engine import Engine
-from callboard.core.engine.events import BatchProgress
 from callboard.core.engine.selection import Selection, SelectionError
 from callboard.core.engine.stack import running_engine
 from callboard.core.models import RunStatus
+from callboard.core.models.events import BatchProgress
 
 EXIT_INTERRUPTED = 130
 _FAILURES_SHOWN = 20

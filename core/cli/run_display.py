@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from callboard.core.engine.events import BatchProgress
 from callboard.core.models import Batch, Run, RunStatus
+from callboard.core.models.events import BatchProgress
 
 _STATUS_STYLE = {
     RunStatus.PASSED: "green",

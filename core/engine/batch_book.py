@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from callboard.core.engine.events import BatchFinished, BatchProgress, EventBus, RunFinished, RunStarted
+from callboard.core.engine.events import EventBus
 from callboard.core.engine.progress import BatchTracker
 from callboard.core.models import Batch, BatchCounts, BatchStatus, RunResult
+from callboard.core.models.events import BatchFinished, BatchProgress, RunFinished, RunStarted
 from callboard.storage import Store
 
 

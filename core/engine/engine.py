@@ -16,16 +16,15 @@ from datetime import UTC, datetime
 
 from callboard.core.engine.attempt import error_result, monotonic_ms, run_attempt
 from callboard.core.engine.batch_book import BatchBook
-from callboard.core.engine.events import (
-    EventBus,
-    RunQueued,
-)
+from callboard.core.engine.events import EventBus
 from callboard.core.engine.limits import Limiter, LimitSpec
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
 from callboard.core.engine.selection import Selection, choose, limit_keys
 from callboard.core.executors.base import Executor, Job
 from callboard.core.models import Batch, BatchStatus, Run, RunResult, RunStatus, StoredTest, parse_test
+from callboard.core.models.api import QueueStatus
+from callboard.core.models.events import RunQueued
 from callboard.storage import Store
 from callboard.storage.batches_repo import BatchEntry
 from callboard.storage.recovery import requeue_interrupted
@@ -343,22 +342,25 @@ class Engine:
 
     # -- status ----------------------------------------------------------------------------------
 
-    def status(self) -> dict[str, object]:
+    def status(self) -> QueueStatus:
         """Running, queued, paused, rate, ETA and limit usage, for the monitor."""
         rate, remaining = self._book.rate_and_remaining()
-        return {
-            "running": len(self._active),
-            "queued": len(self._queue),
-            "paused": self._paused,
-            "rate_per_s": round(rate, 2),
-            "eta_s": round(remaining / rate, 1) if rate > 0 else None,
-            "concurrency": {"in_use": len(self._active), "limit": self.config.concurrency},
-            "limits": self.limiter.usage(),
-            "running_runs": [
-                {"run_id": a.run.run_id, "batch_id": a.run.batch_id, "test_name": a.run.test.name}
-                for a in self._active.values()
-            ],
-        }
+        return QueueStatus.model_validate(
+            {
+                "running": len(self._active),
+                "queued": len(self._queue),
+                "paused": self._paused,
+                "rate_per_s": round(rate, 2),
+                "eta_s": round(remaining / rate, 1) if rate > 0 else None,
+                "concurrency": {"in_use": len(self._active), "limit": self.config.concurrency},
+                "limits": self.limiter.usage(),
+                "last_event_id": self.events.last_id,
+                "running_runs": [
+                    {"run_id": a.run.run_id, "batch_id": a.run.batch_id, "test_name": a.run.test.name}
+                    for a in self._active.values()
+                ],
+            }
+        )
 
 
 def _label(selection: Selection) -> str:

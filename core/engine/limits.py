@@ -102,7 +102,7 @@ class Limiter:
         return {
             key: {
                 "in_use": slot.in_use,
-                "concurrency": slot.spec.concurrency,
+                "limit": slot.spec.concurrency,
                 "rate_per_s": slot.spec.rate_per_s,
             }
             for key, slot in self._slots.items()

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from callboard.core.config import LimitSettings, Settings
 from callboard.core.engine.engine import Engine, EngineConfig
+from callboard.core.engine.events import EventBus, epoch_first_id
 from callboard.core.engine.limits import LimitSpec
 from callboard.core.engine.retry import Backoff
 from callboard.core.executors.registry import build_executors, close_executors
@@ -42,7 +43,7 @@ async def running_engine(settings: Settings, store: Store) -> AsyncIterator[Engi
         busy_timeout_ms=settings.store.busy_timeout_ms,
     )
     executors = build_executors(max_http_connections=settings.engine.http_connections)
-    engine = Engine(store, writer, executors, engine_config(settings))
+    engine = Engine(store, writer, executors, engine_config(settings), EventBus(first_id=epoch_first_id()))
     try:
         await engine.start()
         yield engine

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 from callboard.core.engine.engine import Engine, EngineConfig
-from callboard.core.engine.events import RunFinished
 from callboard.core.engine.selection import Selection
 from callboard.core.executors.registry import build_executors, close_executors
+from callboard.core.models.events import RunFinished
 from callboard.storage import Store
 from callboard.storage.writer import ResultWriter
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from aiohttp import web
 
 from callboard.core.engine.engine import EngineConfig
-from callboard.core.engine.events import BatchFinished, RunFinished, RunStarted
 from callboard.core.engine.limits import LimitSpec
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.selection import Selection
 from callboard.core.models import RunStatus
+from callboard.core.models.events import BatchFinished, RunFinished, RunStarted
 from tests.engine.conftest import Server, add_tests, engine_on, http_test, serve, wait_until
 
 FAST_BACKOFF = Backoff(base_s=0.01, max_s=0.05)

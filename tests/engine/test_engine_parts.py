@@ -7,13 +7,14 @@ import random
 
 import pytest
 
-from callboard.core.engine.events import EventBus, EventsLost, RunQueued
+from callboard.core.engine.events import EventBus, EventsLost
 from callboard.core.engine.limits import Limiter, LimitSpec, TokenBucket
 from callboard.core.engine.progress import BatchTracker
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
 from callboard.core.engine.selection import Selection, SelectionError, choose, limit_keys
 from callboard.core.models import BatchCounts, RunStatus, parse_test
+from callboard.core.models.events import RunQueued
 
 TEST = parse_test({"name": "t", "kind": "command", "command": "true"})
 

@@ -1,0 +1,111 @@
+"""``/v1/batches``: queue a batch, list and read batches, cancel or retry one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from callboard.core.api.deps import Daemon
+from callboard.core.api.errors import ApiError, not_found
+from callboard.core.engine.selection import Selection, SelectionError
+from callboard.core.models import Batch, BatchStatus, RunStatus
+from callboard.core.models.api import (
+    BatchCreated,
+    BatchList,
+    BatchRequest,
+    CancelResult,
+    ErrorResponse,
+    RetryRequest,
+    SkippedTest,
+)
+from callboard.storage.errors import StoreError
+
+router = APIRouter(prefix="/v1/batches", tags=["batches"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 404, 409, 413, 422)
+}
+_NOT_PASSED = [RunStatus.FAILED.value, RunStatus.ERROR.value]
+# Every run of a batch, read for a retry.
+_ALL_RUNS = 1_000_000
+
+
+async def submit(
+    daemon: Daemon, selection: Selection, *, label: str, source: str, priority: int, repeat: int | None
+) -> BatchCreated:
+    """Queue a batch through the engine; a bad selection is a 422 naming what is wrong."""
+    try:
+        submitted = await daemon.engine.submit(
+            selection, label=label, source=source, priority=priority, repeat=repeat
+        )
+    except SelectionError as exc:
+        raise ApiError(422, "invalid_selection", str(exc)) from None
+    except StoreError as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    skipped = [SkippedTest(test=name, reason=reason) for name, reason in sorted(submitted.skipped.items())]
+    return BatchCreated(batch=submitted.batch, skipped=skipped)
+
+
+async def batch_or_404(daemon: Daemon, batch_id: int) -> Batch:
+    """The batch, or a 404 naming it."""
+    batch = await daemon.store.batches.get(batch_id)
+    if batch is None:
+        raise not_found("batch", batch_id)
+    return batch
+
+
+@router.post("", status_code=202, response_model=BatchCreated, responses=_ERRORS)
+async def create_batch(daemon: Daemon, body: BatchRequest) -> BatchCreated:
+    """Queue the selected tests as one batch; answers with the batch and the tests it skips, and why."""
+    selection = Selection(tuple(body.ids), tuple(body.names), tuple(body.tags), body.all)
+    return await submit(
+        daemon, selection, label=body.label, source="api", priority=body.priority, repeat=body.repeat
+    )
+
+
+@router.get("", response_model=BatchList, responses=_ERRORS)
+async def list_batches(
+    daemon: Daemon,
+    status: BatchStatus | None = None,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> BatchList:
+    """Batches newest first with their counts."""
+    batches = await daemon.store.batches.list(limit=limit, before_id=before, status=status)
+    next_before = batches[-1].id if len(batches) == limit else None
+    return BatchList(batches=batches, next_before=next_before)
+
+
+@router.get("/{batch_id}", response_model=Batch, responses=_ERRORS)
+async def get_batch(daemon: Daemon, batch_id: int) -> Batch:
+    """The batch with its counts."""
+    return await batch_or_404(daemon, batch_id)
+
+
+@router.post("/{batch_id}/cancel", response_model=CancelResult, responses=_ERRORS)
+async def cancel_batch(daemon: Daemon, batch_id: int) -> CancelResult:
+    """Cancel every queued and running run of the batch."""
+    await batch_or_404(daemon, batch_id)
+    return CancelResult(cancelled=await daemon.engine.cancel_batch(batch_id))
+
+
+@router.post("/{batch_id}/retry", status_code=202, response_model=BatchCreated, responses=_ERRORS)
+async def retry_batch(daemon: Daemon, batch_id: int, body: RetryRequest | None = None) -> BatchCreated:
+    """Queue the batch's tests again (only those that failed or errored with ``failed_only``)."""
+    body = body or RetryRequest()
+    await batch_or_404(daemon, batch_id)
+    status = _NOT_PASSED if body.failed_only else None
+    runs = await daemon.store.runs.page(status=status, batch_id=batch_id, limit=_ALL_RUNS)
+    test_ids = sorted({run.test_id for run in runs if run.test_id is not None})
+    if not test_ids:
+        what = "failed or errored runs" if body.failed_only else "runs of tests that still exist"
+        raise ApiError(409, "nothing_to_retry", f"batch {batch_id} has no {what}")
+    label = f"retry of batch {batch_id}" + (" (failed)" if body.failed_only else "")
+    return await submit(
+        daemon,
+        Selection(ids=tuple(test_ids)),
+        label=label,
+        source="retry",
+        priority=body.priority,
+        repeat=None,
+    )

@@ -1,0 +1,161 @@
+"""``/v1/tests``: list, read, create, replace, delete and import test definitions."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+from pydantic import ValidationError
+
+from callboard.core.api.deps import Daemon
+from callboard.core.api.errors import ApiError, not_found
+from callboard.core.models import KINDS, Run, StoredTest, TestDefinition, dump_test, parse_test
+from callboard.core.models.api import (
+    ErrorResponse,
+    ImportRequest,
+    ImportResult,
+    RunSummary,
+    TestDetail,
+    TestList,
+    TestSummary,
+)
+from callboard.core.suites import SuiteError, SuiteLimits, load_suites, parse_given_tests
+from callboard.core.suites.errors import problems_from_validation
+from callboard.storage.tests_repo import NameTakenError
+
+router = APIRouter(prefix="/v1/tests", tags=["tests"])
+_RECENT_RUNS = 20
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 404, 409, 413, 422)
+}
+
+
+def summary(test: StoredTest, last: Run | None) -> TestSummary:
+    """A stored test as listed, with its last result."""
+    definition = test.definition
+    return TestSummary(
+        id=test.id,
+        name=test.name,
+        kind=definition.kind,
+        target=definition.target(),
+        tags=definition.tags,
+        version=test.version,
+        skip_reason=definition.skip_reason(),
+        last_status=last.status if last else None,
+        last_score=last.score if last else None,
+        last_run_at=last.finished_at if last else None,
+    )
+
+
+def _detail(test: StoredTest, runs: list[Run]) -> TestDetail:
+    return TestDetail(
+        id=test.id,
+        version=test.version,
+        created_at=test.created_at,
+        updated_at=test.updated_at,
+        definition=dump_test(test.definition),
+        recent_runs=[RunSummary.of(run) for run in runs],
+    )
+
+
+def _definition(body: dict[str, Any], where: str) -> TestDefinition:
+    try:
+        return parse_test(body)
+    except ValidationError as exc:
+        kind = body.get("kind") if isinstance(body.get("kind"), str) else None
+        name = body.get("name") if isinstance(body.get("name"), str) else None
+        problems = problems_from_validation(exc, file=where, line=None, test=name, kind=kind)
+        details = [{"field": p.field or "", "message": p.message} for p in problems]
+        raise ApiError(422, "invalid_test", "; ".join(str(p) for p in problems[:5]), details) from None
+
+
+async def _stored(daemon: Daemon, test_id: int) -> StoredTest:
+    test = await daemon.store.tests.get(test_id)
+    if test is None:
+        raise not_found("test", test_id)
+    return test
+
+
+@router.get("", response_model=TestList, responses=_ERRORS)
+async def list_tests(
+    daemon: Daemon,
+    tag: Annotated[str | None, Query(max_length=200)] = None,
+    kind: Annotated[str | None, Query(pattern="^(" + "|".join(KINDS) + ")$")] = None,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+) -> TestList:
+    """Tests in name order with their last result, optionally by tag, kind or part of the name."""
+    tests = await daemon.store.tests.list(tag=tag, kind=kind, search=search)
+    last = await daemon.store.runs.last_per_test()
+    return TestList(tests=[summary(test, last.get(test.id)) for test in tests])
+
+
+@router.get("/{test_id}", response_model=TestDetail, responses=_ERRORS)
+async def get_test(daemon: Daemon, test_id: int) -> TestDetail:
+    """The test's definition in suite form and its most recent runs."""
+    test = await _stored(daemon, test_id)
+    runs = await daemon.store.runs.page(test_id=test_id, limit=_RECENT_RUNS)
+    return _detail(test, runs)
+
+
+@router.post("", status_code=201, response_model=TestDetail, responses=_ERRORS)
+async def create_test(daemon: Daemon, body: Annotated[dict[str, Any], Body()]) -> TestDetail:
+    """Add one test (suite form); 409 when the name is taken."""
+    definition = _definition(body, "POST /v1/tests")
+    if await daemon.store.tests.get(definition.name) is not None:
+        raise ApiError(409, "conflict", f"a test named {definition.name!r} already exists")
+    await daemon.store.tests.upsert_many([definition])
+    created = await daemon.store.tests.get(definition.name)
+    if created is None:  # deleted by a concurrent request in between
+        raise ApiError(409, "conflict", f"test {definition.name!r} was deleted while being created")
+    return _detail(created, [])
+
+
+@router.put("/{test_id}", response_model=TestDetail, responses=_ERRORS)
+async def replace_test(daemon: Daemon, test_id: int, body: Annotated[dict[str, Any], Body()]) -> TestDetail:
+    """Replace the test's definition (its version goes up when it changed); past runs keep theirs."""
+    definition = _definition(body, f"PUT /v1/tests/{test_id}")
+    try:
+        replaced = await daemon.store.tests.replace(test_id, definition)
+    except NameTakenError as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    if replaced is None:
+        raise not_found("test", test_id)
+    runs = await daemon.store.runs.page(test_id=test_id, limit=_RECENT_RUNS)
+    return _detail(replaced, runs)
+
+
+@router.delete("/{test_id}", status_code=204, responses=_ERRORS)
+async def delete_test(daemon: Daemon, test_id: int) -> Response:
+    """Delete the test; its past runs stay."""
+    if await daemon.store.tests.delete([test_id]) == 0:
+        raise not_found("test", test_id)
+    return Response(status_code=204)
+
+
+@router.post("/import", response_model=ImportResult, responses=_ERRORS)
+async def import_tests(daemon: Daemon, body: ImportRequest) -> ImportResult:
+    """Import suite files (by path) and tests (by value), all or nothing; re-imports update by name."""
+    if not body.paths and not body.tests:
+        raise ApiError(422, "invalid_request", "POST /v1/tests/import: give paths or tests")
+    imports = daemon.settings.imports
+    limits = SuiteLimits(max_tests=imports.max_tests, max_file_bytes=int(imports.max_file_mb * 1024 * 1024))
+    paths = [Path(path) for path in body.paths]
+    if any(not path.is_absolute() for path in paths):
+        raise ApiError(422, "invalid_request", "POST /v1/tests/import: paths must be absolute")
+    try:
+        # Reading and validating a big suite takes a while: keep the event loop free for other clients.
+        from_files = await asyncio.to_thread(load_suites, paths, limits) if paths else []
+        given = parse_given_tests(body.tests, "POST /v1/tests/import")
+    except SuiteError as exc:
+        details = [
+            {"file": p.file, "line": p.line, "test": p.test, "field": p.field, "message": p.message}
+            for p in exc.problems
+        ]
+        raise ApiError(422, "invalid_suite", f"import failed, nothing stored:\n{exc}", details) from None
+    try:
+        counts = await daemon.store.tests.upsert_many([*from_files, *given])
+    except ValueError as exc:
+        raise ApiError(422, "invalid_suite", f"import failed, nothing stored: {exc}") from None
+    return ImportResult(added=counts.added, updated=counts.updated, unchanged=counts.unchanged)

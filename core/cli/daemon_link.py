@@ -1,0 +1,36 @@
+"""Run a command's work against the daemon: connect (starting it if needed), and turn the ways that
+can go wrong into one clear line and an exit status."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from callboard.core.cli.context import EXIT_USAGE, CliContext, fail
+from callboard.core.client import ApiFailure, CallboardClient, DaemonStartError, DaemonUnavailable, connect
+
+T = TypeVar("T")
+EXIT_INTERRUPTED = 130
+# Statuses that mean the request itself was wrong (usage), rather than the state it met.
+_USAGE_STATUSES = (400, 413, 422)
+
+
+def with_daemon(cli: CliContext, action: Callable[[CallboardClient], Awaitable[T]]) -> T:
+    """Run ``action`` with a client of the daemon and return its result; errors end the command."""
+
+    async def go() -> T:
+        client = await connect(cli.settings, autostart=cli.autostart, daemon_args=cli.daemon_args())
+        async with client:
+            return await action(client)
+
+    try:
+        return asyncio.run(go())
+    except ApiFailure as exc:
+        fail(exc.message, code=EXIT_USAGE if exc.status in _USAGE_STATUSES else 1)
+    except DaemonUnavailable as exc:
+        fail(str(exc))
+    except DaemonStartError as exc:
+        fail(f"the daemon could not start:\n{exc}")
+    except KeyboardInterrupt:
+        raise SystemExit(EXIT_INTERRUPTED) from None

@@ -1,0 +1,238 @@
+"""An async client of API v1 over the daemon's Unix socket (httpx with a UDS transport).
+
+Every method returns the API's pydantic models; an error answer raises ApiFailure with the daemon's
+code and message, and no daemon at the socket raises DaemonUnavailable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from callboard.core.client.event_stream import EventStream
+from callboard.core.models import Batch, BatchStatus, Run
+from callboard.core.models.api import (
+    BatchCreated,
+    BatchList,
+    BatchRequest,
+    CancelResult,
+    Health,
+    ImportResult,
+    QueueStatus,
+    RetryRequest,
+    RunList,
+    TestDetail,
+    TestSummary,
+)
+
+DEFAULT_TIMEOUT_S = 60.0
+
+
+class DaemonUnavailable(Exception):
+    """No daemon answers on the socket."""
+
+
+class ApiFailure(Exception):
+    """The daemon answered with an error."""
+
+    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or []
+
+
+def _failure(response: httpx.Response) -> ApiFailure:
+    try:
+        error = response.json()["error"]
+        return ApiFailure(response.status_code, error["code"], error["message"], error.get("details"))
+    except (ValueError, KeyError, TypeError):
+        text = response.text[:200] or response.reason_phrase
+        return ApiFailure(response.status_code, "error", f"HTTP {response.status_code}: {text}", None)
+
+
+def _query(**params: Any) -> dict[str, Any]:
+    return {key: value for key, value in params.items() if value is not None and value != []}
+
+
+class CallboardClient:
+    """API v1 over ``socket``; use as an async context manager or call ``aclose``."""
+
+    def __init__(self, socket: Path, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.socket = socket
+        self.http = httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(uds=str(socket)),
+            base_url="http://callboard",
+            timeout=httpx.Timeout(timeout_s, connect=5.0),
+        )
+
+    async def __aenter__(self) -> CallboardClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self.http.aclose()
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request; raises ApiFailure for an error answer, DaemonUnavailable when none answers."""
+        try:
+            response = await self.http.request(method, path, **kwargs)
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise DaemonUnavailable(f"no daemon answers on {self.socket} ({exc})") from None
+        if response.status_code >= 400:
+            raise _failure(response)
+        return response
+
+    # -- daemon ----------------------------------------------------------------------------------
+
+    async def health(self) -> Health:
+        """Who the daemon is; raises DaemonUnavailable when none answers."""
+        return Health.model_validate_json((await self.request("GET", "/v1/health")).content)
+
+    # -- tests -----------------------------------------------------------------------------------
+
+    async def list_tests(
+        self, tag: str | None = None, kind: str | None = None, search: str | None = None
+    ) -> list[TestSummary]:
+        """Tests in name order with their last result."""
+        response = await self.request("GET", "/v1/tests", params=_query(tag=tag, kind=kind, search=search))
+        return [TestSummary.model_validate(item) for item in response.json()["tests"]]
+
+    async def get_test(self, test_id: int) -> TestDetail:
+        """A test's definition and recent runs."""
+        return TestDetail.model_validate_json((await self.request("GET", f"/v1/tests/{test_id}")).content)
+
+    async def create_test(self, definition: dict[str, Any]) -> TestDetail:
+        """Add a test given in suite form."""
+        response = await self.request("POST", "/v1/tests", json=definition)
+        return TestDetail.model_validate_json(response.content)
+
+    async def replace_test(self, test_id: int, definition: dict[str, Any]) -> TestDetail:
+        """Replace a test's definition."""
+        response = await self.request("PUT", f"/v1/tests/{test_id}", json=definition)
+        return TestDetail.model_validate_json(response.content)
+
+    async def delete_test(self, test_id: int) -> None:
+        """Delete a test (its past runs stay)."""
+        await self.request("DELETE", f"/v1/tests/{test_id}")
+
+    async def import_tests(
+        self, paths: list[Path] | None = None, tests: list[dict[str, Any]] | None = None
+    ) -> ImportResult:
+        """Import suite files (made absolute here: the daemon reads them) and tests by value."""
+        body = {"paths": [str(Path(p).absolute()) for p in paths or []], "tests": tests or []}
+        response = await self.request("POST", "/v1/tests/import", json=body)
+        return ImportResult.model_validate_json(response.content)
+
+    # -- batches ---------------------------------------------------------------------------------
+
+    async def create_batch(self, request: BatchRequest) -> BatchCreated:
+        """Queue a batch; answers with the batch and the tests it skips."""
+        response = await self.request("POST", "/v1/batches", json=request.model_dump(mode="json"))
+        return BatchCreated.model_validate_json(response.content)
+
+    async def list_batches(
+        self, status: BatchStatus | None = None, before: int | None = None, limit: int = 50
+    ) -> BatchList:
+        """A page of batches, newest first."""
+        params = _query(status=status.value if status else None, before=before, limit=limit)
+        return BatchList.model_validate_json(
+            (await self.request("GET", "/v1/batches", params=params)).content
+        )
+
+    async def get_batch(self, batch_id: int) -> Batch:
+        """A batch with its counts."""
+        return Batch.model_validate_json((await self.request("GET", f"/v1/batches/{batch_id}")).content)
+
+    async def cancel_batch(self, batch_id: int) -> int:
+        """Cancel a batch's queued and running runs; returns how many."""
+        response = await self.request("POST", f"/v1/batches/{batch_id}/cancel")
+        return CancelResult.model_validate_json(response.content).cancelled
+
+    async def retry_batch(self, batch_id: int, failed_only: bool = False) -> BatchCreated:
+        """Queue a batch's tests again (only failed and errored ones with ``failed_only``)."""
+        body = RetryRequest(failed_only=failed_only).model_dump()
+        response = await self.request("POST", f"/v1/batches/{batch_id}/retry", json=body)
+        return BatchCreated.model_validate_json(response.content)
+
+    async def export_batch(self, batch_id: int, fmt: str) -> bytes:
+        """A batch's runs as csv, json or junit."""
+        response = await self.request("GET", f"/v1/batches/{batch_id}/export", params={"format": fmt})
+        return response.content
+
+    async def batch_report(self, batch_id: int) -> dict[str, Any]:
+        """A batch's report: counts, pass rate, score distribution, slowest runs, failures."""
+        data: dict[str, Any] = (await self.request("GET", f"/v1/batches/{batch_id}/report")).json()
+        return data
+
+    # -- runs ------------------------------------------------------------------------------------
+
+    async def list_runs(
+        self,
+        status: list[str] | None = None,
+        batch_id: int | None = None,
+        test_id: int | None = None,
+        kind: str | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> RunList:
+        """A page of runs, newest first."""
+        params = _query(
+            status=status, batch_id=batch_id, test_id=test_id, kind=kind, before=before, limit=limit
+        )
+        return RunList.model_validate_json((await self.request("GET", "/v1/runs", params=params)).content)
+
+    async def get_run(self, run_id: int) -> Run:
+        """Everything about a run."""
+        return Run.model_validate_json((await self.request("GET", f"/v1/runs/{run_id}")).content)
+
+    async def cancel_run(self, run_id: int) -> None:
+        """Cancel a queued or running run."""
+        await self.request("POST", f"/v1/runs/{run_id}/cancel")
+
+    async def retry_run(self, run_id: int) -> BatchCreated:
+        """Queue a run's test again in a new batch."""
+        response = await self.request("POST", f"/v1/runs/{run_id}/retry", json={})
+        return BatchCreated.model_validate_json(response.content)
+
+    # -- queue -----------------------------------------------------------------------------------
+
+    async def queue(self) -> QueueStatus:
+        """The monitor's figures."""
+        return QueueStatus.model_validate_json((await self.request("GET", "/v1/queue")).content)
+
+    async def pause(self) -> QueueStatus:
+        """Start no new runs."""
+        return QueueStatus.model_validate_json((await self.request("POST", "/v1/queue/pause")).content)
+
+    async def resume(self) -> QueueStatus:
+        """Start runs again."""
+        return QueueStatus.model_validate_json((await self.request("POST", "/v1/queue/resume")).content)
+
+    async def cancel_all(self) -> int:
+        """Cancel every queued and running run; returns how many."""
+        response = await self.request("POST", "/v1/queue/cancel")
+        return CancelResult.model_validate_json(response.content).cancelled
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def events(
+        self,
+        last_id: int | None = None,
+        reconnect: bool = True,
+        types: tuple[str, ...] = (),
+        batch_id: int | None = None,
+    ) -> EventStream:
+        """The live event stream (resumed after ``last_id``), optionally only some types or one batch;
+        reconnects with Last-Event-ID."""
+        params = _query(types=",".join(types) or None, batch_id=batch_id)
+        return EventStream(self.http, self.socket, last_id, reconnect, params)

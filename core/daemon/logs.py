@@ -1,0 +1,39 @@
+"""The daemon's logging: a rotating file in the state directory, and stderr in the foreground."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from logging.handlers import RotatingFileHandler
+
+from callboard.core.config import Settings
+from callboard.core.paths import DaemonPaths
+
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(settings: Settings, paths: DaemonPaths, to_stderr: bool) -> None:
+    """Send the root logger to the log file (and stderr when ``to_stderr``)."""
+    paths.log.parent.mkdir(parents=True, exist_ok=True)
+    formatter = logging.Formatter(_FORMAT)
+    handlers: list[logging.Handler] = [
+        RotatingFileHandler(
+            paths.log,
+            maxBytes=int(settings.daemon.log_max_mb * 1024 * 1024),
+            backupCount=settings.daemon.log_backups,
+            encoding="utf-8",
+        )
+    ]
+    if to_stderr:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    root.setLevel(settings.log_level.upper())
+    # Per-request lines are noise at info level; they show with log_level = "debug".
+    logging.getLogger("uvicorn.access").setLevel(
+        logging.DEBUG if settings.log_level == "debug" else logging.WARNING
+    )

@@ -1,0 +1,118 @@
+"""Run the daemon: lock the state directory, open the store, start the engine, serve API v1 on the
+socket until SIGTERM/SIGINT, then shut down gracefully (running runs finish or go back to the queue)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Generator
+from importlib.metadata import version
+
+import uvicorn
+
+from callboard.core.api.app import create_app
+from callboard.core.config import Settings
+from callboard.core.daemon.lock import AlreadyRunning, DaemonLock
+from callboard.core.daemon.logs import configure_logging
+from callboard.core.daemon.socket_bind import SocketError, bind_socket
+from callboard.core.daemon.state import DaemonState
+from callboard.core.engine.stack import running_engine
+from callboard.core.paths import DaemonPaths
+from callboard.storage import Store
+from callboard.storage.errors import StoreError
+
+log = logging.getLogger("callboard.daemon")
+# Streams end as soon as shutdown begins; this bounds what is left (a slow client mid-response).
+_GRACEFUL_S = 3.0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, with the daemon's own signal handling.
+
+    uvicorn re-raises a captured SIGTERM once it has stopped serving, which would kill the process
+    before the engine has put its unfinished runs back in the queue; the daemon handles signals itself.
+    """
+
+    def __init__(self, config: uvicorn.Config, daemon: DaemonState) -> None:
+        super().__init__(config)
+        self.daemon = daemon
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop, sig)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+
+    def stop(self, sig: int | None = None) -> None:
+        """Begin a graceful shutdown (a second signal forces the server down)."""
+        if sig is not None:
+            log.info("received %s, shutting down", signal.Signals(sig).name)
+        self.daemon.stopping.set()
+        if self.should_exit:
+            self.force_exit = True
+        self.should_exit = True
+
+
+async def serve_daemon(settings: Settings) -> None:
+    """Run the daemon for ``settings.state_dir`` until it is told to stop.
+
+    Raises AlreadyRunning when another daemon has the state directory, SocketError or StoreError when
+    it cannot start; nothing is left behind in that case.
+    """
+    paths = DaemonPaths.of(settings)
+    with DaemonLock(paths.lock):
+        async with await Store.open(settings.db_path, settings.store.busy_timeout_ms) as store:
+            bound = bind_socket(paths.socket)
+            try:
+                async with running_engine(settings, store) as engine:
+                    daemon = DaemonState(settings=settings, paths=paths, store=store, engine=engine)
+                    config = uvicorn.Config(
+                        create_app(daemon),
+                        lifespan="off",
+                        log_config=None,
+                        timeout_graceful_shutdown=_GRACEFUL_S,
+                        timeout_keep_alive=30,
+                    )
+                    server = _Server(config, daemon)
+                    paths.pid.write_text(f"{os.getpid()}\n")
+                    log.info(
+                        "callboard %s daemon %d serving on %s (state %s)",
+                        version("callboard"),
+                        os.getpid(),
+                        paths.socket,
+                        paths.state_dir,
+                    )
+                    await server.serve(sockets=[bound.sock])
+                    log.info("stopped serving; finishing running runs")
+            finally:
+                bound.remove()
+                with contextlib.suppress(OSError):
+                    if paths.read_pid() == os.getpid():
+                        paths.pid.unlink()
+    log.info("daemon %d stopped", os.getpid())
+
+
+def run_daemon(settings: Settings, to_stderr: bool) -> int:
+    """Run the daemon in this process until stopped; returns the exit status (1 when it cannot start).
+
+    With ``to_stderr`` the log also goes to stderr (the foreground); a daemon started in the background
+    logs only to its file.
+    """
+    configure_logging(settings, DaemonPaths.of(settings), to_stderr)
+    try:
+        asyncio.run(serve_daemon(settings))
+    except (AlreadyRunning, SocketError, StoreError) as exc:
+        log.error("cannot start: %s", exc)
+        if not to_stderr:
+            print(f"callboard daemon: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,25 @@
+"""What the API's handlers work on: the daemon's settings, store and engine."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from callboard.core.config import Settings
+from callboard.core.engine.engine import Engine
+from callboard.core.paths import DaemonPaths
+from callboard.storage import Store
+
+
+@dataclass
+class DaemonState:
+    """The running daemon, as the request handlers see it."""
+
+    settings: Settings
+    paths: DaemonPaths
+    store: Store
+    engine: Engine
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Set when the daemon begins to shut down: event streams end so the server can stop.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)

@@ -1,0 +1,209 @@
+"""The bodies of API v1: what clients send and what the daemon answers (shared by both sides)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from callboard.core.models.runs import Batch, Run, RunStatus
+
+
+class _Request(BaseModel):
+    # A misspelt field in a request is an error, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    """``{"error": {...}}``: a machine-readable code, a message naming the place, maybe details."""
+
+    code: str
+    message: str
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every error the API answers."""
+
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    """The daemon is up: who and where it is."""
+
+    status: Literal["ok"] = "ok"
+    version: str
+    api: Literal["v1"] = "v1"
+    pid: int
+    started_at: datetime
+    state_dir: str
+    socket: str
+
+
+class TestSummary(BaseModel):
+    """A test as listed: identity, target and its last result."""
+
+    __test__ = False
+
+    id: int
+    name: str
+    kind: str
+    target: str
+    tags: list[str]
+    version: int
+    skip_reason: str | None = None
+    last_status: RunStatus | None = None
+    last_score: float | None = None
+    last_run_at: datetime | None = None
+
+
+class TestList(BaseModel):
+    """``GET /v1/tests``."""
+
+    __test__ = False
+
+    tests: list[TestSummary]
+
+
+class TestDetail(BaseModel):
+    """``GET /v1/tests/{id}``: the definition in suite form and its recent runs."""
+
+    __test__ = False
+
+    id: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    definition: dict[str, Any]
+    recent_runs: list[RunSummary] = Field(default_factory=list)
+
+
+class ImportRequest(_Request):
+    """``POST /v1/tests/import``: suite files the daemon reads (same machine, same user), or tests
+    given by value in suite form. All or nothing."""
+
+    paths: list[str] = Field(default_factory=list, max_length=1000)
+    tests: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ImportResult(BaseModel):
+    """What an import did, by test name."""
+
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+class BatchRequest(_Request):
+    """``POST /v1/batches``: the union of ids, names and tags, or all; priority and trials."""
+
+    ids: list[int] = Field(default_factory=list)
+    names: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    all: bool = False
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    repeat: int | None = Field(default=None, ge=1, le=1000)
+    label: str = Field(default="", max_length=200)
+
+
+class SkippedTest(BaseModel):
+    """A test that will not run in a batch, and why."""
+
+    test: str
+    reason: str
+
+
+class BatchCreated(BaseModel):
+    """``202`` to ``POST /v1/batches``."""
+
+    batch: Batch
+    skipped: list[SkippedTest]
+
+
+class BatchList(BaseModel):
+    """A page of batches, newest first; pass ``next_before`` as ``before`` for the next."""
+
+    batches: list[Batch]
+    next_before: int | None = None
+
+
+class RunSummary(BaseModel):
+    """A run as listed: everything but its checks, transcript and snapshot."""
+
+    id: int
+    batch_id: int
+    test_id: int | None
+    test_name: str
+    kind: str
+    target: str
+    trial: int
+    status: RunStatus
+    skip_reason: str | None = None
+    attempt: int
+    score: float | None = None
+    duration_ms: float | None = None
+    queued_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error_kind: str | None = None
+    error_message: str | None = None
+
+    @classmethod
+    def of(cls, run: Run) -> RunSummary:
+        """The summary of a full run."""
+        return cls.model_validate(run.model_dump(include=set(cls.model_fields)))
+
+
+class RunList(BaseModel):
+    """A page of runs, newest first; pass ``next_before`` as ``before`` for the next."""
+
+    runs: list[RunSummary]
+    next_before: int | None = None
+
+
+class CancelResult(BaseModel):
+    """How many runs a cancel stopped."""
+
+    cancelled: int
+
+
+class LimitUsage(BaseModel):
+    """One limit: how much of it is in use."""
+
+    in_use: int
+    limit: int | None = None
+    rate_per_s: float | None = None
+
+
+class RunningRun(BaseModel):
+    """A run executing now."""
+
+    run_id: int
+    batch_id: int
+    test_name: str
+
+
+class QueueStatus(BaseModel):
+    """``GET /v1/queue``: the monitor's figures."""
+
+    running: int
+    queued: int
+    paused: bool
+    rate_per_s: float
+    eta_s: float | None = None
+    concurrency: LimitUsage
+    limits: dict[str, LimitUsage]
+    running_runs: list[RunningRun]
+    active_batches: list[Batch] = Field(default_factory=list)
+    last_event_id: int = 0
+
+
+TestDetail.model_rebuild()
+
+
+class RetryRequest(_Request):
+    """``POST /v1/batches/{id}/retry`` and ``/v1/runs/{id}/retry``."""
+
+    failed_only: bool = False
+    priority: int = Field(default=0, ge=-1000, le=1000)
