@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -36,9 +39,37 @@ def state_dir(tmp_path: Path) -> Path:
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 
 
+def stop_daemons(under: Path, timeout_s: float = 20.0) -> None:
+    """Stop every daemon whose state dir is under ``under`` (SIGTERM, then SIGKILL)."""
+    pids = []
+    for pid_file in under.rglob("daemon.pid"):
+        try:
+            pids.append(int(pid_file.read_text().strip()))
+        except (OSError, ValueError):
+            continue
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for pid in pids:
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 @pytest.fixture
-def run_cli(state_dir: Path) -> CliRunner:
-    """Run the real ``callboard`` CLI in a subprocess against this test's state dir."""
+def run_cli(state_dir: Path, tmp_path: Path) -> Iterator[CliRunner]:
+    """Run the real ``callboard`` CLI in a subprocess against this test's state dir; the daemons it
+    starts are stopped afterwards."""
 
     def run(
         *args: str, env: dict[str, str] | None = None, timeout: float = 60
@@ -52,4 +83,5 @@ def run_cli(state_dir: Path) -> CliRunner:
             timeout=timeout,
         )
 
-    return run
+    yield run
+    stop_daemons(tmp_path)

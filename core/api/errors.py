@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callboard.core.models.api import ErrorBody, ErrorResponse
+from callboard.storage.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message)
 
 
+async def _store_error(request: Request, exc: Exception) -> JSONResponse:
+    # The database is busy (another process holds it) or broken: the request changed nothing.
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    return error_response(503, "store_unavailable", f"{request.method} {request.url.path}: {exc}")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The traceback goes to the log (which never holds secrets); the client gets no internals.
     log.exception("%s %s failed", request.method, request.url.path)
@@ -104,4 +111,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StoreError, _store_error)
     app.add_exception_handler(Exception, _unexpected)

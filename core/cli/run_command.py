@@ -1,114 +1,104 @@
-"""``callboard run``: run tests to completion in this process, with live progress and a summary.
-
-(The daemon will take this over; until then the batch runs here, and Ctrl-C puts what has not
-finished back in the queue for the next run.)
-"""
+"""``callboard run``: queue tests as a batch in the daemon; with ``--wait``, follow it to the end."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
+from pathlib import Path
 
 import click
 from rich.console import Console
 
-from callboard.core.cli.context import CliContext, fail, pass_cli
-from callboard.core.cli.local_store import open_store
-from callboard.core.cli.run_display import BatchProgressBar, failures_table, summary_table
-from callboard.core.engine.engine import Engine
-from callboard.core.engine.selection import Selection, SelectionError
-from callboard.core.engine.stack import running_engine
-from callboard.core.models import RunStatus
-from callboard.core.models.events import BatchProgress
-
-EXIT_INTERRUPTED = 130
-_FAILURES_SHOWN = 20
+from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
+from callboard.core.cli.daemon_link import EXIT_INTERRUPTED, with_daemon
+from callboard.core.cli.follow import follow_batch
+from callboard.core.cli.run_display import failures_table, summary_table
+from callboard.core.client import CallboardClient
+from callboard.core.models.api import BatchCreated, BatchRequest
 
 
 @click.command("run")
 @click.argument("names", nargs=-1)
 @click.option("--all", "run_all", is_flag=True, help="Run every stored test.")
 @click.option("--tag", "tags", multiple=True, help="Run the tests with this tag (repeatable).")
-@click.option("--priority", type=int, default=0, show_default=True, help="Higher runs first.")
+@click.option("--id", "ids", type=int, multiple=True, help="Run the test with this id (repeatable).")
+@click.option("--priority", type=click.IntRange(-1000, 1000), default=0, show_default=True,
+              help="Higher runs first.")  # fmt: skip
 @click.option("--repeat", type=click.IntRange(1, 1000), help="Trials per test (default: each test's own).")
-@click.option(
-    "--concurrency", type=click.IntRange(1, 4096), help="Runs at once (default: engine.concurrency)."
-)
+@click.option("--label", default="", help="A name for the batch.")
+@click.option("--wait", is_flag=True, help="Follow the batch with live progress; exit status from results.")
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False),
+              help="With --wait: write the results as JUnit XML here.")  # fmt: skip
+@click.option("--fail-under", type=click.FloatRange(0, 100),
+              help="With --wait: exit 0 when the mean score reaches this.")  # fmt: skip
 @pass_cli
 def run_cmd(
     cli: CliContext,
     names: tuple[str, ...],
     run_all: bool,
     tags: tuple[str, ...],
+    ids: tuple[int, ...],
     priority: int,
     repeat: int | None,
-    concurrency: int | None,
+    label: str,
+    wait: bool,
+    junit: Path | None,
+    fail_under: float | None,
 ) -> None:
-    """Run tests by NAME, by --tag, or --all, and wait for them.
+    """Queue tests by NAME, --id, --tag or --all as one batch; the daemon runs it in the background.
 
-    Exit status 0 only when every run that ran passed (skipped tests do not count).
+    With --wait the command follows the batch and exits 0 only when every run that ran passed
+    (skipped tests do not count), or, with --fail-under, when the mean score reaches it. Ctrl-C stops
+    following; the batch goes on.
     """
-    selection = Selection(names=names, tags=tags, all=run_all)
-    if selection.empty:
-        fail("nothing to run: give test names, --tag or --all", code=2)
-    settings = cli.settings
-    if concurrency is not None:
-        settings.engine.concurrency = concurrency
-    code = asyncio.run(_run(cli, selection, priority, repeat))
-    raise SystemExit(code)
-
-
-async def _run(cli: CliContext, selection: Selection, priority: int, repeat: int | None) -> int:
+    if not (names or run_all or tags or ids):
+        fail("nothing to run: give test names, --id, --tag or --all", code=EXIT_USAGE)
+    wait = wait or junit is not None or fail_under is not None
+    request = BatchRequest(
+        ids=list(ids), names=list(names), tags=list(tags), all=run_all, priority=priority, repeat=repeat,
+        label=label, source="cli",
+    )  # fmt: skip
     console = Console()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, stop.set)
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    async with open_store(cli.settings) as store, running_engine(cli.settings, store) as engine:
+
+    async def go(client: CallboardClient) -> int:
+        after_event = (await client.queue()).last_event_id
+        created = await client.create_batch(request)
+        _announce(console, created)
+        if not wait:
+            return 0
         try:
-            submitted = await engine.submit(selection, source="cli", priority=priority, repeat=repeat)
-        except SelectionError as exc:
-            fail(str(exc), code=2)
-        batch = submitted.batch
-        for name, reason in sorted(submitted.skipped.items()):
-            console.print(f"[dim]skipped {name}: {reason}[/dim]")
-        finished = await _follow(engine, batch.id, batch.counts.total, batch.label, console, stop)
-        if not finished:
-            console.print("[yellow]interrupted: unfinished runs go back to the queue[/yellow]")
-            return EXIT_INTERRUPTED
-        batch = await store.batches.get(batch.id)
-        assert batch is not None
-        console.print(summary_table(batch))
-        failed = [RunStatus.FAILED, RunStatus.ERROR, RunStatus.CANCELLED]
-        failures = await store.runs.page(status=failed, batch_id=batch.id, limit=_FAILURES_SHOWN)
-        not_passed = batch.counts.failed + batch.counts.error + batch.counts.cancelled
-        if failures:
-            console.print(failures_table(list(reversed(failures)), not_passed))
-        return 0 if not_passed == 0 else 1
+            batch = await follow_batch(client, created.batch, after_event, console)
+        except KeyboardInterrupt:
+            return _detached(console, created.batch.id)
+        report = await client.batch_report(batch.id)
+        console.print(summary_table(batch, report.counts))
+        if report.failures:
+            console.print(failures_table(report.failures, report.total_failures))
+        if junit is not None:
+            junit.write_bytes(await client.export_batch(batch.id, "junit"))
+            console.print(f"JUnit XML written to {junit}")
+        if fail_under is not None:
+            mean = report.scores.mean
+            console.print(f"mean score {'-' if mean is None else f'{mean:g}'} (fail under {fail_under:g})")
+            return 0 if mean is not None and mean >= fail_under else 1
+        counts = report.counts
+        return 0 if counts.failed + counts.error + counts.cancelled == 0 else 1
+
+    raise SystemExit(with_daemon(cli, go))
 
 
-async def _follow(
-    engine: Engine, batch_id: int, total: int, label: str, console: Console, stop: asyncio.Event
-) -> bool:
-    """Show progress until the batch is done (True) or the user interrupts (False)."""
-    bar = BatchProgressBar(console, total, label)
+def _announce(console: Console, created: BatchCreated) -> None:
+    batch = created.batch
+    counts = batch.counts
+    console.print(
+        f"batch {batch.id} queued: {counts.total - counts.skipped} runs"
+        + (f" ({counts.skipped} skipped)" if counts.skipped else "")
+    )
+    for skipped in created.skipped:
+        console.print(f"[dim]skipped {skipped.test}: {skipped.reason}[/dim]")
 
-    async def watch() -> None:
-        async for event in engine.events.subscribe(last_id=0):
-            if isinstance(event, BatchProgress) and event.batch_id == batch_id:
-                bar.update(event)
 
-    with bar.progress:
-        watcher = asyncio.create_task(watch())
-        done = asyncio.create_task(engine.wait_batch(batch_id))
-        stopper = asyncio.create_task(stop.wait())
-        await asyncio.wait([done, stopper], return_when=asyncio.FIRST_COMPLETED)
-        for task in (watcher, stopper):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-    if not done.done():
-        done.cancel()
-        return False
-    return True
+def _detached(console: Console, batch_id: int) -> int:
+    console.print(
+        f"[yellow]stopped following; batch {batch_id} goes on in the daemon "
+        f"(callboard cancel --batch {batch_id} stops it)[/yellow]"
+    )
+    return EXIT_INTERRUPTED

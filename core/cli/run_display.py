@@ -1,21 +1,29 @@
-"""What ``callboard run`` shows: a live progress bar from events, then a summary table."""
+"""What ``callboard run --wait`` and ``callboard report`` show: a live progress bar, then tables."""
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from callboard.core.models import Batch, Run, RunStatus
+from callboard.core.models import Batch, BatchCounts, RunStatus
 from callboard.core.models.events import BatchProgress
+from callboard.core.reports.tabular import BatchReport, FailureSummary
 
-_STATUS_STYLE = {
+STATUS_STYLE = {
+    RunStatus.QUEUED: "dim",
+    RunStatus.RUNNING: "cyan",
     RunStatus.PASSED: "green",
     RunStatus.FAILED: "red",
     RunStatus.ERROR: "magenta",
     RunStatus.CANCELLED: "yellow",
     RunStatus.SKIPPED: "dim",
 }
+
+
+def percent(value: float | None) -> str:
+    """``97.5%``, or ``-`` when there is no value."""
+    return "-" if value is None else f"{value:.1f}%"
 
 
 class BatchProgressBar:
@@ -35,16 +43,18 @@ class BatchProgressBar:
 
     def update(self, event: BatchProgress) -> None:
         """Move the bar to what the event says."""
-        rate = f"{event.rate_per_s:.1f}/s"
         eta = "-" if event.eta_s is None else f"{event.eta_s:.0f}s"
-        pass_rate = "-" if event.pass_rate is None else f"{event.pass_rate:.1f}%"
-        stats = f"pass {pass_rate}  rate {rate}  eta {eta}"
+        stats = f"pass {percent(event.pass_rate)}  rate {event.rate_per_s:.1f}/s  eta {eta}"
         self.progress.update(self.task, completed=event.done, stats=stats)
 
+    def update_counts(self, counts: BatchCounts) -> None:
+        """Move the bar to the counts read from the API (after the event stream was reset)."""
+        self.progress.update(self.task, completed=counts.done, stats=f"pass {percent(counts.pass_rate)}")
 
-def summary_table(batch: Batch) -> Table:
+
+def summary_table(batch: Batch, counts: BatchCounts | None = None) -> Table:
     """Counts and pass rate of the batch."""
-    counts = batch.counts
+    counts = counts or batch.counts
     table = Table(title=f"batch {batch.id}: {batch.label}", show_header=True)
     for column in ("total", "passed", "failed", "error", "cancelled", "skipped", "pass rate"):
         table.add_column(column, justify="right")
@@ -55,27 +65,49 @@ def summary_table(batch: Batch) -> Table:
         f"[magenta]{counts.error}",
         f"[yellow]{counts.cancelled}",
         f"[dim]{counts.skipped}",
-        "-" if counts.pass_rate is None else f"{counts.pass_rate:.1f}%",
+        percent(counts.pass_rate),
     )
     return table
 
 
-def failures_table(failures: list[Run], total_failures: int) -> Table:
-    """One row per failed/errored run with why it did not pass."""
+def failures_table(failures: tuple[FailureSummary, ...], total_failures: int) -> Table:
+    """One row per failed or errored run with its first failing check or its error."""
     title = f"not passed ({total_failures})" if total_failures > len(failures) else "not passed"
     table = Table("run", "test", "status", "why", title=title)
-    for run in failures:
+    for failure in failures:
+        style = STATUS_STYLE[failure.status]
         table.add_row(
-            str(run.id), run.test_name, f"[{_STATUS_STYLE[run.status]}]{run.status.value}", _why(run)
+            str(failure.run_id), failure.test_name, f"[{style}]{failure.status.value}", _why(failure)
         )
     return table
 
 
-def _why(run: Run) -> str:
-    if run.error_message:
-        return f"{run.error_kind or 'error'}: {run.error_message}"
-    for check in run.checks:
-        if not check.passed:
-            detail = check.message or f"expected {check.expected!r}, got {check.actual!r}"
-            return f"{check.name}: {detail}"
-    return run.skip_reason or ""
+def _why(failure: FailureSummary) -> str:
+    if failure.check_name is None:
+        return f"{failure.error_kind or 'error'}: {failure.message}"
+    detail = failure.message or f"expected {failure.expected!r}, got {failure.actual!r}"
+    return f"{failure.check_name}: {detail}"
+
+
+def report_view(report: BatchReport) -> Group:
+    """The whole report: summary, score distribution, slowest runs, failures."""
+    parts: list[Table] = [summary_table(report.batch, report.counts)]
+    scores = report.scores
+    if scores.count:
+        stats = Table("runs scored", "min", "median", "mean", "max", title="scores")
+        stats.add_row(*(f"{v:g}" if v is not None else "-" for v in (
+            scores.count, scores.minimum, scores.median, scores.mean, scores.maximum)))  # fmt: skip
+        parts.append(stats)
+        widest = max(bucket.count for bucket in scores.buckets) or 1
+        histogram = Table("score", "runs", "", title="score distribution", show_edge=False)
+        for bucket in scores.buckets:
+            histogram.add_row(bucket.label, str(bucket.count), "█" * round(30 * bucket.count / widest))
+        parts.append(histogram)
+    if report.slowest:
+        slow = Table("run", "test", "trial", "duration", title="slowest runs")
+        for run in report.slowest:
+            slow.add_row(str(run.run_id), run.test_name, str(run.trial), f"{run.duration_ms / 1000:.3f}s")
+        parts.append(slow)
+    if report.failures:
+        parts.append(failures_table(report.failures, report.total_failures))
+    return Group(*parts)

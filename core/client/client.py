@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+from pydantic import TypeAdapter
 
 from callboard.core.client.event_stream import EventStream
 from callboard.core.models import Batch, BatchStatus, Run
@@ -24,11 +25,14 @@ from callboard.core.models.api import (
     QueueStatus,
     RetryRequest,
     RunList,
+    TestDefinitions,
     TestDetail,
     TestSummary,
 )
+from callboard.core.reports.tabular import BatchReport
 
 DEFAULT_TIMEOUT_S = 60.0
+_REPORT: TypeAdapter[BatchReport] = TypeAdapter(BatchReport)
 
 
 class DaemonUnavailable(Exception):
@@ -107,6 +111,11 @@ class CallboardClient:
         response = await self.request("GET", "/v1/tests", params=_query(tag=tag, kind=kind, search=search))
         return [TestSummary.model_validate(item) for item in response.json()["tests"]]
 
+    async def test_definitions(self, tag: str | None = None) -> list[dict[str, Any]]:
+        """Every test (or those with ``tag``) in suite form."""
+        response = await self.request("GET", "/v1/tests/definitions", params=_query(tag=tag))
+        return TestDefinitions.model_validate_json(response.content).tests
+
     async def get_test(self, test_id: int) -> TestDetail:
         """A test's definition and recent runs."""
         return TestDetail.model_validate_json((await self.request("GET", f"/v1/tests/{test_id}")).content)
@@ -169,10 +178,11 @@ class CallboardClient:
         response = await self.request("GET", f"/v1/batches/{batch_id}/export", params={"format": fmt})
         return response.content
 
-    async def batch_report(self, batch_id: int) -> dict[str, Any]:
+    async def batch_report(self, batch_id: int, slowest: int = 5, failures: int = 20) -> BatchReport:
         """A batch's report: counts, pass rate, score distribution, slowest runs, failures."""
-        data: dict[str, Any] = (await self.request("GET", f"/v1/batches/{batch_id}/report")).json()
-        return data
+        params = {"slowest": slowest, "failures": failures}
+        response = await self.request("GET", f"/v1/batches/{batch_id}/report", params=params)
+        return _REPORT.validate_json(response.content)
 
     # -- runs ------------------------------------------------------------------------------------
 

@@ -79,6 +79,14 @@ class TestDetail(BaseModel):
     recent_runs: list[RunSummary] = Field(default_factory=list)
 
 
+class TestDefinitions(BaseModel):
+    """``GET /v1/tests/definitions``: tests in suite form."""
+
+    __test__ = False
+
+    tests: list[dict[str, Any]]
+
+
 class ImportRequest(_Request):
     """``POST /v1/tests/import``: suite files the daemon reads (same machine, same user), or tests
     given by value in suite form. All or nothing."""
@@ -105,6 +113,9 @@ class BatchRequest(_Request):
     priority: int = Field(default=0, ge=-1000, le=1000)
     repeat: int | None = Field(default=None, ge=1, le=1000)
     label: str = Field(default="", max_length=200)
+    source: str = Field(
+        default="api", pattern=r"^[a-z][a-z0-9_-]{0,19}$", description="Who asked: api, cli, tui…"
+    )
 
 
 class SkippedTest(BaseModel):

@@ -138,7 +138,7 @@ def test_run_to_completion_exit_status_from_results(
     run_cli: CliRunner, agent_suite: Path, tmp_path: Path
 ) -> None:
     assert run_cli("import", str(agent_suite)).returncode == 0
-    passing = run_cli("run", "--tag", "smoke", "--repeat", "3", timeout=120)
+    passing = run_cli("run", "--tag", "smoke", "--repeat", "3", "--wait", timeout=120)
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "passed" in passing.stdout
     runs = json.loads(run_cli("tests", "--json").stdout)
@@ -149,7 +149,7 @@ def test_run_to_completion_exit_status_from_results(
     failing.write_text(f'[[test]]\nname = "wrong"\nkind = "http"\nrequest = {{ url = "{url}/hours" }}\n'
                        'checks = [{ jsonpath = "$.sunday", equals = "open" }]\n')  # fmt: skip
     assert run_cli("import", str(failing)).returncode == 0
-    result = run_cli("run", "wrong", timeout=120)
+    result = run_cli("run", "wrong", "--wait", timeout=120)
     assert result.returncode == 1
     assert "wrong" in result.stdout and "failed" in result.stdout
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from callboard.core.api.deps import Daemon
 from callboard.core.api.errors import ApiError, not_found
 from callboard.core.engine.selection import Selection, SelectionError
-from callboard.core.models import Batch, BatchStatus, RunStatus
+from callboard.core.models import Batch, BatchStatus, Run, RunStatus
 from callboard.core.models.api import (
     BatchCreated,
     BatchList,
@@ -19,6 +19,8 @@ from callboard.core.models.api import (
     RetryRequest,
     SkippedTest,
 )
+from callboard.core.reports.junit_xml import junit_xml
+from callboard.core.reports.tabular import BatchReport, build_report, runs_csv, runs_json
 from callboard.storage.errors import StoreError
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
@@ -59,7 +61,7 @@ async def create_batch(daemon: Daemon, body: BatchRequest) -> BatchCreated:
     """Queue the selected tests as one batch; answers with the batch and the tests it skips, and why."""
     selection = Selection(tuple(body.ids), tuple(body.names), tuple(body.tags), body.all)
     return await submit(
-        daemon, selection, label=body.label, source="api", priority=body.priority, repeat=body.repeat
+        daemon, selection, label=body.label, source=body.source, priority=body.priority, repeat=body.repeat
     )
 
 
@@ -109,3 +111,41 @@ async def retry_batch(daemon: Daemon, batch_id: int, body: RetryRequest | None =
         priority=body.priority,
         repeat=None,
     )
+
+
+async def _all_runs(daemon: Daemon, batch_id: int) -> list[Run]:
+    # page() is newest first; exports and reports read in run order.
+    return list(reversed(await daemon.store.runs.page(batch_id=batch_id, limit=_ALL_RUNS)))
+
+
+@router.get(
+    "/{batch_id}/export",
+    response_class=Response,
+    responses={
+        **_ERRORS,
+        200: {"content": {"text/csv": {}, "application/json": {}, "application/xml": {}}},
+    },
+)
+async def export_batch(
+    daemon: Daemon, batch_id: int, format: Annotated[Literal["csv", "json", "junit"], Query()] = "json"
+) -> Response:
+    """The batch's runs as CSV, JSON (without test snapshots) or JUnit XML."""
+    batch = await batch_or_404(daemon, batch_id)
+    runs = await _all_runs(daemon, batch_id)
+    if format == "csv":
+        return Response(runs_csv(runs), media_type="text/csv; charset=utf-8")
+    if format == "junit":
+        return Response(junit_xml(batch, runs), media_type="application/xml")
+    return Response(runs_json(batch, runs), media_type="application/json")
+
+
+@router.get("/{batch_id}/report", response_model=BatchReport, responses=_ERRORS)
+async def report_batch(
+    daemon: Daemon,
+    batch_id: int,
+    slowest: Annotated[int, Query(ge=0, le=1000)] = 5,
+    failures: Annotated[int, Query(ge=0, le=10_000)] = 20,
+) -> BatchReport:
+    """Counts, pass rate, score distribution, slowest runs and failures with their first failing check."""
+    batch = await batch_or_404(daemon, batch_id)
+    return build_report(batch, await _all_runs(daemon, batch_id), slowest, failures)

@@ -17,6 +17,7 @@ from callboard.core.models.api import (
     ImportRequest,
     ImportResult,
     RunSummary,
+    TestDefinitions,
     TestDetail,
     TestList,
     TestSummary,
@@ -89,6 +90,16 @@ async def list_tests(
     tests = await daemon.store.tests.list(tag=tag, kind=kind, search=search)
     last = await daemon.store.runs.last_per_test()
     return TestList(tests=[summary(test, last.get(test.id)) for test in tests])
+
+
+@router.get("/definitions", response_model=TestDefinitions, responses=_ERRORS)
+async def test_definitions(
+    daemon: Daemon, tag: Annotated[str | None, Query(max_length=200)] = None
+) -> TestDefinitions:
+    """Every test (or those with ``tag``) in suite form, in name order: what ``export-tests`` writes."""
+    return TestDefinitions(
+        tests=[dump_test(test.definition) for test in await daemon.store.tests.list(tag=tag)]
+    )
 
 
 @router.get("/{test_id}", response_model=TestDetail, responses=_ERRORS)

@@ -1,0 +1,76 @@
+"""``callboard show RUN``: one run in full."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from callboard.core.cli.run_display import STATUS_STYLE
+from callboard.core.models import Run
+
+_SPEAKER_STYLE = {"agent": "cyan", "caller": "green", "user": "green", "assistant": "cyan"}
+_VALUE_CHARS = 200
+
+
+def _short(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 1] + "…"
+
+
+def _when(run: Run) -> str:
+    parts = [f"queued {run.queued_at.astimezone():%Y-%m-%d %H:%M:%S}"]
+    if run.started_at:
+        parts.append(f"started {run.started_at.astimezone():%H:%M:%S}")
+    if run.finished_at:
+        parts.append(f"finished {run.finished_at.astimezone():%H:%M:%S}")
+    if run.duration_ms is not None:
+        parts.append(f"took {run.duration_ms / 1000:.3f}s")
+    return ", ".join(parts)
+
+
+def run_view(run: Run) -> Group:
+    """Status, score and timings; checks with expected vs actual (failures first); transcript;
+    metrics; artifacts; the error and its kind."""
+    head = Table.grid(padding=(0, 2))
+    style = STATUS_STYLE[run.status]
+    score = "-" if run.score is None else f"{run.score:g}"
+    head.add_row("run", f"{run.id} (batch {run.batch_id}, trial {run.trial}, attempt {run.attempt})")
+    head.add_row("test", f"{run.test_name} v{run.test_version} [{run.kind}] {run.target}")
+    head.add_row("status", f"[{style}]{run.status.value}[/{style}]  score {score}")
+    head.add_row("when", _when(run))
+    if run.external_id:
+        head.add_row("external id", run.external_id)
+    if run.skip_reason:
+        head.add_row("skipped", run.skip_reason)
+    if run.error_message or run.error_kind:
+        head.add_row(
+            "error", Text(f"{run.error_kind or 'error'}: {run.error_message or ''}", style="magenta")
+        )
+    parts: list[Table] = [head]
+    if run.checks:
+        checks = Table("", "check", "expected", "actual", "message", title="checks", title_justify="left")
+        for check in sorted(run.checks, key=lambda c: c.passed):
+            mark = "[green]✓[/green]" if check.passed else "[red]✗[/red]"
+            checks.add_row(mark, check.name, _short(check.expected), _short(check.actual), check.message)
+        parts.append(checks)
+    if run.transcript:
+        transcript = Table("at", "speaker", "text", title="transcript", title_justify="left")
+        for entry in run.transcript:
+            at = "" if entry.start is None else f"{entry.start:7.2f}s"
+            speaker_style = _SPEAKER_STYLE.get(entry.speaker, "white")
+            transcript.add_row(at, f"[{speaker_style}]{entry.speaker}", entry.text)
+        parts.append(transcript)
+    if run.metrics:
+        metrics = Table("metric", "value", title="metrics", title_justify="left")
+        for name, value in sorted(run.metrics.items()):
+            metrics.add_row(name, f"{value:g}")
+        parts.append(metrics)
+    if run.artifacts:
+        artifacts = Table("artifact", "value", title="artifacts", title_justify="left")
+        for name, value in sorted(run.artifacts.items()):
+            artifacts.add_row(name, _short(value))
+        parts.append(artifacts)
+    return Group(*parts)
