@@ -110,7 +110,7 @@ def run_daemon(settings: Settings, to_stderr: bool) -> int:
     configure_logging(settings, DaemonPaths.of(settings), to_stderr)
     try:
         asyncio.run(serve_daemon(settings))
-    except (AlreadyRunning, SocketError, StoreError) as exc:
+    except (AlreadyRunning, SocketError, StoreError, OSError) as exc:
         log.error("cannot start: %s", exc)
         if not to_stderr:
             print(f"callboard daemon: {exc}", file=sys.stderr)

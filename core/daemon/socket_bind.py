@@ -21,8 +21,11 @@ class SocketError(Exception):
 
 
 def _private_dir(folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    info = folder.lstat()
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = folder.lstat()
+    except OSError as exc:
+        raise SocketError(f"cannot make the socket's folder {folder}: {exc.strerror}") from None
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
         raise SocketError(f"{folder} is not a folder owned by this user; refusing to put the socket there")
     if stat.S_IMODE(info.st_mode) != 0o700:

@@ -55,9 +55,10 @@ class EventBus:
         """Events after ``last_id``; None when some of them have already left the buffer."""
         if last_id > self.last_id:
             return None  # an id this bus never gave: the client saw an earlier life of the daemon
-        if not self._buffer or last_id == self.last_id:
+        if last_id == self.last_id:
             return []
-        if last_id < self._buffer[0].id - 1:
+        oldest = self._buffer[0].id if self._buffer else self._first_id
+        if last_id < oldest - 1:
             return None
         start = last_id - self._buffer[0].id + 1
         return list(itertools.islice(self._buffer, start, None))

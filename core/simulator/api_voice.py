@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +20,7 @@ from callboard.core.simulator.web import Form, authorize, base_url, page_params,
 
 _ACCOUNT = f"/{API_VERSION}/Accounts/{{AccountSid}}"
 _MACHINE_DETECTION = {"Enable", "DetectMessageEnd"}
+_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 
 def parse_call_request(form: Form) -> tuple[CallRequest, list[Step] | None]:
@@ -28,6 +30,9 @@ def parse_call_request(form: Form) -> tuple[CallRequest, list[Step] | None]:
         raise bad_request(21201, "No 'To' number is specified")
     if from_ is None:
         raise bad_request(21213, "No 'From' number is specified")
+    # Twilio also dials client: and sip: addresses; the simulator only has phone numbers.
+    if not _E164.match(to):
+        raise bad_request(21211, f"Invalid 'To' Phone Number: {to}")
     twiml = form.get("Twiml")
     if twiml is None and form.get("Url") is None and form.get("ApplicationSid") is None:
         raise bad_request(21205, "Either Url, Twiml or ApplicationSid is required")

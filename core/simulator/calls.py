@@ -18,7 +18,6 @@ from callboard.core.simulator.config import NumberBehaviour
 from callboard.core.simulator.conversation import Conversation
 
 API_VERSION = "2010-04-01"
-ACTIVE = ("queued", "ringing", "in-progress")
 _SUBRESOURCES = (
     "notifications",
     "recordings",

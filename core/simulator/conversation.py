@@ -168,7 +168,8 @@ def _cut(segments: tuple[Segment, ...], cut_s: float) -> tuple[Segment, ...]:
         text = segment.text
         if text is not None:
             words = text.split()
-            spoken = math.ceil(len(words) * (cut_s - segment.start) / (segment.end - segment.start))
+            # A word begun is a word said; the epsilon keeps float noise from adding a word at a boundary.
+            spoken = math.ceil(len(words) * (cut_s - segment.start) / (segment.end - segment.start) - 1e-9)
             text = " ".join(words[:spoken])
         kept.append(replace(segment, end=cut_s, text=text))
     return tuple(kept)

@@ -13,6 +13,7 @@ from callboard.core.simulator import simulator_thread
 from tests.simulator.helpers import ACCOUNT_SID, AUTH_TOKEN, config
 from tests.simulator.twilio_support import SimulatorHttpClient, validate_exchange
 
+
 @pytest.fixture(scope="session")
 def sim_url() -> Iterator[str]:
     """The shared simulator's base URL."""

