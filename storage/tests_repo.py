@@ -155,7 +155,9 @@ class TestsRepo:
         """
         item = _Encoded.of(test)
         async with self._gate.transaction() as conn:
-            cursor = await conn.execute("SELECT id FROM tests WHERE name = ? AND id != ?", (test.name, test_id))
+            cursor = await conn.execute(
+                "SELECT id FROM tests WHERE name = ? AND id != ?", (test.name, test_id)
+            )
             if await cursor.fetchone() is not None:
                 raise NameTakenError(f"another test is already named {test.name!r}")
             await conn.execute(

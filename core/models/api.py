@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from callboard.core.models.definitions import TestDefinition
 from callboard.core.models.runs import Batch, Run, RunStatus
 
 
@@ -92,7 +93,7 @@ class ImportRequest(_Request):
     given by value in suite form. All or nothing."""
 
     paths: list[str] = Field(default_factory=list, max_length=1000)
-    tests: list[dict[str, Any]] = Field(default_factory=list)
+    tests: list[TestDefinition] = Field(default_factory=list)
 
 
 class ImportResult(BaseModel):
@@ -106,9 +107,9 @@ class ImportResult(BaseModel):
 class BatchRequest(_Request):
     """``POST /v1/batches``: the union of ids, names and tags, or all; priority and trials."""
 
-    ids: list[int] = Field(default_factory=list)
-    names: list[str] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
+    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(default_factory=list)
+    names: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list)
+    tags: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list)
     all: bool = False
     priority: int = Field(default=0, ge=-1000, le=1000)
     repeat: int | None = Field(default=None, ge=1, le=1000)

@@ -57,7 +57,10 @@ def build_conversation(
     detection_timeout_s: float,
 ) -> Conversation:
     """Play ``steps`` against ``agent`` and return the timeline."""
-    talk = _Timeline(behaviour, config.speech_words_per_s)
+    # A machine plays its greeting to the end whoever talks over it.
+    talk = _Timeline(
+        behaviour.turn_latency_s, behaviour.barge_in and not agent.machine, config.speech_words_per_s
+    )
     greeting = agent.greeting()
     if greeting:
         talk.agent_says(Reply(greeting), behaviour.first_word_s)
@@ -108,8 +111,9 @@ def _detection(
 class _Timeline:
     """Segments being laid out, with the agent's barge-in and hang-up rules."""
 
-    def __init__(self, behaviour: NumberBehaviour, words_per_s: float) -> None:
-        self.behaviour = behaviour
+    def __init__(self, turn_latency_s: float, barge_in: bool, words_per_s: float) -> None:
+        self.turn_latency_s = turn_latency_s
+        self.barge_in = barge_in
         self.words_per_s = words_per_s
         self.segments: list[Segment] = []
         self.agent_free = 0.0
@@ -129,14 +133,14 @@ class _Timeline:
 
     def reply(self, reply: Reply | None, heard_at: float) -> None:
         if reply is not None:
-            self.agent_says(reply, max(heard_at + self.behaviour.turn_latency_s, self.agent_free))
+            self.agent_says(reply, max(heard_at + self.turn_latency_s, self.agent_free))
 
     def caller_audio(self, start: float, seconds: float) -> None:
         self.segments.append(Segment("caller", start, start + seconds, None))
 
     def caller_says(self, text: str, start: float) -> float:
         """Add the caller's words at ``start``; returns when the caller stops talking."""
-        if self.behaviour.barge_in:
+        if self.barge_in:
             self._interrupt_agent(start)
         end = start + speech_seconds(text, self.words_per_s)
         self.segments.append(Segment("caller", start, end, text))

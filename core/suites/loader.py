@@ -6,13 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pydantic import ValidationError
-
-from callboard.core.models import TestDefinition, parse_test
+from callboard.core.models import TestDefinition
 from callboard.core.suites.csv_suite import read_csv_suite
-from callboard.core.suites.errors import SuiteError, SuiteProblem, problems_from_validation
+from callboard.core.suites.errors import SuiteError, SuiteProblem
 from callboard.core.suites.toml_suite import read_toml_suite
 
 # Past this many problems the rest of a broken file adds nothing useful.
@@ -85,30 +82,3 @@ def _read(path: Path, limits: SuiteLimits) -> Iterator[tuple[TestDefinition | No
         yield None, [SuiteProblem(file=str(path), message=f"not UTF-8 text: {exc.reason}")]
         return
     yield from read_toml_suite(path, text)
-
-
-def parse_given_tests(items: list[dict[str, Any]], source: str = "request") -> list[TestDefinition]:
-    """Tests given by value in suite form (an API body); all of them, or SuiteError naming each problem
-    as ``source``, ``tests[i]``, the test and the field."""
-    tests: list[TestDefinition] = []
-    problems: list[SuiteProblem] = []
-    seen: set[str] = set()
-    for index, item in enumerate(items):
-        where = f"{source}: tests[{index}]"
-        name = item.get("name") if isinstance(item, dict) else None
-        label = name if isinstance(name, str) else None
-        try:
-            test = parse_test(item)
-        except ValidationError as exc:
-            kind = item.get("kind") if isinstance(item, dict) else None
-            kind = kind if isinstance(kind, str) else None
-            problems.extend(problems_from_validation(exc, file=where, line=None, test=label, kind=kind))
-            continue
-        if test.name in seen:
-            problems.append(SuiteProblem(file=where, test=test.name, field="name", message="duplicate name"))
-            continue
-        seen.add(test.name)
-        tests.append(test)
-    if problems:
-        raise SuiteError(problems)
-    return tests

@@ -33,7 +33,9 @@ class DaemonProcess:
     def http(self, timeout: float = 30.0) -> httpx.Client:
         """A plain HTTP client on the socket, for asserting on raw status codes and bodies."""
         return httpx.Client(
-            transport=httpx.HTTPTransport(uds=str(self.paths.socket)), base_url="http://callboard", timeout=timeout
+            transport=httpx.HTTPTransport(uds=str(self.paths.socket)),
+            base_url="http://callboard",
+            timeout=timeout,
         )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -94,7 +95,7 @@ def test_test_crud(http: httpx.Client) -> None:
     test_id = created.json()["id"]
     _error(http.post("/v1/tests", json=definition), 409, "conflict")
     invalid = http.post("/v1/tests", json={**definition, "name": "other", "checks": [{"staus": 200}]})
-    assert "checks[0]" in _error(invalid, 422, "invalid_test")
+    assert "body.http.checks.0" in _error(invalid, 422, "invalid_request")
     renamed = http.put(f"/v1/tests/{test_id}", json={**definition, "name": "pong", "tags": ["t"]})
     assert renamed.status_code == 200 and renamed.json()["version"] == 2
     assert renamed.json()["definition"]["name"] == "pong"
@@ -106,7 +107,7 @@ def test_test_crud(http: httpx.Client) -> None:
     assert [t["name"] for t in http.get("/v1/tests").json()["tests"]] == ["third"]
 
 
-def test_import_errors_name_the_place_and_store_nothing(http: httpx.Client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_import_errors_name_the_place_and_store_nothing(http: httpx.Client, tmp_path: Path) -> None:
     good = tmp_path / "good.toml"
     good.write_text('[[test]]\nname = "a"\nkind = "http"\nrequest = { url = "http://127.0.0.1:9/" }\n')
     bad = tmp_path / "bad.toml"
@@ -118,8 +119,10 @@ def test_import_errors_name_the_place_and_store_nothing(http: httpx.Client, tmp_
     details = response.json()["error"]["details"]
     assert details[0]["file"] == str(bad) and details[0]["line"] == 1
     _error(http.post("/v1/tests/import", json={"paths": ["relative.toml"]}), 422, "invalid_request")
-    _error(http.post("/v1/tests/import", json={"paths": [str(tmp_path / "missing.toml")]}), 422, "invalid_suite")
+    _error(
+        http.post("/v1/tests/import", json={"paths": [str(tmp_path / "missing.toml")]}), 422, "invalid_suite"
+    )
     by_value = http.post("/v1/tests/import", json={"tests": [{"name": "v", "kind": "http"}]})
-    assert "tests[0]" in _error(by_value, 422, "invalid_suite")
+    assert "body.tests.0" in _error(by_value, 422, "invalid_request")
     assert http.get("/v1/tests").json()["tests"] == []
     assert http.post("/v1/tests/import", json={"paths": [str(good)]}).json()["added"] == ["a"]

@@ -46,9 +46,12 @@ async def test_unknown_last_event_id_starts_with_a_reset(daemon: DaemonProcess) 
 
 
 def test_keep_alive_comments_and_filters(daemon: DaemonProcess) -> None:
-    with daemon.http() as http, http.stream(
-        "GET", "/v1/events", params={"types": "batch.finished"}, timeout=httpx.Timeout(5.0)
-    ) as response:
+    with (
+        daemon.http() as http,
+        http.stream(
+            "GET", "/v1/events", params={"types": "batch.finished"}, timeout=httpx.Timeout(5.0)
+        ) as response,
+    ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         lines = response.iter_lines()
@@ -67,7 +70,7 @@ def test_clients_that_vanish_mid_stream_do_not_hurt_the_daemon(daemon: DaemonPro
         raw.close()
     half = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     half.connect(str(daemon.paths.socket))
-    half.sendall(b"POST /v1/batches HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"al")
+    half.sendall(b'POST /v1/batches HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"al')
     half.close()
     with daemon.http() as http:
         assert http.get("/v1/health").status_code == 200

@@ -11,7 +11,7 @@ from callboard.core.simulator.config import NumberBehaviour, SimulatorConfig
 from callboard.core.simulator.conversation import Conversation, Segment, build_conversation
 from callboard.core.simulator.limits import TokenBucket
 from callboard.core.simulator.media import wav_bytes
-from callboard.core.simulator.personas import ClinicAgent
+from callboard.core.simulator.personas import VOICEMAIL_GREETING, ClinicAgent, VoicemailAgent
 from callboard.core.simulator.twiml import Step, TwimlError, parse_twiml
 
 
@@ -92,3 +92,13 @@ def test_mono_wav_mixes_both_speakers() -> None:
         assert (audio.getnchannels(), audio.getnframes()) == (1, 16000)
         frames = audio.readframes(16000)
     assert any(frames[:16000]) and not any(frames[16000:])  # speech for a second, then silence
+
+
+def test_a_voicemail_greeting_plays_out_over_the_caller() -> None:
+    steps = [Step("say", text="hello is anyone there"), Step("pause", seconds=15)]
+    conversation = build_conversation(
+        VoicemailAgent(), NumberBehaviour(persona="voicemail"), steps, SimulatorConfig(), None, 30.0
+    )
+    greeting, beep, hello = conversation.segments
+    assert (greeting.text, hello.text, beep.text) == (VOICEMAIL_GREETING, "hello is anyone there", None)
+    assert hello.start == 0.0 and greeting.end == pytest.approx(0.8 + 20 / 2.5)  # not cut short

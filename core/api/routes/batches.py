@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from callboard.core.api.deps import Daemon
+from callboard.core.api.deps import Daemon, PathId, QueryId
 from callboard.core.api.errors import ApiError, not_found
 from callboard.core.engine.selection import Selection, SelectionError
 from callboard.core.models import Batch, BatchStatus, Run, RunStatus
@@ -69,7 +69,7 @@ async def create_batch(daemon: Daemon, body: BatchRequest) -> BatchCreated:
 async def list_batches(
     daemon: Daemon,
     status: BatchStatus | None = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> BatchList:
     """Batches newest first with their counts."""
@@ -79,20 +79,20 @@ async def list_batches(
 
 
 @router.get("/{batch_id}", response_model=Batch, responses=_ERRORS)
-async def get_batch(daemon: Daemon, batch_id: int) -> Batch:
+async def get_batch(daemon: Daemon, batch_id: PathId) -> Batch:
     """The batch with its counts."""
     return await batch_or_404(daemon, batch_id)
 
 
 @router.post("/{batch_id}/cancel", response_model=CancelResult, responses=_ERRORS)
-async def cancel_batch(daemon: Daemon, batch_id: int) -> CancelResult:
+async def cancel_batch(daemon: Daemon, batch_id: PathId) -> CancelResult:
     """Cancel every queued and running run of the batch."""
     await batch_or_404(daemon, batch_id)
     return CancelResult(cancelled=await daemon.engine.cancel_batch(batch_id))
 
 
 @router.post("/{batch_id}/retry", status_code=202, response_model=BatchCreated, responses=_ERRORS)
-async def retry_batch(daemon: Daemon, batch_id: int, body: RetryRequest | None = None) -> BatchCreated:
+async def retry_batch(daemon: Daemon, batch_id: PathId, body: RetryRequest | None = None) -> BatchCreated:
     """Queue the batch's tests again (only those that failed or errored with ``failed_only``)."""
     body = body or RetryRequest()
     await batch_or_404(daemon, batch_id)
@@ -127,7 +127,7 @@ async def _all_runs(daemon: Daemon, batch_id: int) -> list[Run]:
     },
 )
 async def export_batch(
-    daemon: Daemon, batch_id: int, format: Annotated[Literal["csv", "json", "junit"], Query()] = "json"
+    daemon: Daemon, batch_id: PathId, format: Annotated[Literal["csv", "json", "junit"], Query()] = "json"
 ) -> Response:
     """The batch's runs as CSV, JSON (without test snapshots) or JUnit XML."""
     batch = await batch_or_404(daemon, batch_id)
@@ -142,7 +142,7 @@ async def export_batch(
 @router.get("/{batch_id}/report", response_model=BatchReport, responses=_ERRORS)
 async def report_batch(
     daemon: Daemon,
-    batch_id: int,
+    batch_id: PathId,
     slowest: Annotated[int, Query(ge=0, le=1000)] = 5,
     failures: Annotated[int, Query(ge=0, le=10_000)] = 20,
 ) -> BatchReport:

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
-from callboard.core.api.deps import Daemon
+from callboard.core.api.deps import MAX_ID, Daemon
 from callboard.core.daemon.state import DaemonState
 from callboard.core.engine.events import EventsLost
 from callboard.core.models.events import EventBase, EventsReset
@@ -88,12 +88,12 @@ async def _frames(
 )
 async def events(
     daemon: Daemon,
-    last_event_id: Annotated[int | None, Header(ge=0)] = None,
-    since: Annotated[int | None, Query(ge=0, description="Same as the Last-Event-ID header.")] = None,
+    last_event_id: Annotated[int | None, Header(ge=0, le=MAX_ID)] = None,
+    since: Annotated[int | None, Query(ge=0, le=MAX_ID, description="As the Last-Event-ID header.")] = None,
     types: Annotated[
         str | None, Query(max_length=500, description="Only these event types, comma-separated.")
     ] = None,
-    batch_id: Annotated[int | None, Query(ge=1, description="Only events of this batch.")] = None,
+    batch_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only events of this batch.")] = None,
 ) -> StreamingResponse:
     """Every event from now on (or after ``Last-Event-ID``), as ``text/event-stream``.
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from callboard.core.api.deps import Daemon
+from callboard.core.api.deps import Daemon, PathId, QueryId
 from callboard.core.api.errors import ApiError, not_found
 from callboard.core.api.routes.batches import submit
 from callboard.core.engine.selection import Selection
@@ -37,10 +37,10 @@ async def _run_or_404(daemon: Daemon, run_id: int) -> Run:
 async def list_runs(
     daemon: Daemon,
     status: Annotated[list[RunStatus] | None, Query()] = None,
-    batch_id: Annotated[int | None, Query(ge=1)] = None,
-    test_id: Annotated[int | None, Query(ge=1)] = None,
+    batch_id: QueryId = None,
+    test_id: QueryId = None,
     kind: Annotated[str | None, Query(pattern="^(" + "|".join(KINDS) + ")$")] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> RunList:
     """Runs newest first matching every filter (``status`` may repeat); ``before`` pages back."""
@@ -57,13 +57,13 @@ async def list_runs(
 
 
 @router.get("/{run_id}", response_model=Run, responses=_ERRORS)
-async def get_run(daemon: Daemon, run_id: int) -> Run:
+async def get_run(daemon: Daemon, run_id: PathId) -> Run:
     """Everything about the run: checks, metrics, transcript, artifacts, error and its test snapshot."""
     return await _run_or_404(daemon, run_id)
 
 
 @router.post("/{run_id}/cancel", response_model=CancelResult, responses=_ERRORS)
-async def cancel_run(daemon: Daemon, run_id: int) -> CancelResult:
+async def cancel_run(daemon: Daemon, run_id: PathId) -> CancelResult:
     """Cancel a queued or running run; 409 when it has already finished."""
     run = await _run_or_404(daemon, run_id)
     if run.status.is_final or not await daemon.engine.cancel_run(run_id):
@@ -72,7 +72,7 @@ async def cancel_run(daemon: Daemon, run_id: int) -> CancelResult:
 
 
 @router.post("/{run_id}/retry", status_code=202, response_model=BatchCreated, responses=_ERRORS)
-async def retry_run(daemon: Daemon, run_id: int, body: RetryRequest | None = None) -> BatchCreated:
+async def retry_run(daemon: Daemon, run_id: PathId, body: RetryRequest | None = None) -> BatchCreated:
     """Queue the run's test again, as it is defined now, in a new batch."""
     body = body or RetryRequest()
     run = await _run_or_404(daemon, run_id)

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
-from pydantic import ValidationError
 
-from callboard.core.api.deps import Daemon
+from callboard.core.api.deps import Daemon, PathId
 from callboard.core.api.errors import ApiError, not_found
-from callboard.core.models import KINDS, Run, StoredTest, TestDefinition, dump_test, parse_test
+from callboard.core.models import KINDS, Run, StoredTest, TestDefinition, dump_test
 from callboard.core.models.api import (
     ErrorResponse,
     ImportRequest,
@@ -22,8 +21,7 @@ from callboard.core.models.api import (
     TestList,
     TestSummary,
 )
-from callboard.core.suites import SuiteError, SuiteLimits, load_suites, parse_given_tests
-from callboard.core.suites.errors import problems_from_validation
+from callboard.core.suites import SuiteError, SuiteLimits, load_suites
 from callboard.storage.tests_repo import NameTakenError
 
 router = APIRouter(prefix="/v1/tests", tags=["tests"])
@@ -61,17 +59,6 @@ def _detail(test: StoredTest, runs: list[Run]) -> TestDetail:
     )
 
 
-def _definition(body: dict[str, Any], where: str) -> TestDefinition:
-    try:
-        return parse_test(body)
-    except ValidationError as exc:
-        kind = body.get("kind") if isinstance(body.get("kind"), str) else None
-        name = body.get("name") if isinstance(body.get("name"), str) else None
-        problems = problems_from_validation(exc, file=where, line=None, test=name, kind=kind)
-        details = [{"field": p.field or "", "message": p.message} for p in problems]
-        raise ApiError(422, "invalid_test", "; ".join(str(p) for p in problems[:5]), details) from None
-
-
 async def _stored(daemon: Daemon, test_id: int) -> StoredTest:
     test = await daemon.store.tests.get(test_id)
     if test is None:
@@ -103,7 +90,7 @@ async def test_definitions(
 
 
 @router.get("/{test_id}", response_model=TestDetail, responses=_ERRORS)
-async def get_test(daemon: Daemon, test_id: int) -> TestDetail:
+async def get_test(daemon: Daemon, test_id: PathId) -> TestDetail:
     """The test's definition in suite form and its most recent runs."""
     test = await _stored(daemon, test_id)
     runs = await daemon.store.runs.page(test_id=test_id, limit=_RECENT_RUNS)
@@ -111,9 +98,8 @@ async def get_test(daemon: Daemon, test_id: int) -> TestDetail:
 
 
 @router.post("", status_code=201, response_model=TestDetail, responses=_ERRORS)
-async def create_test(daemon: Daemon, body: Annotated[dict[str, Any], Body()]) -> TestDetail:
+async def create_test(daemon: Daemon, definition: Annotated[TestDefinition, Body()]) -> TestDetail:
     """Add one test (suite form); 409 when the name is taken."""
-    definition = _definition(body, "POST /v1/tests")
     if await daemon.store.tests.get(definition.name) is not None:
         raise ApiError(409, "conflict", f"a test named {definition.name!r} already exists")
     await daemon.store.tests.upsert_many([definition])
@@ -124,9 +110,10 @@ async def create_test(daemon: Daemon, body: Annotated[dict[str, Any], Body()]) -
 
 
 @router.put("/{test_id}", response_model=TestDetail, responses=_ERRORS)
-async def replace_test(daemon: Daemon, test_id: int, body: Annotated[dict[str, Any], Body()]) -> TestDetail:
+async def replace_test(
+    daemon: Daemon, test_id: PathId, definition: Annotated[TestDefinition, Body()]
+) -> TestDetail:
     """Replace the test's definition (its version goes up when it changed); past runs keep theirs."""
-    definition = _definition(body, f"PUT /v1/tests/{test_id}")
     try:
         replaced = await daemon.store.tests.replace(test_id, definition)
     except NameTakenError as exc:
@@ -138,7 +125,7 @@ async def replace_test(daemon: Daemon, test_id: int, body: Annotated[dict[str, A
 
 
 @router.delete("/{test_id}", status_code=204, responses=_ERRORS)
-async def delete_test(daemon: Daemon, test_id: int) -> Response:
+async def delete_test(daemon: Daemon, test_id: PathId) -> Response:
     """Delete the test; its past runs stay."""
     if await daemon.store.tests.delete([test_id]) == 0:
         raise not_found("test", test_id)
@@ -158,7 +145,6 @@ async def import_tests(daemon: Daemon, body: ImportRequest) -> ImportResult:
     try:
         # Reading and validating a big suite takes a while: keep the event loop free for other clients.
         from_files = await asyncio.to_thread(load_suites, paths, limits) if paths else []
-        given = parse_given_tests(body.tests, "POST /v1/tests/import")
     except SuiteError as exc:
         details = [
             {"file": p.file, "line": p.line, "test": p.test, "field": p.field, "message": p.message}
@@ -166,7 +152,7 @@ async def import_tests(daemon: Daemon, body: ImportRequest) -> ImportResult:
         ]
         raise ApiError(422, "invalid_suite", f"import failed, nothing stored:\n{exc}", details) from None
     try:
-        counts = await daemon.store.tests.upsert_many([*from_files, *given])
+        counts = await daemon.store.tests.upsert_many([*from_files, *body.tests])
     except ValueError as exc:
         raise ApiError(422, "invalid_suite", f"import failed, nothing stored: {exc}") from None
     return ImportResult(added=counts.added, updated=counts.updated, unchanged=counts.unchanged)

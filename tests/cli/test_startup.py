@@ -1,0 +1,39 @@
+"""Client commands start fast: ``callboard --help`` and ``callboard status`` load neither the server
+stack nor Textual (the daemon they talk to has those)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import CliRunner
+
+HEAVY = ["fastapi", "uvicorn", "starlette", "textual", "aiosqlite", "callboard.storage", "callboard.core.engine"]
+_PROBE = """
+import atexit, json, sys
+heavy = json.loads(sys.argv[1])
+atexit.register(lambda: print("LOADED " + json.dumps([m for m in heavy if m in sys.modules]), file=sys.stderr))
+sys.argv = ["callboard", *sys.argv[2:]]
+from callboard.core.cli.main import main
+main()
+"""
+
+
+def _loaded(state_dir: Path, *args: str) -> list[str]:
+    env = {**os.environ, "CALLBOARD_STATE_DIR": str(state_dir)}
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(HEAVY), *args], capture_output=True, text=True, env=env, timeout=60
+    )
+    line = next(line for line in result.stderr.splitlines() if line.startswith("LOADED "))
+    loaded: list[str] = json.loads(line.removeprefix("LOADED "))
+    return loaded
+
+
+def test_help_and_status_load_no_server_stack(run_cli: CliRunner, state_dir: Path) -> None:
+    assert _loaded(state_dir, "--help") == []
+    assert run_cli("daemon", "--detach").returncode == 0
+    assert _loaded(state_dir, "status") == []
+    assert _loaded(state_dir, "runs", "--json") == []
