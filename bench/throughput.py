@@ -1,9 +1,10 @@
 """End-to-end throughput: callboard running a 4,180-test batch vs a bare asyncio+aiohttp loop.
 
 Both send the same requests with the same checks, at the same concurrency, to the demo agent (20 ms
-latency) running in its own process, in the same run. callboard goes through its whole path:
-batch creation in SQLite, the priority queue and limits, the executor and checks, the group-commit
-writer (synchronous=FULL, every result durable) and the events.
+latency) running in its own process, in the same run. callboard goes through its whole daemon path:
+``POST /v1/batches`` over the Unix socket, batch creation in SQLite, the priority queue and limits,
+the executor and checks, the group-commit writer (synchronous=FULL, every result durable), and the
+batch's end seen on the ``/v1/events`` stream.
 
     python bench/throughput.py [--tests 4180] [--concurrency 64] [--latency-ms 20]
 
@@ -21,13 +22,11 @@ import time
 from pathlib import Path
 
 import aiohttp
+from bench_support import bench_daemon
 
-from callboard.core.config import load_settings
 from callboard.core.demo.process import demo_agent_process
-from callboard.core.engine.selection import Selection
-from callboard.core.engine.stack import running_engine
-from callboard.core.models import parse_test
-from callboard.storage import Store
+from callboard.core.models.api import BatchRequest
+from callboard.core.models.events import BatchFinished
 
 PAYLOAD = {"message": "hello"}
 
@@ -78,24 +77,26 @@ async def bare_loop(url: str, count: int, concurrency: int) -> tuple[float, int]
 async def callboard_batch(
     url: str, count: int, concurrency: int, state_dir: Path
 ) -> tuple[float, int, float]:
-    """callboard's whole path; returns tests/s (submit → batch finished), passed, submit ms."""
-    settings = load_settings(state_dir=state_dir)
-    settings.engine.concurrency = concurrency
-    settings.engine.http_connections = concurrency
-    store = await Store.open(settings.db_path)
-    try:
-        await store.tests.upsert_many([parse_test(entry) for entry in suite(url, count)])
-        async with running_engine(settings, store) as engine:
-            started = time.perf_counter()
-            submitted = await engine.submit(Selection(all=True), source="bench")
-            submit_ms = (time.perf_counter() - started) * 1000
-            await engine.wait_batch(submitted.batch.id)
-            elapsed = time.perf_counter() - started
-        batch = await store.batches.get(submitted.batch.id)
-        assert batch is not None
+    """callboard's whole daemon path: the batch is queued over the socket and its end is seen on the
+    event stream; returns tests/s (request sent → batch.finished received), passed, submit ms."""
+    settings = {
+        "ENGINE__CONCURRENCY": str(concurrency),
+        "ENGINE__HTTP_CONNECTIONS": str(concurrency),
+        "DAEMON__MAX_REQUEST_KB": "65536",
+    }
+    async with bench_daemon(state_dir, **settings) as client:
+        await client.import_tests(tests=suite(url, count))
+        after = (await client.queue()).last_event_id
+        started = time.perf_counter()
+        created = await client.create_batch(BatchRequest(all=True, source="bench"))
+        submit_ms = (time.perf_counter() - started) * 1000
+        events = client.events(last_id=after, types=("batch.finished",), batch_id=created.batch.id)
+        async for event in events:
+            if isinstance(event, BatchFinished):
+                break
+        elapsed = time.perf_counter() - started
+        batch = await client.get_batch(created.batch.id)
         return count / elapsed, batch.counts.passed, submit_ms
-    finally:
-        await store.close()
 
 
 def main() -> None:
@@ -115,7 +116,7 @@ def main() -> None:
     print(
         f"{'bare asyncio + aiohttp':<28}{baseline:>10,.0f} tests/s  ({baseline_passed}/{args.tests} passed)"
     )
-    print(f"{'callboard batch (durable)':<28}{ours:>10,.0f} tests/s  ({ours_passed}/{args.tests} passed)")
+    print(f"{'callboard daemon (durable)':<28}{ours:>10,.0f} tests/s  ({ours_passed}/{args.tests} passed)")
     print(f"{'ratio':<28}{ratio:>10.2f}     (target >= 0.6; callboard target >= 1,000 tests/s)")
     print(f"{'submit (batch + queue)':<28}{submit_ms:>10.1f} ms")
     figures = {

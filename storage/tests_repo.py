@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -76,6 +77,12 @@ class TestsRepo:
         self._reads = reads
         self._gate = gate
         self._cache = _DefinitionCache(cache_size)
+        # Every test, as the last unfiltered list() read them; the daemon is the only writer, so
+        # dropping it on each write keeps it true, and queueing a batch of all tests skips the read.
+        self._everything: list[StoredTest] | None = None
+        # A read that overlapped a write (the generation moved, or one was under way) is not kept.
+        self._generation = 0
+        self._writes_under_way = 0
 
     async def upsert_many(self, tests: list[TestDefinition]) -> ImportCounts:
         """Add new tests and update changed ones, in one transaction: all of them or none.
@@ -89,7 +96,7 @@ class TestsRepo:
         if duplicates:
             raise ValueError(f"duplicate test names: {', '.join(duplicates)}")
         now = now_text()
-        async with self._gate.transaction() as conn:
+        async with self._writing(), self._gate.transaction() as conn:
             cursor = await conn.execute(
                 "SELECT name, digest FROM tests WHERE name IN (SELECT value FROM json_each(?))",
                 (json.dumps(names),),
@@ -120,6 +127,10 @@ class TestsRepo:
     ) -> list[StoredTest]:
         """Tests ordered by name, optionally only those with ``tag``, of ``kind``, or whose name contains
         ``search`` (case-insensitive)."""
+        unfiltered = tag is None and kind is None and not search
+        if unfiltered and self._everything is not None:
+            return list(self._everything)
+        generation = self._generation
         where: list[str] = []
         params: list[Any] = []
         if tag is not None:
@@ -136,7 +147,10 @@ class TestsRepo:
         async with self._reads.execute(
             f"SELECT {_COLUMNS} FROM tests {clause} ORDER BY name", params
         ) as cursor:
-            return self._stored(await cursor.fetchall())
+            found = self._stored(await cursor.fetchall())
+        if unfiltered and self._generation == generation and not self._writes_under_way:
+            self._everything = found
+        return list(found)
 
     async def get(self, id_or_name: int | str) -> StoredTest | None:
         """The test with this id (int) or name (str), or None."""
@@ -169,11 +183,23 @@ class TestsRepo:
 
     async def delete(self, ids: list[int]) -> int:
         """Delete tests by id; returns how many existed. Their past runs stay, detached from the test."""
-        async with self._gate.transaction() as conn:
+        async with self._writing(), self._gate.transaction() as conn:
             cursor = await conn.execute(
                 "DELETE FROM tests WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
             )
             return cursor.rowcount
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        self._generation += 1
+        self._writes_under_way += 1
+        self._everything = None
+        try:
+            yield
+        finally:
+            self._generation += 1
+            self._writes_under_way -= 1
+            self._everything = None
 
     async def count(self) -> int:
         """How many tests are stored."""

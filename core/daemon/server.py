@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -74,6 +75,10 @@ async def serve_daemon(settings: Settings) -> None:
             bound = bind_socket(paths.socket)
             try:
                 async with running_engine(settings, store) as engine:
+                    # What exists now (modules, the app, settings) lives as long as the daemon: moving
+                    # it out of the collector's view keeps full collections short while batches queue.
+                    gc.collect()
+                    gc.freeze()
                     daemon = DaemonState(settings=settings, paths=paths, store=store, engine=engine)
                     config = uvicorn.Config(
                         create_app(daemon),

@@ -11,11 +11,20 @@ from pathlib import Path
 
 from tests.conftest import CliRunner
 
-HEAVY = ["fastapi", "uvicorn", "starlette", "textual", "aiosqlite", "callboard.storage", "callboard.core.engine"]
+HEAVY = [
+    "fastapi",
+    "uvicorn",
+    "starlette",
+    "textual",
+    "aiosqlite",
+    "callboard.storage",
+    "callboard.core.engine",
+]
 _PROBE = """
 import atexit, json, sys
 heavy = json.loads(sys.argv[1])
-atexit.register(lambda: print("LOADED " + json.dumps([m for m in heavy if m in sys.modules]), file=sys.stderr))
+loaded = lambda: [m for m in heavy if m in sys.modules]
+atexit.register(lambda: print("LOADED " + json.dumps(loaded()), file=sys.stderr))
 sys.argv = ["callboard", *sys.argv[2:]]
 from callboard.core.cli.main import main
 main()
@@ -25,7 +34,11 @@ main()
 def _loaded(state_dir: Path, *args: str) -> list[str]:
     env = {**os.environ, "CALLBOARD_STATE_DIR": str(state_dir)}
     result = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(HEAVY), *args], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-c", _PROBE, json.dumps(HEAVY), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     line = next(line for line in result.stderr.splitlines() if line.startswith("LOADED "))
     loaded: list[str] = json.loads(line.removeprefix("LOADED "))

@@ -1,0 +1,39 @@
+"""Start and stop a real daemon for a benchmark, on a scratch state dir, through the product's own
+client code (``start_daemon``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from callboard.core.client import CallboardClient, start_daemon
+from callboard.core.config import load_settings
+from callboard.core.paths import DaemonPaths
+
+
+@asynccontextmanager
+async def bench_daemon(state_dir: Path, **settings: str) -> AsyncIterator[CallboardClient]:
+    """A daemon on ``state_dir`` with ``CALLBOARD_*`` settings (e.g. ENGINE__CONCURRENCY="64"); yields
+    a client and stops the daemon (SIGTERM) on exit."""
+    os.environ["CALLBOARD_STATE_DIR"] = str(state_dir)
+    for key, value in settings.items():
+        os.environ[f"CALLBOARD_{key.upper()}"] = value
+    config = load_settings()
+    health = await start_daemon(config, [])
+    client = CallboardClient(DaemonPaths.of(config).socket, timeout_s=600)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        os.kill(health.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(health.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
