@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +34,8 @@ INSERT INTO runs (batch_id, test_id, test_name, test_version, kind, target, tria
 WITH RECURSIVE trial (number) AS (
     SELECT 1 UNION ALL SELECT number + 1 FROM trial WHERE number < (SELECT MAX(trials) FROM temp.batch_entry)
 )
-SELECT :batch_id, tests.id, tests.name, tests.version, tests.kind, entry.target, trial.number, entry.priority,
+SELECT :batch_id, tests.id, tests.name, tests.version, tests.kind, entry.target, trial.number,
+       entry.priority + :priority,
        IIF(entry.skip_reason IS NULL, 'queued', 'skipped'), entry.skip_reason, entry.max_attempts, :now,
        IIF(entry.skip_reason IS NULL, NULL, :now), tests.definition
 FROM temp.batch_entry AS entry
@@ -55,6 +57,21 @@ class BatchEntry:
     def __post_init__(self) -> None:
         if self.trials < 1 or self.max_attempts < 1:
             raise ValueError(f"test {self.test.name!r}: trials and max_attempts must be at least 1")
+
+    @cached_property
+    def row(self) -> tuple[Any, ...]:
+        """The entry as a row of the temporary batch_entry table (its priority is the test's own; the
+        batch's is added in SQL). Kept, as entries are reused across batches."""
+        definition = self.test.definition
+        return (
+            self.test.id,
+            self.test.version,
+            definition.target(),
+            definition.priority,
+            self.trials,
+            self.skip_reason,
+            self.max_attempts,
+        )
 
 
 class BatchesRepo:
@@ -82,8 +99,10 @@ class BatchesRepo:
             )
             batch_id = cursor.lastrowid
             await conn.execute(_CREATE_ENTRIES)
-            await conn.executemany(_INSERT_ENTRY, _entry_rows(priority, entries))
-            cursor = await conn.execute(_INSERT_RUNS, {"batch_id": batch_id, "now": now})
+            await conn.executemany(_INSERT_ENTRY, [entry.row for entry in entries])
+            cursor = await conn.execute(
+                _INSERT_RUNS, {"batch_id": batch_id, "now": now, "priority": priority}
+            )
             await conn.execute("DELETE FROM temp.batch_entry")
             if cursor.rowcount != sum(entry.trials for entry in entries):
                 raise StoreError(
@@ -164,19 +183,3 @@ class BatchesRepo:
                 (status.value, now_text(), batch_id),
             )
             return cursor.rowcount == 1
-
-
-def _entry_rows(priority: int, entries: list[BatchEntry]) -> list[tuple[Any, ...]]:
-    """The entries as rows of the temporary batch_entry table."""
-    return [
-        (
-            entry.test.id,
-            entry.test.version,
-            entry.test.definition.target(),
-            priority + entry.test.definition.priority,
-            entry.trials,
-            entry.skip_reason,
-            entry.max_attempts,
-        )
-        for entry in entries
-    ]

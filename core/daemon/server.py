@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -17,6 +16,7 @@ import uvicorn
 
 from callboard.core.api.app import create_app
 from callboard.core.config import Settings
+from callboard.core.daemon.heap import settle_heap
 from callboard.core.daemon.lock import AlreadyRunning, DaemonLock
 from callboard.core.daemon.logs import configure_logging
 from callboard.core.daemon.socket_bind import SocketError, bind_socket
@@ -75,10 +75,8 @@ async def serve_daemon(settings: Settings) -> None:
             bound = bind_socket(paths.socket)
             try:
                 async with running_engine(settings, store) as engine:
-                    # What exists now (modules, the app, settings) lives as long as the daemon: moving
-                    # it out of the collector's view keeps full collections short while batches queue.
-                    gc.collect()
-                    gc.freeze()
+                    await store.tests.list()  # the catalogue, loaded before the heap is settled
+                    settle_heap()
                     daemon = DaemonState(settings=settings, paths=paths, store=store, engine=engine)
                     config = uvicorn.Config(
                         create_app(daemon),

@@ -31,6 +31,7 @@ from callboard.storage.recovery import requeue_interrupted
 from callboard.storage.writer import ResultWriter
 
 log = logging.getLogger(__name__)
+_ENTRY_CACHE_SIZE = 200_000
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ class Engine:
         self._stopping = False
         self._dispatcher: asyncio.Task[None] | None = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._entries: dict[tuple[int, int, int | None], BatchEntry] = {}
+        self._limit_keys: dict[tuple[int, int], tuple[str, ...]] = {}
+        self._fills: dict[int, asyncio.Task[None]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -106,6 +110,7 @@ class Engine:
 
     async def shutdown(self, grace_s: float | None = None) -> None:
         """Stop dispatching, let running runs finish within the grace period, requeue the rest."""
+        await self.filled()
         self._stopping = True
         self._wake.set()
         if self._dispatcher is not None:
@@ -135,17 +140,27 @@ class Engine:
     ) -> Submitted:
         """Create a batch of the selected tests and queue its runs (raises SelectionError)."""
         chosen = choose(await self.store.tests.list(), selection)
-        entries = [self._entry(test, repeat, test.definition.kind in self.executors) for test in chosen]
+        entries = [self._entry(test, repeat) for test in chosen]
         skipped = {e.test.name: e.skip_reason for e in entries if e.skip_reason is not None}
         batch = await self.store.batches.create(
             label or _label(selection), source, priority, selection.as_dict(), entries
         )
         run_ids = await self.store.batches.run_ids(batch.id)
         self._book.track(batch)
+        # The runs are committed; putting them in the in-memory queue (10,000 objects for a big batch)
+        # happens just after the caller has its answer. Cancels and shutdown wait for it first.
+        fill = asyncio.get_running_loop().create_task(self._fill(batch.id, priority, entries, run_ids))
+        self._fills[batch.id] = fill
+        fill.add_done_callback(lambda _: self._fills.pop(batch.id, None))
+        return Submitted(batch=batch, skipped=skipped)
+
+    async def _fill(
+        self, batch_id: int, priority: int, entries: list[BatchEntry], run_ids: list[int]
+    ) -> None:
         queued_ids = []
         index = 0
         for entry in entries:
-            keys = limit_keys(entry.test.definition)
+            keys = self._keys(entry)
             for _ in range(entry.trials):
                 run_id = run_ids[index]
                 index += 1
@@ -155,26 +170,46 @@ class Engine:
                 run_priority = priority + entry.test.definition.priority
                 self._queue.push(
                     QueuedRun(
-                        run_id, batch.id, run_priority, 0, entry.max_attempts, entry.test.definition, keys
+                        run_id, batch_id, run_priority, 0, entry.max_attempts, entry.test.definition, keys
                     )
                 )
-        self.events.publish(RunQueued(batch_id=batch.id, run_ids=queued_ids))
-        await self._book.finish_if_done(batch.id)
+        self.events.publish(RunQueued(batch_id=batch_id, run_ids=queued_ids))
+        await self._book.finish_if_done(batch_id)
         self._wake.set()
-        return Submitted(batch=batch, skipped=skipped)
 
-    @staticmethod
-    def _entry(test: StoredTest, repeat: int | None, supported: bool) -> BatchEntry:
-        definition = test.definition
-        reason = definition.skip_reason() or (
-            None if supported else f"{definition.kind} tests are not supported yet"
-        )
-        return BatchEntry(
-            test=test,
-            trials=repeat or definition.repeat,
-            skip_reason=reason,
-            max_attempts=definition.retries + 1,
-        )
+    async def filled(self) -> None:
+        """Wait until every submitted batch is in the in-memory queue."""
+        while self._fills:
+            await asyncio.gather(*list(self._fills.values()), return_exceptions=True)
+
+    def _keys(self, entry: BatchEntry) -> tuple[str, ...]:
+        test = entry.test
+        keys = self._limit_keys.get((test.id, test.version))
+        if keys is None:
+            keys = self._limit_keys[(test.id, test.version)] = limit_keys(test.definition)
+        return keys
+
+    def _entry(self, test: StoredTest, repeat: int | None) -> BatchEntry:
+        # The same tests are queued again and again (Run All, nightly schedules): an entry depends
+        # only on the test's version and the repeat asked for, so it is made once.
+        key = (test.id, test.version, repeat)
+        entry = self._entries.get(key)
+        if entry is None:
+            if len(self._entries) >= _ENTRY_CACHE_SIZE:
+                self._entries.clear()
+                self._limit_keys.clear()
+            definition = test.definition
+            supported = definition.kind in self.executors
+            reason = definition.skip_reason() or (
+                None if supported else f"{definition.kind} tests are not supported yet"
+            )
+            entry = self._entries[key] = BatchEntry(
+                test=test,
+                trials=repeat or definition.repeat,
+                skip_reason=reason,
+                max_attempts=definition.retries + 1,
+            )
+        return entry
 
     @staticmethod
     def _queued_from_row(run: Run) -> QueuedRun:
@@ -212,6 +247,7 @@ class Engine:
 
     async def cancel_run(self, run_id: int) -> bool:
         """Cancel a queued run at once, or a running one through its task; False if neither."""
+        await self.filled()
         run = self._queue.remove(run_id)
         if run is not None:
             await self._cancel_queued([run])
@@ -224,6 +260,7 @@ class Engine:
 
     async def cancel_batch(self, batch_id: int) -> int:
         """Cancel every queued and running run of a batch; returns how many were cancelled."""
+        await self.filled()
         waiting = [
             run
             for run_id in self._queue.ids()

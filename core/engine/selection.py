@@ -38,8 +38,8 @@ def choose(tests: list[StoredTest], selection: Selection) -> list[StoredTest]:
     """Resolve a selection against the stored tests, in name order; unknown ids or names are an error."""
     if selection.empty:
         raise SelectionError("nothing selected: give test names, ids, tags, or all")
-    by_id = {test.id: test for test in tests}
-    by_name = {test.name: test for test in tests}
+    by_id = {test.id: test for test in tests} if selection.ids else {}
+    by_name = {test.name: test for test in tests} if selection.names else {}
     missing = [str(i) for i in selection.ids if i not in by_id] + [
         n for n in selection.names if n not in by_name
     ]

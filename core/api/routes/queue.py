@@ -15,6 +15,7 @@ _ACTIVE_BATCHES = 50
 
 async def queue_status(daemon: Daemon) -> QueueStatus:
     """The engine's figures plus the batches still running."""
+    await daemon.engine.filled()
     status = daemon.engine.status()
     status.active_batches = await daemon.store.batches.list(limit=_ACTIVE_BATCHES, status=BatchStatus.RUNNING)
     return status

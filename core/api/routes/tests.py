@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Query, Response
 
 from callboard.core.api.deps import Daemon, PathId
 from callboard.core.api.errors import ApiError, not_found
+from callboard.core.daemon.heap import settle_heap
 from callboard.core.models import KINDS, Run, StoredTest, TestDefinition, dump_test
 from callboard.core.models.api import (
     ErrorResponse,
@@ -155,4 +156,7 @@ async def import_tests(daemon: Daemon, body: ImportRequest) -> ImportResult:
         counts = await daemon.store.tests.upsert_many([*from_files, *body.tests])
     except ValueError as exc:
         raise ApiError(422, "invalid_suite", f"import failed, nothing stored: {exc}") from None
+    if counts.added or counts.updated:
+        await daemon.store.tests.list()  # reload the catalogue now, so it is settled with the heap
+        settle_heap()
     return ImportResult(added=counts.added, updated=counts.updated, unchanged=counts.unchanged)
