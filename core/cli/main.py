@@ -32,6 +32,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "Write a batch's runs as CSV, JSON or JUnit.",
     ),
     "report": ("callboard.core.cli.batch_commands", "report_cmd", "Summarise a batch."),
+    "simulator": (
+        "callboard.core.cli.demo_commands",
+        "simulator_cmd",
+        "Serve the telephony simulator (a stand-in for Twilio's API).",
+    ),
     "demo-agent": (
         "callboard.core.cli.demo_commands",
         "demo_agent_cmd",
