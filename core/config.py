@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -75,13 +75,33 @@ class ImportSettings(_Section):
 
 
 class TwilioSettings(_Section):
-    """Credentials for placing calls (account SID + auth token, or API key + secret)."""
+    """Placing calls: credentials (account SID + auth token, or API key + secret), where Twilio's two APIs
+    are (Twilio or the simulator), transcription, recording channels and call timing."""
 
     account_sid: str | None = Field(default=None, pattern=r"^AC[0-9a-fA-F]{32}$")
     auth_token: SecretStr | None = None
     api_key: str | None = Field(default=None, pattern=r"^SK[0-9a-fA-F]{32}$")
     api_secret: SecretStr | None = None
     from_number: str | None = Field(default=None, pattern=r"^\+[1-9]\d{1,14}$")
+    api_base_url: str = Field(default="https://api.twilio.com", pattern=r"^https?://[^\s/]+(/\S*)?$")
+    intelligence_base_url: str = Field(
+        default="https://intelligence.twilio.com", pattern=r"^https?://[^\s/]+(/\S*)?$"
+    )
+    intelligence_service_sid: str | None = Field(default=None, pattern=r"^GA[0-9a-fA-F]{32}$")
+    caller_channel: int = Field(default=1, ge=1, le=2)
+    agent_channel: int = Field(default=2, ge=1, le=2)
+    poll_initial_s: float = Field(default=1.0, gt=0, le=60)
+    poll_max_s: float = Field(default=5.0, gt=0, le=300)
+    default_time_limit_s: int = Field(default=600, ge=1, le=14_400)
+    ring_timeout_s: int = Field(default=30, ge=5, le=600)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TwilioSettings:
+        if self.caller_channel == self.agent_channel:
+            raise ValueError("caller_channel and agent_channel must differ")
+        if self.poll_max_s < self.poll_initial_s:
+            raise ValueError("poll_max_s must be at least poll_initial_s")
+        return self
 
 
 class DaemonSettings(_Section):

@@ -1,0 +1,259 @@
+"""Checks on a phone call: was it answered and by whom, how long it lasted, what the agent said and how
+quickly. Also the timing figures (first word, turn latency) that the checks and the metrics share.
+
+An unanswered call (busy, no-answer, failed, canceled) fails ``answered = true`` with the status as its
+actual value; every other check fails as not evaluable, with a message saying why.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from callboard.core.checks.common import compiled_regex, not_applicable, result, truncate
+from callboard.core.models import CheckBase, CheckResult, TranscriptEntry
+from callboard.core.models.checks import (
+    AgentNeverSaysCheck,
+    AgentSaysCheck,
+    AnsweredByCheck,
+    AnsweredCheck,
+    DurationCheck,
+    FirstWordCheck,
+    TurnLatencyCheck,
+)
+
+CALLER = "caller"
+AGENT = "agent"
+ANSWERED_STATUS = "completed"
+_SNIPPET_MARGIN = 60
+_TRANSCRIPT_CHECKS = (AgentSaysCheck, AgentNeverSaysCheck, FirstWordCheck, TurnLatencyCheck)
+
+
+@dataclass(frozen=True)
+class CallObservation:
+    """What is known about a finished call.
+
+    ``transcript`` is None when there is none to judge, and ``no_transcript`` then says why (not
+    recorded, no Intelligence service configured, transcription failed, ...). Times are seconds from
+    the answer, which is where the recording starts.
+    """
+
+    status: str
+    answered_by: str | None = None
+    duration_s: float | None = None
+    machine_detection: bool = False
+    transcript: Sequence[TranscriptEntry] | None = None
+    no_transcript: str = ""
+
+    @property
+    def answered(self) -> bool:
+        """Twilio marks an answered call "completed" when it ends; every other end means no answer."""
+        return self.status == ANSWERED_STATUS
+
+
+def answered_by_category(value: str | None) -> str | None:
+    """Twilio's AnsweredBy as the check's vocabulary: human, machine, fax or unknown (None: not detected).
+
+    machine_start and the machine_end_* values (beep, silence, other) all mean a machine.
+    """
+    if value is None:
+        return None
+    if value.startswith("machine"):
+        return "machine"
+    return value if value in ("human", "fax") else "unknown"
+
+
+def evaluate_call_checks(checks: Iterable[CheckBase], observation: CallObservation) -> list[CheckResult]:
+    """Every check judged against the call."""
+    return [evaluate_call_check(check, observation) for check in checks]
+
+
+def evaluate_call_check(check: CheckBase, call: CallObservation) -> CheckResult:
+    """Judge one check against the call; see the module docstring for unanswered calls."""
+    if isinstance(check, AnsweredCheck):
+        actual: bool | str = True if call.answered else call.status
+        passed = call.answered == check.answered
+        message = "" if passed else _answered_message(call)
+        return result(check, passed, check.answered, actual, message)
+    if not call.answered:
+        return result(check, False, _expected(check), None, f"not evaluable: {_answered_message(call)}")
+    if isinstance(check, AnsweredByCheck):
+        return _answered_by(check, call)
+    if isinstance(check, DurationCheck):
+        return _duration(check, call)
+    if isinstance(check, _TRANSCRIPT_CHECKS):
+        if call.transcript is None:
+            return result(check, False, _expected(check), None, f"not evaluable: {call.no_transcript}")
+        return _transcript_check(check, call.transcript)
+    return not_applicable(check, "a phone call")
+
+
+def first_word_ms(transcript: Sequence[TranscriptEntry]) -> float | None:
+    """When the agent's first sentence started, in ms after the answer; None if the agent never spoke."""
+    starts = [entry.start for entry in transcript if entry.speaker == AGENT and entry.start is not None]
+    return round(min(starts) * 1000.0, 1) if starts else None
+
+
+def turn_gaps_ms(transcript: Sequence[TranscriptEntry]) -> list[float]:
+    """For each caller turn, ms from its end to the start of the next agent sentence starting after it.
+
+    Consecutive caller sentences with no agent sentence starting between them are one turn (a caller
+    saying "Hi. Are you open?" waits once, not twice). Turns the agent never answered give no gap.
+    """
+    timed = sorted(
+        (entry for entry in transcript if entry.start is not None and entry.end is not None),
+        key=lambda entry: entry.start or 0.0,
+    )
+    agent_starts = [entry.start or 0.0 for entry in timed if entry.speaker == AGENT]
+    turn_ends: list[float] = []
+    for entry in timed:
+        if entry.speaker != CALLER:
+            continue
+        end = entry.end or 0.0
+        start = entry.start or 0.0
+        if turn_ends and not any(turn_ends[-1] <= agent < start for agent in agent_starts):
+            turn_ends[-1] = max(turn_ends[-1], end)
+        else:
+            turn_ends.append(end)
+    gaps = []
+    for end in turn_ends:
+        following = [agent for agent in agent_starts if agent >= end]
+        if following:
+            gaps.append(round((min(following) - end) * 1000.0, 1))
+    return gaps
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The ``share`` (0–1) percentile of ``values`` by linear interpolation between closest ranks."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * share
+    low, high = math.floor(position), math.ceil(position)
+    value = ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return round(value, 1)
+
+
+def transcript_metrics(transcript: Sequence[TranscriptEntry]) -> dict[str, float]:
+    """first_word_ms, turn_latency_p50_ms and turn_latency_p90_ms, those that can be worked out."""
+    metrics: dict[str, float] = {}
+    first = first_word_ms(transcript)
+    if first is not None:
+        metrics["first_word_ms"] = first
+    gaps = turn_gaps_ms(transcript)
+    if gaps:
+        metrics["turn_latency_p50_ms"] = percentile(gaps, 0.5)
+        metrics["turn_latency_p90_ms"] = percentile(gaps, 0.9)
+    return metrics
+
+
+def _answered_message(call: CallObservation) -> str:
+    return "the call was answered" if call.answered else f"the call was not answered ({call.status})"
+
+
+def _expected(check: CheckBase) -> object:
+    if isinstance(check, AnsweredByCheck):
+        return check.answered_by
+    if isinstance(check, DurationCheck):
+        return _duration_bounds(check)
+    if isinstance(check, AgentSaysCheck):
+        return _text_expectation("says", check.agent_says, check.regex)
+    if isinstance(check, AgentNeverSaysCheck):
+        return _text_expectation("never says", check.agent_never_says, check.regex)
+    if isinstance(check, FirstWordCheck):
+        return f"< {check.first_word_ms_below:g} ms"
+    if isinstance(check, TurnLatencyCheck):
+        return f"p90 < {check.turn_latency_p90_ms_below:g} ms"
+    return None
+
+
+def _answered_by(check: AnsweredByCheck, call: CallObservation) -> CheckResult:
+    category = answered_by_category(call.answered_by)
+    if category is None:
+        why = (
+            "Twilio reported no AnsweredBy"
+            if call.machine_detection
+            else "answering-machine detection was off: set machine_detection = true on the test"
+        )
+        return result(check, False, check.answered_by, None, why)
+    passed = category == check.answered_by
+    message = "" if passed else f"answered by {category} ({call.answered_by})"
+    return result(check, passed, check.answered_by, category, message)
+
+
+def _duration_bounds(check: DurationCheck) -> str:
+    bounds = []
+    if check.duration_s_above is not None:
+        bounds.append(f"> {check.duration_s_above:g} s")
+    if check.duration_s_below is not None:
+        bounds.append(f"< {check.duration_s_below:g} s")
+    return " and ".join(bounds)
+
+
+def _duration(check: DurationCheck, call: CallObservation) -> CheckResult:
+    expected = _duration_bounds(check)
+    if call.duration_s is None:
+        return result(check, False, expected, None, "Twilio reported no duration")
+    duration = call.duration_s
+    too_short = check.duration_s_above is not None and duration <= check.duration_s_above
+    too_long = check.duration_s_below is not None and duration >= check.duration_s_below
+    message = f"the call lasted {duration:g} s" if too_short or too_long else ""
+    return result(check, not (too_short or too_long), expected, duration, message)
+
+
+@lru_cache(maxsize=1024)
+def _literal(text: str) -> re.Pattern[str]:
+    return re.compile(re.escape(text), re.IGNORECASE)
+
+
+def _text_expectation(verb: str, text: str, regex: bool) -> str:
+    return f"{verb} /{text}/" if regex else f"{verb} {text!r}"
+
+
+def _transcript_check(check: CheckBase, transcript: Sequence[TranscriptEntry]) -> CheckResult:
+    if isinstance(check, AgentSaysCheck | AgentNeverSaysCheck):
+        return _agent_text(check, transcript)
+    if isinstance(check, FirstWordCheck):
+        first = first_word_ms(transcript)
+        expected = _expected(check)
+        if first is None:
+            return result(check, False, expected, None, "the agent never spoke")
+        passed = first < check.first_word_ms_below
+        return result(check, passed, expected, first, "" if passed else f"first word after {first:g} ms")
+    assert isinstance(check, TurnLatencyCheck)
+    gaps = turn_gaps_ms(transcript)
+    expected = _expected(check)
+    if not gaps:
+        return result(check, False, expected, None, "no caller turn was followed by an agent reply")
+    p90 = percentile(gaps, 0.9)
+    passed = p90 < check.turn_latency_p90_ms_below
+    message = "" if passed else f"p90 turn latency {p90:g} ms over {len(gaps)} turn(s)"
+    return result(check, passed, expected, p90, message)
+
+
+def _agent_text(
+    check: AgentSaysCheck | AgentNeverSaysCheck, transcript: Sequence[TranscriptEntry]
+) -> CheckResult:
+    says = isinstance(check, AgentSaysCheck)
+    wanted = check.agent_says if isinstance(check, AgentSaysCheck) else check.agent_never_says
+    expected = _expected(check)
+    # One text, so a phrase the transcriber split over two sentences still matches.
+    text = " ".join(entry.text.strip() for entry in transcript if entry.speaker == AGENT and entry.text)
+    try:
+        # contains ignores case; a regex is taken as written (add (?i) to ignore case).
+        pattern = compiled_regex(wanted) if check.regex else _literal(wanted)
+    except re.error as exc:
+        return result(check, False, expected, None, f"invalid regex /{wanted}/: {exc}")
+    match = pattern.search(text)
+    if match is None:
+        if says:
+            message = "the agent never spoke" if not text else "the agent did not say it"
+            return result(check, False, expected, truncate(text), message)
+        return result(check, True, expected, None)
+    snippet = text[max(0, match.start() - _SNIPPET_MARGIN) : match.end() + _SNIPPET_MARGIN]
+    if says:
+        return result(check, True, expected, snippet)
+    return result(check, False, expected, snippet, "the agent said it")

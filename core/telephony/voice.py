@@ -1,0 +1,164 @@
+"""The Twilio requests a call test makes, through twilio's own client, answered as small plain records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twilio.rest import Client
+
+TERMINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+NOT_ANSWERED_YET = frozenset({"queued", "initiated", "ringing"})
+TRANSCRIPT_DONE = frozenset({"completed", "failed", "canceled"})
+# A recording in these states will never have media.
+RECORDING_GONE = frozenset({"absent", "failed", "deleted"})
+SENTENCE_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class CallState:
+    """A call as Twilio last described it."""
+
+    sid: str
+    status: str
+    duration_s: float | None = None
+    price: float | None = None
+    answered_by: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        """The call is over (completed, busy, no-answer, failed or canceled)."""
+        return self.status in TERMINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One recording of a call: its SID, status and where its media is."""
+
+    sid: str
+    status: str
+    media_url: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One transcribed sentence: the recording channel it was heard on, its text and times in seconds."""
+
+    channel: int
+    text: str
+    start: float | None
+    end: float | None
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """The parameters of one outbound call."""
+
+    to: str
+    from_: str
+    twiml: str
+    record: bool
+    ring_timeout_s: int
+    time_limit_s: int
+    machine_detection: bool
+
+
+class TwilioVoice:
+    """Places, watches and hangs up calls; lists recordings; makes and reads transcripts.
+
+    Errors come out as the twilio library raises them (``TwilioRestException``) or as httpx transport
+    errors; ``callboard.core.telephony.errors`` reads them.
+    """
+
+    def __init__(self, client: Client, media_base_url: str) -> None:
+        """``media_base_url`` is the API base recording media URLs are built on."""
+        self._client = client
+        self._media_base = media_base_url.rstrip("/")
+
+    async def place(self, request: CallRequest) -> CallState:
+        """Create the call: dual-channel recording when recorded, answering-machine detection if asked."""
+        call = await self._client.calls.create_async(
+            to=request.to,
+            from_=request.from_,
+            twiml=request.twiml,
+            record=request.record,
+            # Caller and agent on separate channels, so the transcript can tell who said what.
+            recording_channels="dual" if request.record else None,
+            timeout=request.ring_timeout_s,
+            time_limit=request.time_limit_s,
+            # DetectMessageEnd reports machine_end_* after the greeting, so the script plays after the beep.
+            machine_detection="DetectMessageEnd" if request.machine_detection else None,
+        )
+        return _call_state(call)
+
+    async def fetch(self, sid: str) -> CallState:
+        """The call as it is now."""
+        return _call_state(await self._client.calls(sid).fetch_async())
+
+    async def update_status(self, sid: str, status: str) -> CallState:
+        """Set the call's status: "completed" hangs up a call in progress, "canceled" one not answered."""
+        return _call_state(await self._client.calls(sid).update_async(status=status))
+
+    async def recordings(self, call_sid: str) -> list[Recording]:
+        """The call's recordings."""
+        found = await self._client.calls(call_sid).recordings.list_async()
+        return [
+            Recording(
+                sid=item.sid,
+                status=str(item.status or ""),
+                media_url=f"{self._media_base}/2010-04-01/Accounts/{item.account_sid}/Recordings/{item.sid}",
+            )
+            for item in found
+        ]
+
+    async def create_transcript(self, service_sid: str, recording_sid: str, customer_key: str) -> str:
+        """Start a Voice Intelligence transcript of the recording; returns its SID."""
+        transcript = await self._client.intelligence.v2.transcripts.create_async(
+            service_sid=service_sid,
+            # The library serialises this dict to the JSON string Twilio expects.
+            channel={"media_properties": {"source_sid": recording_sid}},
+            customer_key=customer_key,
+        )
+        return str(transcript.sid)
+
+    async def transcript_status(self, transcript_sid: str) -> str:
+        """queued, in-progress, completed, failed or canceled."""
+        transcript = await self._client.intelligence.v2.transcripts(transcript_sid).fetch_async()
+        return str(transcript.status)
+
+    async def sentences(self, transcript_sid: str, page_size: int = SENTENCE_PAGE_SIZE) -> list[Sentence]:
+        """Every sentence of a completed transcript, reading page after page, in order."""
+        items = await self._client.intelligence.v2.transcripts(transcript_sid).sentences.list_async(
+            word_timestamps=False, page_size=page_size
+        )
+        sentences = [
+            Sentence(
+                channel=int(item.media_channel or 0),
+                text=str(item.transcript or ""),
+                start=_seconds(item.start_time),
+                end=_seconds(item.end_time),
+            )
+            for item in items
+        ]
+        return sentences
+
+
+def _call_state(call: object) -> CallState:
+    duration = getattr(call, "duration", None)
+    price = getattr(call, "price", None)
+    return CallState(
+        sid=str(getattr(call, "sid", "")),
+        status=str(getattr(call, "status", "") or ""),
+        duration_s=float(duration) if duration not in (None, "") else None,
+        # Twilio gives the charge as a negative string ("-0.01300"); it is absent until the call is billed.
+        price=abs(float(price)) if price not in (None, "") else None,
+        answered_by=getattr(call, "answered_by", None) or None,
+    )
+
+
+def _seconds(value: object) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
