@@ -8,10 +8,12 @@ import logging
 import time
 
 from callboard.core.engine.retry import Backoff
-from callboard.core.executors.base import Executor, Job, Outcome, RunError, TransientError
+from callboard.core.executors.base import Executor, Job, Outcome, RateLimited, RunError, TransientError
 from callboard.core.models import RunResult, RunStatus, score
 
 log = logging.getLogger(__name__)
+# Past this many doublings the backoff is at its cap anyway; the exponent stays small.
+_MAX_DOUBLINGS = 16
 
 
 def result_from_outcome(outcome: Outcome, retries: int) -> RunResult:
@@ -42,11 +44,17 @@ async def run_attempt(executor: Executor, job: Job, max_retries: int, backoff: B
     A failed check is a result and is never retried. Cancellation propagates to the caller.
     """
     retries = 0
+    waits = 0  # rate-limit waits: not retries
     while True:
         try:
             async with asyncio.timeout(job.timeout_s):
                 outcome = await executor.execute(job)
             return result_from_outcome(outcome, retries)
+        except RateLimited as exc:
+            waits += 1
+            delay = backoff.delay(min(waits, _MAX_DOUBLINGS), exc.retry_after)
+            log.info("run %s: rate limited (%s); waiting %.2fs", job.run_id, exc.message, delay)
+            await asyncio.sleep(delay)
         except TransientError as exc:
             if retries >= max_retries:
                 suffix = f" (after {retries} retries)" if retries else ""

@@ -51,6 +51,11 @@ class TransientError(RunError):
         self.retry_after = retry_after
 
 
+class RateLimited(TransientError):
+    """The provider asked to slow down (HTTP 429, Twilio 20429). Retried with backoff for as long as it
+    takes, without counting against the test's retries: a rate limit never fails a test."""
+
+
 class Executor(Protocol):
     """Runs jobs of one kind."""
 

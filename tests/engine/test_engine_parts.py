@@ -7,13 +7,15 @@ import random
 
 import pytest
 
+from callboard.core.engine.attempt import run_attempt
 from callboard.core.engine.events import EventBus, EventsLost
 from callboard.core.engine.limits import Limiter, LimitSpec, TokenBucket
 from callboard.core.engine.progress import BatchTracker
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
 from callboard.core.engine.selection import Selection, SelectionError, choose, limit_keys
-from callboard.core.models import BatchCounts, RunStatus, parse_test
+from callboard.core.executors.base import Job, Outcome, RateLimited, TransientError
+from callboard.core.models import BatchCounts, CheckResult, RunStatus, parse_test
 from callboard.core.models.events import RunQueued
 
 TEST = parse_test({"name": "t", "kind": "command", "command": "true"})
@@ -163,3 +165,35 @@ def test_selection_errors() -> None:
         choose([], Selection())
     with pytest.raises(SelectionError, match="no such test"):
         choose([], Selection(names=("ghost",)))
+
+
+async def test_rate_limits_wait_without_using_up_retries() -> None:
+    class Throttled:
+        kind = "http"
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def execute(self, job: Job) -> Outcome:
+            self.calls += 1
+            if self.calls <= 5:
+                raise RateLimited("rate_limited", "429 Too Many Requests", retry_after=0.001)
+            if self.calls == 6:
+                raise TransientError("connection", "reset")
+            return Outcome(checks=[CheckResult(name="ok", passed=True)])
+
+        async def aclose(self) -> None:
+            return None
+
+    async def record(_: str) -> None:
+        return None
+
+    executor = Throttled()
+    test = parse_test({"name": "t", "kind": "http", "request": {"url": "http://127.0.0.1:9/"}})
+    job = Job(1, 0, test, 5.0, record)
+    result = await run_attempt(executor, job, max_retries=1, backoff=Backoff(0.001, 0.002))
+    assert result.status == "passed" and executor.calls == 7
+    assert result.metrics["retries"] == 1  # the connection reset, not the five rate limits
+    executor.calls = 5
+    spent = await run_attempt(executor, job, max_retries=0, backoff=Backoff(0.001, 0.002))
+    assert spent.status == "error" and spent.error_kind == "connection"
