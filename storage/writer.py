@@ -47,6 +47,11 @@ UPDATE runs SET status = 'cancelled', finished_at = ?
 WHERE status = 'queued' AND id IN (SELECT value FROM json_each(?)) RETURNING id
 """
 
+_SKIP_QUEUED = """
+UPDATE runs SET status = 'skipped', skip_reason = ?, finished_at = ?
+WHERE status = 'queued' AND id IN (SELECT value FROM json_each(?)) RETURNING id
+"""
+
 
 @dataclass(slots=True)
 class _Op:
@@ -149,6 +154,11 @@ class ResultWriter:
     async def cancel_queued(self, run_ids: list[int]) -> list[int]:
         """Cancel those of ``run_ids`` that are still queued; returns their ids, ascending."""
         ids = await self._submit(_CANCEL_QUEUED, (now_text(), json.dumps(run_ids)), returns_ids=True)
+        return sorted(ids)
+
+    async def skip_queued(self, run_ids: list[int], reason: str) -> list[int]:
+        """Skip those of ``run_ids`` that are still queued, with ``reason``; returns their ids, ascending."""
+        ids = await self._submit(_SKIP_QUEUED, (reason, now_text(), json.dumps(run_ids)), returns_ids=True)
         return sorted(ids)
 
     async def close(self) -> None:

@@ -11,18 +11,30 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from callboard.core.engine.attempt import error_result, monotonic_ms, run_attempt
 from callboard.core.engine.batch_book import BatchBook
+from callboard.core.engine.budget import CallBudget, CallBudgetSpec
 from callboard.core.engine.events import EventBus
 from callboard.core.engine.limits import Limiter, LimitSpec
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
 from callboard.core.engine.selection import Selection, choose, limit_keys
 from callboard.core.executors.base import Executor, Job
-from callboard.core.models import Batch, BatchStatus, Run, RunResult, RunStatus, StoredTest, parse_test
+from callboard.core.models import (
+    Batch,
+    BatchStatus,
+    Run,
+    RunResult,
+    RunStatus,
+    StoredTest,
+    TestDefinition,
+    parse_test,
+)
 from callboard.core.models.api import QueueStatus
 from callboard.core.models.events import RunQueued
 from callboard.storage import Store
@@ -44,6 +56,9 @@ class EngineConfig:
     backoff: Backoff = field(default_factory=Backoff)
     shutdown_grace_s: float = 10.0
     progress_interval_s: float = 0.25
+    call_budget: CallBudgetSpec = field(default_factory=CallBudgetSpec)
+    # Numbers (or prefixes such as "+1555") calls may go to; empty allows any.
+    call_allowlist: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,8 @@ class Engine:
         self._entries: dict[tuple[int, int, int | None], BatchEntry] = {}
         self._limit_keys: dict[tuple[int, int], tuple[str, ...]] = {}
         self._fills: dict[int, asyncio.Task[None]] = {}
+        self._background: set[asyncio.Task[object]] = set()
+        self.budget = CallBudget(self.config.call_budget)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -115,6 +132,7 @@ class Engine:
         self._wake.set()
         if self._dispatcher is not None:
             await self._dispatcher
+        await asyncio.gather(*list(self._background), return_exceptions=True)
         grace = self.config.shutdown_grace_s if grace_s is None else grace_s
         tasks = [active.task for active in self._active.values()]
         if tasks:
@@ -182,6 +200,12 @@ class Engine:
         while self._fills:
             await asyncio.gather(*list(self._fills.values()), return_exceptions=True)
 
+    def _not_allowed(self, definition: TestDefinition) -> str | None:
+        allowlist = self.config.call_allowlist
+        if definition.kind != "call" or not allowlist or definition.target().startswith(allowlist):
+            return None
+        return f"{definition.target()} is not in twilio.allowed_numbers"
+
     def _keys(self, entry: BatchEntry) -> tuple[str, ...]:
         test = entry.test
         keys = self._limit_keys.get((test.id, test.version))
@@ -200,8 +224,10 @@ class Engine:
                 self._limit_keys.clear()
             definition = test.definition
             supported = definition.kind in self.executors
-            reason = definition.skip_reason() or (
-                None if supported else f"{definition.kind} tests are not supported yet"
+            reason = (
+                definition.skip_reason()
+                or (None if supported else f"{definition.kind} tests are not supported yet")
+                or self._not_allowed(definition)
             )
             entry = self._entries[key] = BatchEntry(
                 test=test,
@@ -274,6 +300,18 @@ class Engine:
             active.task.cancel()
         return cancelled + len(running)
 
+    def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _skip_queued(self, runs: list[QueuedRun], reason: str) -> None:
+        by_id = {run.run_id: run for run in runs}
+        for run_id in await self.writer.skip_queued(list(by_id), reason):
+            run = by_id[run_id]
+            result = RunResult(status=RunStatus.SKIPPED, error_message=reason)
+            await self._book.run_ended(run_id, run.batch_id, run.test.name, result, None, False)
+
     async def _cancel_queued(self, runs: list[QueuedRun]) -> int:
         if not runs:
             return 0
@@ -295,6 +333,12 @@ class Engine:
                 run = self._queue.pop()
                 if run is None:
                     break
+                # A call not placed yet must fit the batch's budget; one placed before a restart is
+                # only watched again, whatever the budget says.
+                refusal = self.budget.refusal(run.batch_id) if run.test.kind == "call" else None
+                if refusal is not None and run.external_id is None:
+                    self._spawn(self._skip_queued([run], refusal))
+                    continue
                 blocked = self.limiter.try_acquire(run.limit_keys)
                 if blocked is not None:
                     key, wait = blocked
@@ -302,6 +346,8 @@ class Engine:
                     if wait != float("inf"):
                         self._unpark_later(key, wait)
                     continue
+                if run.test.kind == "call" and run.external_id is None:
+                    self.budget.dialled(run.batch_id)
                 task = asyncio.create_task(self._execute(run), name=f"run-{run.run_id}")
                 self._active[run.run_id] = _Active(task, run)
 
@@ -364,6 +410,8 @@ class Engine:
                 del self._active[run.run_id]
                 self._release(run)
         duration = monotonic_ms(started)
+        if run.test.kind == "call":
+            self.budget.ended(run.batch_id, result.metrics.get("duration_s", 0.0))
         try:
             await start_op
             applied = await self.writer.finish(run.run_id, attempt, result, datetime.now(UTC), duration)
