@@ -21,6 +21,7 @@ from callboard.core.engine.batch_book import BatchBook
 from callboard.core.engine.budget import CallBudget, CallBudgetSpec
 from callboard.core.engine.events import EventBus
 from callboard.core.engine.limits import Limiter, LimitSpec
+from callboard.core.engine.planner import BatchPlanner
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
 from callboard.core.engine.selection import Selection, choose, limit_keys
@@ -31,8 +32,6 @@ from callboard.core.models import (
     Run,
     RunResult,
     RunStatus,
-    StoredTest,
-    TestDefinition,
     parse_test,
 )
 from callboard.core.models.api import QueueStatus
@@ -43,7 +42,6 @@ from callboard.storage.recovery import requeue_interrupted
 from callboard.storage.writer import ResultWriter
 
 log = logging.getLogger(__name__)
-_ENTRY_CACHE_SIZE = 200_000
 
 
 @dataclass(frozen=True)
@@ -104,8 +102,7 @@ class Engine:
         self._stopping = False
         self._dispatcher: asyncio.Task[None] | None = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
-        self._entries: dict[tuple[int, int, int | None], BatchEntry] = {}
-        self._limit_keys: dict[tuple[int, int], tuple[str, ...]] = {}
+        self._planner = BatchPlanner(set(executors), self.config.call_allowlist)
         self._fills: dict[int, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[object]] = set()
         self.budget = CallBudget(self.config.call_budget)
@@ -158,7 +155,7 @@ class Engine:
     ) -> Submitted:
         """Create a batch of the selected tests and queue its runs (raises SelectionError)."""
         chosen = choose(await self.store.tests.list(), selection)
-        entries = [self._entry(test, repeat) for test in chosen]
+        entries = [self._planner.entry(test, repeat) for test in chosen]
         skipped = {e.test.name: e.skip_reason for e in entries if e.skip_reason is not None}
         batch = await self.store.batches.create(
             label or _label(selection), source, priority, selection.as_dict(), entries
@@ -178,7 +175,7 @@ class Engine:
         queued_ids = []
         index = 0
         for entry in entries:
-            keys = self._keys(entry)
+            keys = self._planner.keys(entry)
             for _ in range(entry.trials):
                 run_id = run_ids[index]
                 index += 1
@@ -199,43 +196,6 @@ class Engine:
         """Wait until every submitted batch is in the in-memory queue."""
         while self._fills:
             await asyncio.gather(*list(self._fills.values()), return_exceptions=True)
-
-    def _not_allowed(self, definition: TestDefinition) -> str | None:
-        allowlist = self.config.call_allowlist
-        if definition.kind != "call" or not allowlist or definition.target().startswith(allowlist):
-            return None
-        return f"{definition.target()} is not in twilio.allowed_numbers"
-
-    def _keys(self, entry: BatchEntry) -> tuple[str, ...]:
-        test = entry.test
-        keys = self._limit_keys.get((test.id, test.version))
-        if keys is None:
-            keys = self._limit_keys[(test.id, test.version)] = limit_keys(test.definition)
-        return keys
-
-    def _entry(self, test: StoredTest, repeat: int | None) -> BatchEntry:
-        # The same tests are queued again and again (Run All, nightly schedules): an entry depends
-        # only on the test's version and the repeat asked for, so it is made once.
-        key = (test.id, test.version, repeat)
-        entry = self._entries.get(key)
-        if entry is None:
-            if len(self._entries) >= _ENTRY_CACHE_SIZE:
-                self._entries.clear()
-                self._limit_keys.clear()
-            definition = test.definition
-            supported = definition.kind in self.executors
-            reason = (
-                definition.skip_reason()
-                or (None if supported else f"{definition.kind} tests are not supported yet")
-                or self._not_allowed(definition)
-            )
-            entry = self._entries[key] = BatchEntry(
-                test=test,
-                trials=repeat or definition.repeat,
-                skip_reason=reason,
-                max_attempts=definition.retries + 1,
-            )
-        return entry
 
     @staticmethod
     def _queued_from_row(run: Run) -> QueuedRun:
