@@ -12,7 +12,7 @@ import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -94,6 +94,11 @@ class TwilioSettings(_Section):
     poll_max_s: float = Field(default=5.0, gt=0, le=300)
     default_time_limit_s: int = Field(default=600, ge=1, le=14_400)
     ring_timeout_s: int = Field(default=30, ge=5, le=600)
+    cps: float = Field(default=1.0, gt=0, le=1000)
+    max_concurrent_calls: int | None = Field(default=10, ge=1, le=10_000)
+    batch_max_calls: int | None = Field(default=None, ge=1)
+    batch_max_minutes: float | None = Field(default=None, gt=0)
+    allowed_numbers: list[Annotated[str, Field(pattern=r"^\+\d{1,15}$")]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> TwilioSettings:

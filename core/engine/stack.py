@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from callboard.core.config import LimitSettings, Settings
+from callboard.core.engine.budget import CallBudgetSpec
 from callboard.core.engine.engine import Engine, EngineConfig
 from callboard.core.engine.events import EventBus, epoch_first_id
 from callboard.core.engine.limits import LimitSpec
@@ -25,10 +26,16 @@ def engine_config(settings: Settings) -> EngineConfig:
     def spec(limit: LimitSettings) -> LimitSpec:
         return LimitSpec(concurrency=limit.concurrency, rate_per_s=limit.rate_per_s)
 
+    twilio = settings.twilio
+    # The account's pacing applies unless [engine.targets.twilio] says otherwise.
+    targets = {"twilio": LimitSpec(concurrency=twilio.max_concurrent_calls, rate_per_s=twilio.cps)}
+    targets |= {target: spec(limit) for target, limit in engine.targets.items()}
     return EngineConfig(
         concurrency=engine.concurrency,
         kind_limits={kind: spec(limit) for kind, limit in engine.kinds.items()},
-        target_limits={target: spec(limit) for target, limit in engine.targets.items()},
+        target_limits=targets,
+        call_budget=CallBudgetSpec(twilio.batch_max_calls, twilio.batch_max_minutes),
+        call_allowlist=tuple(twilio.allowed_numbers),
         backoff=Backoff(engine.retry_base_s, engine.retry_max_s),
         shutdown_grace_s=engine.shutdown_grace_s,
     )
@@ -42,7 +49,7 @@ async def running_engine(settings: Settings, store: Store) -> AsyncIterator[Engi
         tick_ms=settings.store.commit_tick_ms,
         busy_timeout_ms=settings.store.busy_timeout_ms,
     )
-    executors = build_executors(max_http_connections=settings.engine.http_connections)
+    executors = build_executors(max_http_connections=settings.engine.http_connections, twilio=settings.twilio)
     engine = Engine(store, writer, executors, engine_config(settings), EventBus(first_id=epoch_first_id()))
     try:
         await engine.start()

@@ -5,16 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from callboard.core.executors.base import Executor
+from callboard.core.executors.call import CallExecutor
 from callboard.core.executors.command import CommandExecutor
 from callboard.core.executors.conversation import ConversationExecutor
 from callboard.core.executors.http import HttpExecutor
 from callboard.core.executors.http_client import HttpClientPool
+from callboard.core.telephony.options import TwilioOptions
 
 
-def build_executors(max_http_connections: int = 64) -> dict[str, Executor]:
-    """Executors by kind: http, conversation (one shared pool of ``max_http_connections``) and command."""
+def build_executors(
+    max_http_connections: int = 64, twilio: TwilioOptions | None = None
+) -> dict[str, Executor]:
+    """Executors by kind: http, conversation (one shared pool of ``max_http_connections``), command,
+    and call when Twilio settings are given (their credentials are checked when a call runs)."""
     pool = HttpClientPool(max_connections=max_http_connections)
     executors: list[Executor] = [HttpExecutor(pool), ConversationExecutor(pool), CommandExecutor()]
+    if twilio is not None:
+        executors.append(CallExecutor(twilio))
     return {executor.kind: executor for executor in executors}
 
 

@@ -2,9 +2,9 @@
 cancelled, then collect the recording and its transcript.
 
 Never dialling twice is the rule everything here bends to. Only a create that certainly did not reach
-Twilio (429, 5xx, a connection never made) raises TransientError; once Twilio gave a call SID it is
-recorded through the job before anything else, and from then on every failure is waited out or ends
-the run, never retried by the engine (a retry would dial again).
+Twilio (429, 5xx, a connection never made) raises TransientError (RateLimited for a 429); once Twilio
+gave a call SID it is recorded through the job before anything else, and from then on every failure is
+waited out or ends the run, never retried by the engine (a retry would dial again).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from callboard.core.executors.base import Job, RunError, TransientError
+from callboard.core.executors.base import Job, RateLimited, RunError, TransientError
 from callboard.core.models import CallTest, TranscriptEntry
 from callboard.core.telephony import errors
 from callboard.core.telephony.caller_twiml import caller_twiml
@@ -171,7 +171,12 @@ class CallFlow:
             call = await self._voice.place(request)
         except Exception as exc:
             raise _create_error(exc) from None
-        await job.record_external_id(call.sid)
+        try:
+            await job.record_external_id(call.sid)
+        except BaseException:
+            # A call whose SID is not stored could be dialled again on recovery: it must not stay on.
+            await self._hang_up(call.sid)
+            raise
         return call.sid
 
     # -- hanging up ------------------------------------------------------------------------------------
@@ -288,8 +293,9 @@ def _time_limit(test: CallTest, default_s: int) -> int:
 def _create_error(exc: Exception) -> Exception:
     """The run error for a failed create: retryable only when Twilio certainly placed no call."""
     if errors.is_rate_limited(exc):
+        # Waited out by the engine for as long as it takes: a rate limit never fails a test.
         message = f"Twilio is rate limiting calls: {describe(exc)}"
-        return TransientError("rate_limited", message, errors.retry_after_s())
+        return RateLimited("rate_limited", message, errors.retry_after_s())
     if errors.is_server_error(exc):
         return TransientError("twilio_unavailable", f"Twilio could not place the call: {describe(exc)}")
     if errors.not_sent(exc):

@@ -9,7 +9,6 @@ from callboard.core.executors.http import parse_retry_after
 from callboard.core.telephony.http_client import last_response_headers
 
 TOO_MANY_REQUESTS = 20429
-NOT_FOUND = 20404
 # Failures that happen before a request leaves this machine: retrying them can never repeat an action.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twilio.rest import Client
+from twilio.rest.api.v2010.account.call import CallInstance
 
 TERMINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 NOT_ANSWERED_YET = frozenset({"queued", "initiated", "ringing"})
@@ -130,33 +131,32 @@ class TwilioVoice:
         items = await self._client.intelligence.v2.transcripts(transcript_sid).sentences.list_async(
             word_timestamps=False, page_size=page_size
         )
-        sentences = [
+        return [
             Sentence(
                 channel=int(item.media_channel or 0),
                 text=str(item.transcript or ""),
-                start=_seconds(item.start_time),
-                end=_seconds(item.end_time),
+                start=_number(item.start_time),
+                end=_number(item.end_time),
             )
             for item in items
         ]
-        return sentences
 
 
-def _call_state(call: object) -> CallState:
-    duration = getattr(call, "duration", None)
-    price = getattr(call, "price", None)
+def _call_state(call: CallInstance) -> CallState:
+    price = _number(call.price)
     return CallState(
-        sid=str(getattr(call, "sid", "")),
-        status=str(getattr(call, "status", "") or ""),
-        duration_s=float(duration) if duration not in (None, "") else None,
+        sid=str(call.sid),
+        status=str(call.status or ""),
+        duration_s=_number(call.duration),
         # Twilio gives the charge as a negative string ("-0.01300"); it is absent until the call is billed.
-        price=abs(float(price)) if price not in (None, "") else None,
-        answered_by=getattr(call, "answered_by", None) or None,
+        price=abs(price) if price is not None else None,
+        answered_by=call.answered_by or None,
     )
 
 
-def _seconds(value: object) -> float | None:
-    if value in (None, ""):
+def _number(value: object) -> float | None:
+    """Twilio's numbers-as-strings ("17", "-0.013", "2.4") as floats; None when absent or unreadable."""
+    if value is None or value == "":
         return None
     try:
         return float(str(value))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -103,13 +104,19 @@ class TapTransport(httpx.AsyncBaseTransport):
     """The real transport, logging every request; ``fault`` may break chosen requests:
     connect_error (never sent), lost_answer (sent, answer lost), unavailable (a 503 instead)."""
 
-    def __init__(self, fault: Callable[[httpx.Request], Fault | None] | None = None) -> None:
+    def __init__(
+        self, fault: Callable[[httpx.Request], Fault | None] | None = None, create_delay_s: float = 0.0
+    ) -> None:
         self.inner = httpx.AsyncHTTPTransport()
         self.requests: list[tuple[str, str]] = []
         self._fault = fault
+        self._create_delay_s = create_delay_s
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append((request.method, request.url.path))
+        if self._create_delay_s and is_create(request):
+            # The request is on its way: shielding must let it arrive even if the run is cancelled now.
+            await asyncio.sleep(self._create_delay_s)
         fault = self._fault(request) if self._fault is not None else None
         if fault == "connect_error":
             raise httpx.ConnectError("connection refused", request=request)
@@ -130,6 +137,18 @@ def sim_calls(admin: httpx.Client) -> list[dict[str, Any]]:
     """Every call the simulator was asked to place, oldest first (its admin view)."""
     calls: list[dict[str, Any]] = admin.get("/_sim/calls").json()["calls"]
     return calls
+
+
+def place_directly(sim_url: str, record: bool, seconds: int = 3) -> str:
+    """Create a call straight on the simulator (as an earlier daemon would have); returns its SID."""
+    form = {"To": CLINIC, "From": FROM_NUMBER, "Twiml": f"<Response><Pause length='{seconds}'/></Response>"}
+    if record:
+        form.update({"Record": "true", "RecordingChannels": "dual"})
+    url = f"{sim_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
+    created = httpx.post(url, data=form, auth=(ACCOUNT_SID, AUTH_TOKEN))
+    assert created.status_code == 201, created.text
+    sid: str = created.json()["sid"]
+    return sid
 
 
 def is_create(request: httpx.Request) -> bool:

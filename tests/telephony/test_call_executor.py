@@ -129,7 +129,9 @@ async def test_expecting_no_answer_passes_on_a_busy_line(executor: CallExecutor)
     assert [check.passed for check in outcome.checks] == [True]
 
 
-@pytest.mark.parametrize(("phone", "kind"), [(BUSY, "call_busy"), (NO_ANSWER, "call_no_answer"), (FAILED, "call_failed")])
+@pytest.mark.parametrize(
+    ("phone", "kind"), [(BUSY, "call_busy"), (NO_ANSWER, "call_no_answer"), (FAILED, "call_failed")]
+)
 async def test_unanswered_call_without_an_answered_check_is_an_error(
     executor: CallExecutor, phone: str, kind: str
 ) -> None:
@@ -154,7 +156,9 @@ async def test_voicemail_is_detected_as_a_machine(executor: CallExecutor) -> Non
 
 
 @pytest.mark.parametrize(("phone", "category"), [(CLINIC, "human"), (SILENT, "unknown")])
-async def test_machine_detection_on_people_and_silence(executor: CallExecutor, phone: str, category: str) -> None:
+async def test_machine_detection_on_people_and_silence(
+    executor: CallExecutor, phone: str, category: str
+) -> None:
     outcome = await executor.execute(
         job(call_test(phone, checks=[{"answered_by": category}], machine_detection=True))
     )
