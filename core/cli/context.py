@@ -37,6 +37,10 @@ class CliContext:
                 fail(f"config error: {exc}", code=EXIT_USAGE)
         return self._settings
 
+    def reset_settings(self) -> None:
+        """Read the settings again on next use (after the environment or the state dir changed)."""
+        self._settings = None
+
     def daemon_args(self) -> list[str]:
         """The options a daemon started from here needs to find the same settings and state."""
         args: list[str] = []

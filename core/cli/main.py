@@ -32,6 +32,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "Write a batch's runs as CSV, JSON or JUnit.",
     ),
     "report": ("callboard.core.cli.batch_commands", "report_cmd", "Summarise a batch."),
+    "demo": (
+        "callboard.core.cli.demo_command",
+        "demo_cmd",
+        "Try it all on the bundled demo agent and telephony simulator.",
+    ),
     "simulator": (
         "callboard.core.cli.demo_commands",
         "simulator_cmd",

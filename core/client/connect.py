@@ -4,13 +4,11 @@ starts its server)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Sequence
 
 from callboard.core.client.client import CallboardClient, DaemonUnavailable
+from callboard.core.client.spawn import spawn_detached
 from callboard.core.config import Settings
 from callboard.core.models.api import Health
 from callboard.core.paths import DaemonPaths
@@ -55,18 +53,9 @@ async def start_daemon(
     Raises DaemonStartError with the daemon's own words when it exits or stays silent.
     """
     paths = DaemonPaths.of(settings)
-    paths.start_log.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "callboard.core", *daemon_args, "daemon", "--detached-child"]
-    with open(paths.start_log, "wb") as start_log:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=start_log,
-            stderr=start_log,
-            start_new_session=True,  # its own session: no SIGHUP when this terminal closes
-            close_fds=True,
-            env=os.environ.copy(),
-        )
+    process = spawn_detached(
+        ["-m", "callboard.core", *daemon_args, "daemon", "--detached-child"], paths.start_log
+    )
     own = client or CallboardClient(paths.socket)
     deadline = time.monotonic() + settings.daemon.start_timeout_s
     try:
