@@ -109,6 +109,12 @@ class TwilioSettings(_Section):
         return self
 
 
+class SchedulerSettings(_Section):
+    """Scheduled runs: what happens to a slot that came due while the daemon was down."""
+
+    misfire_grace_s: float = Field(default=300.0, ge=0)
+
+
 class DaemonSettings(_Section):
     """The daemon: its socket, request limits, event stream and log files."""
 
@@ -147,6 +153,7 @@ class Settings(BaseSettings):
     imports: ImportSettings = Field(default_factory=ImportSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
 
     @classmethod
     def settings_customise_sources(

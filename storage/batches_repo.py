@@ -82,7 +82,13 @@ class BatchesRepo:
         self._gate = gate
 
     async def create(
-        self, label: str, source: str, priority: int, selector: dict[str, Any], entries: list[BatchEntry]
+        self,
+        label: str,
+        source: str,
+        priority: int,
+        selector: dict[str, Any],
+        entries: list[BatchEntry],
+        schedule_id: int | None = None,
     ) -> Batch:
         """Insert a batch and one run per trial of each entry, in one transaction.
 
@@ -93,9 +99,9 @@ class BatchesRepo:
         now = now_text()
         async with self._gate.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT INTO batches (label, source, status, priority, selector, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (label, source, BatchStatus.RUNNING.value, priority, json.dumps(selector), now),
+                "INSERT INTO batches (label, source, status, priority, selector, schedule_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (label, source, BatchStatus.RUNNING.value, priority, json.dumps(selector), schedule_id, now),
             )
             batch_id = cursor.lastrowid
             await conn.execute(_CREATE_ENTRIES)
@@ -118,6 +124,7 @@ class BatchesRepo:
             priority=priority,
             created_at=datetime.fromisoformat(now),
             selector=selector,
+            schedule_id=schedule_id,
             counts=BatchCounts(total=total, queued=total - skipped, skipped=skipped),
         )
 

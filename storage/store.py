@@ -11,13 +11,15 @@ from callboard.storage.batches_repo import BatchesRepo
 from callboard.storage.connection import DEFAULT_BUSY_TIMEOUT_MS, open_connection
 from callboard.storage.migrations import migrate
 from callboard.storage.runs_repo import RunsRepo
+from callboard.storage.schedules_repo import SchedulesRepo
 from callboard.storage.tests_repo import TestsRepo
 from callboard.storage.transactions import WriteGate
 
 
 class Store:
     """Two connections to one WAL database: writes (one transaction at a time) and reads (which WAL
-    lets proceed while a write is under way). Repositories: ``tests``, ``batches``, ``runs``."""
+    lets proceed while a write is under way). Repositories: ``tests``, ``batches``, ``runs``,
+    ``schedules``."""
 
     def __init__(self, path: Path, gate: WriteGate, reads: aiosqlite.Connection) -> None:
         self.path = path
@@ -25,6 +27,7 @@ class Store:
         self.tests = TestsRepo(reads, gate)
         self.batches = BatchesRepo(reads, gate)
         self.runs = RunsRepo(reads)
+        self.schedules = SchedulesRepo(reads, gate)
         self._reads = reads
 
     @classmethod

@@ -19,6 +19,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "config": ("callboard.core.cli.config_commands", "config_group", "Inspect the settings."),
     "daemon": ("callboard.core.cli.daemon_commands", "daemon_group", "Run, start, stop or check the daemon."),
     "run": ("callboard.core.cli.run_command", "run_cmd", "Queue tests as a batch; --wait follows it."),
+    "schedule": (
+        "callboard.core.cli.schedule_commands",
+        "schedule_group",
+        "Scheduled batches: add, list, remove, pause, resume, run-now.",
+    ),
     "status": ("callboard.core.cli.status_command", "status_cmd", "What is running and queued (--watch)."),
     "runs": (_RUNS, "runs_cmd", "List runs, newest first."),
     "show": (_RUNS, "show_cmd", "Show one run: checks, transcript, metrics, error."),
@@ -69,7 +74,9 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="callboard", prog_name="callboard")
 @click.option(
     "--config",
@@ -93,10 +100,16 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, config_file: Path | None, state_dir: Path | None, no_autostart: bool) -> None:
     """callboard: test voice agents and HTTP agents in batches, in the background.
 
-    Every command talks to the daemon of the state directory, starting it in the background when
-    none answers.
+    With no command it opens the TUI. Every command talks to the daemon of the state directory,
+    starting it in the background when none answers.
     """
-    ctx.obj = CliContext(config_file=config_file, state_dir=state_dir, autostart=not no_autostart)
+    cli_context = ctx.obj = CliContext(
+        config_file=config_file, state_dir=state_dir, autostart=not no_autostart
+    )
+    if ctx.invoked_subcommand is None:
+        from callboard.tui.launch import run_tui
+
+        run_tui(cli_context.settings, cli_context.daemon_args())
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from callboard.core.models.api import (
     TestDetail,
     TestSummary,
 )
+from callboard.core.models.schedules import ScheduleList, ScheduleSpec, ScheduleView
 from callboard.core.reports.tabular import BatchReport
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -232,6 +233,34 @@ class CallboardClient:
         """Cancel every queued and running run; returns how many."""
         response = await self.request("POST", "/v1/queue/cancel")
         return CancelResult.model_validate_json(response.content).cancelled
+
+    # -- schedules -------------------------------------------------------------------------------
+
+    async def list_schedules(self) -> list[ScheduleView]:
+        """Every schedule with its next fire time and last batch."""
+        return ScheduleList.model_validate_json(
+            (await self.request("GET", "/v1/schedules")).content
+        ).schedules
+
+    async def create_schedule(self, spec: ScheduleSpec) -> ScheduleView:
+        """Add a schedule."""
+        response = await self.request("POST", "/v1/schedules", json=spec.model_dump(mode="json"))
+        return ScheduleView.model_validate_json(response.content)
+
+    async def delete_schedule(self, schedule_id: int) -> None:
+        """Remove a schedule."""
+        await self.request("DELETE", f"/v1/schedules/{schedule_id}")
+
+    async def set_schedule_enabled(self, schedule_id: int, enabled: bool) -> ScheduleView:
+        """Pause or resume a schedule."""
+        action = "resume" if enabled else "pause"
+        response = await self.request("POST", f"/v1/schedules/{schedule_id}/{action}")
+        return ScheduleView.model_validate_json(response.content)
+
+    async def run_schedule(self, schedule_id: int) -> BatchCreated:
+        """Queue a schedule's batch now."""
+        response = await self.request("POST", f"/v1/schedules/{schedule_id}/run")
+        return BatchCreated.model_validate_json(response.content)
 
     # -- events ----------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from callboard.core.daemon.socket_bind import SocketError, bind_socket
 from callboard.core.daemon.state import DaemonState
 from callboard.core.engine.stack import running_engine
 from callboard.core.paths import DaemonPaths
+from callboard.core.scheduling.service import ScheduleService
 from callboard.storage import Store
 from callboard.storage.errors import StoreError
 
@@ -75,9 +76,13 @@ async def serve_daemon(settings: Settings) -> None:
             bound = bind_socket(paths.socket)
             try:
                 async with running_engine(settings, store) as engine:
+                    schedules = ScheduleService(store, engine, settings.scheduler.misfire_grace_s)
+                    await schedules.start()
                     await store.tests.list()  # the catalogue, loaded before the heap is settled
                     settle_heap()
-                    daemon = DaemonState(settings=settings, paths=paths, store=store, engine=engine)
+                    daemon = DaemonState(
+                        settings=settings, paths=paths, store=store, engine=engine, schedules=schedules
+                    )
                     config = uvicorn.Config(
                         create_app(daemon),
                         lifespan="off",
@@ -94,7 +99,10 @@ async def serve_daemon(settings: Settings) -> None:
                         paths.socket,
                         paths.state_dir,
                     )
-                    await server.serve(sockets=[bound.sock])
+                    try:
+                        await server.serve(sockets=[bound.sock])
+                    finally:
+                        schedules.shutdown()
                     log.info("stopped serving; finishing running runs")
             finally:
                 bound.remove()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from callboard.core.config import Settings
 from callboard.core.engine.engine import Engine
 from callboard.core.paths import DaemonPaths
+from callboard.core.scheduling.service import ScheduleService
 from callboard.storage import Store
 
 
@@ -20,6 +21,7 @@ class DaemonState:
     paths: DaemonPaths
     store: Store
     engine: Engine
+    schedules: ScheduleService
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Set when the daemon begins to shut down: event streams end so the server can stop.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)

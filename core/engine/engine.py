@@ -152,13 +152,14 @@ class Engine:
         source: str = "cli",
         priority: int = 0,
         repeat: int | None = None,
+        schedule_id: int | None = None,
     ) -> Submitted:
         """Create a batch of the selected tests and queue its runs (raises SelectionError)."""
         chosen = choose(await self.store.tests.list(), selection)
         entries = [self._planner.entry(test, repeat) for test in chosen]
         skipped = {e.test.name: e.skip_reason for e in entries if e.skip_reason is not None}
         batch = await self.store.batches.create(
-            label or _label(selection), source, priority, selection.as_dict(), entries
+            label or _label(selection), source, priority, selection.as_dict(), entries, schedule_id
         )
         run_ids = await self.store.batches.run_ids(batch.id)
         self._book.track(batch)

@@ -29,9 +29,7 @@ def engine_config(settings: Settings) -> EngineConfig:
     twilio = settings.twilio
     # The account's pacing applies unless [engine.targets.twilio] says otherwise. Calls start evenly
     # spaced (no burst): the provider's own bucket then always has a token when a create arrives.
-    targets = {
-        "twilio": LimitSpec(concurrency=twilio.max_concurrent_calls, rate_per_s=twilio.cps, burst=1.0)
-    }
+    targets = {"twilio": LimitSpec(concurrency=twilio.max_concurrent_calls, rate_per_s=twilio.cps, burst=1.0)}
     targets |= {target: spec(limit) for target, limit in engine.targets.items()}
     return EngineConfig(
         concurrency=engine.concurrency,

@@ -1,0 +1,1 @@
+"""Scheduled runs: cron and interval schedules fired by APScheduler inside the daemon."""
