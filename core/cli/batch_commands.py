@@ -9,10 +9,12 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.table import Table
 
 from callboard.core.cli.context import CliContext, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
-from callboard.core.cli.run_display import report_view
+from callboard.core.cli.run_display import percent, report_view
+from callboard.core.reports.history import sparkline
 
 
 @click.command("export")
@@ -24,7 +26,7 @@ from callboard.core.cli.run_display import report_view
               help="File to write ('-' for standard output).")  # fmt: skip
 @pass_cli
 def export_cmd(cli: CliContext, batch_id: int, fmt: str, output: Path) -> None:
-    """Write a batch's runs as CSV, JSON or JUnit XML (for CI reporters)."""
+    """Write a batch's runs as CSV, JSON, JUnit XML (for CI reporters) or a self-contained HTML report."""
     data = with_daemon(cli, lambda client: client.export_batch(batch_id, fmt))
     if str(output) == "-":
         sys.stdout.buffer.write(data)
@@ -38,9 +40,17 @@ def export_cmd(cli: CliContext, batch_id: int, fmt: str, output: Path) -> None:
 @click.option("--slowest", type=click.IntRange(0, 1000), default=5, show_default=True)
 @click.option("--failures", type=click.IntRange(0, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the full report as one self-contained HTML file.")  # fmt: skip
 @pass_cli
-def report_cmd(cli: CliContext, batch_id: int, slowest: int, failures: int, as_json: bool) -> None:
+def report_cmd(
+    cli: CliContext, batch_id: int, slowest: int, failures: int, as_json: bool, html_file: Path | None
+) -> None:
     """Counts, pass rate, score distribution, slowest runs, and failures with their first failing check."""
+    if html_file is not None:
+        html_file.write_bytes(with_daemon(cli, lambda client: client.export_batch(batch_id, "html")))
+        click.echo(f"wrote {html_file}")
+        return
     report = with_daemon(cli, lambda client: client.batch_report(batch_id, slowest, failures))
     if as_json:
         click.echo(json.dumps(asdict(report), default=_jsonable, indent=2))
@@ -51,3 +61,36 @@ def report_cmd(cli: CliContext, batch_id: int, slowest: int, failures: int, as_j
 def _jsonable(value: object) -> object:
     dump = getattr(value, "model_dump", None)
     return dump(mode="json") if dump is not None else str(value)
+
+
+@click.command("trends")
+@click.option("--batches", "last_batches", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="How many of each test's latest batches.")  # fmt: skip
+@click.option("--test", "test_name", help="Only this test.")
+@click.option("--flaky", "only_flaky", is_flag=True, help="Only flaky tests.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_cli
+def trends_cmd(
+    cli: CliContext, last_batches: int, test_name: str | None, only_flaky: bool, as_json: bool
+) -> None:
+    """Pass rate and score per test over its latest batches; flaky tests (passed and failed at the same
+    version) are flagged."""
+    found = with_daemon(cli, lambda client: client.trends(last_batches, test_name))
+    tests = [test for test in found.tests if test.flaky or not only_flaky]
+    if as_json:
+        click.echo(json.dumps([test.model_dump() for test in tests], indent=2))
+        return
+    table = Table("test", "pass rate", "trend", "score", "batches", "flaky", title="trends (oldest → newest)")
+    for test in tests:
+        rates = [point.pass_rate for point in test.points]
+        scores = [point.mean_score for point in test.points]
+        last_score = next((score for score in reversed(scores) if score is not None), None)
+        table.add_row(
+            test.name,
+            percent(rates[-1] if rates else None),
+            sparkline(rates, low=0, high=100),
+            "-" if last_score is None else f"{last_score:g}",
+            str(len(test.points)),
+            f"[yellow]flaky (v{test.flaky_version})[/yellow]" if test.flaky else "",
+        )
+    Console().print(table)

@@ -24,6 +24,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "schedule_group",
         "Scheduled batches: add, list, remove, pause, resume, run-now.",
     ),
+    "trends": (
+        "callboard.core.cli.batch_commands",
+        "trends_cmd",
+        "Pass rate per test over time; flaky tests.",
+    ),
     "status": ("callboard.core.cli.status_command", "status_cmd", "What is running and queued (--watch)."),
     "runs": (_RUNS, "runs_cmd", "List runs, newest first."),
     "show": (_RUNS, "show_cmd", "Show one run: checks, transcript, metrics, error."),
@@ -36,7 +41,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "export_cmd",
         "Write a batch's runs as CSV, JSON or JUnit.",
     ),
-    "report": ("callboard.core.cli.batch_commands", "report_cmd", "Summarise a batch."),
+    "report": (
+        "callboard.core.cli.batch_commands",
+        "report_cmd",
+        "Summarise a batch (--html FILE: a full report).",
+    ),
     "demo": (
         "callboard.core.cli.demo_command",
         "demo_cmd",

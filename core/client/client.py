@@ -28,6 +28,7 @@ from callboard.core.models.api import (
     TestDefinitions,
     TestDetail,
     TestSummary,
+    Trends,
 )
 from callboard.core.models.schedules import ScheduleList, ScheduleSpec, ScheduleView
 from callboard.core.reports.tabular import BatchReport
@@ -233,6 +234,13 @@ class CallboardClient:
         """Cancel every queued and running run; returns how many."""
         response = await self.request("POST", "/v1/queue/cancel")
         return CancelResult.model_validate_json(response.content).cancelled
+
+    async def trends(self, last_batches: int = 10, test: str | None = None) -> Trends:
+        """Each test's pass rate and mean score over the last batches, and whether it is flaky."""
+        response = await self.request(
+            "GET", "/v1/trends", params=_query(last_batches=last_batches, test=test)
+        )
+        return Trends.model_validate_json(response.content)
 
     # -- schedules -------------------------------------------------------------------------------
 

@@ -211,6 +211,31 @@ class QueueStatus(BaseModel):
     last_event_id: int = 0
 
 
+class TrendPointOut(BaseModel):
+    """One batch's figures for one test."""
+
+    batch_id: int
+    pass_rate: float
+    mean_score: float | None = None
+
+
+class TestTrendOut(BaseModel):
+    """One test across recent batches; ``flaky`` when it both passed and failed at one version."""
+
+    __test__ = False
+
+    name: str
+    points: list[TrendPointOut]
+    flaky: bool = False
+    flaky_version: int | None = None
+
+
+class Trends(BaseModel):
+    """``GET /v1/trends``."""
+
+    tests: list[TestTrendOut]
+
+
 TestDetail.model_rebuild()
 
 

@@ -84,3 +84,26 @@ def test_pause_status_cancel_resume(run_cli: CliRunner, suite: Path) -> None:
     assert run_cli("cancel", "--all").stdout.startswith("cancelled 2 runs")
     assert run_cli("resume").stdout.startswith("resumed")
     assert run_cli("cancel").returncode == 2
+
+
+def test_html_report_trends_and_flaky(run_cli: CliRunner, suite: Path, tmp_path: Path) -> None:
+    flip = tmp_path / "flip"
+    flaky = tmp_path / "flaky.toml"
+    flaky.write_text(
+        '[[test]]\nname = "coin"\nkind = "command"\n'
+        f"command = \"sh -c 'if [ -e {flip} ]; then rm {flip}; exit 1; else touch {flip}; fi'\"\n"
+        "checks = [{ exit_code = 0 }]\n"
+    )
+    assert run_cli("import", str(suite), str(flaky)).returncode == 0
+    for _ in range(2):
+        run_cli("run", "--all", "--wait", timeout=120)
+    page = tmp_path / "report.html"
+    assert run_cli("report", "2", "--html", str(page)).returncode == 0
+    html = page.read_text()
+    assert html.startswith("<!DOCTYPE html>") and "sunday" in html and "coin" in html and "flaky" in html
+    trends = {t["name"]: t for t in json.loads(run_cli("trends", "--json").stdout)}
+    assert [p["pass_rate"] for p in trends["coin"]["points"]] == [100.0, 0.0]
+    assert trends["coin"]["flaky"] is True and trends["health"]["flaky"] is False
+    assert [p["pass_rate"] for p in trends["sunday"]["points"]] == [0.0, 0.0]
+    table = run_cli("trends", "--flaky").stdout
+    assert "coin" in table and "health" not in table

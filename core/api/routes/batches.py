@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from callboard.core.api.deps import Daemon, PathId, QueryId
 from callboard.core.api.errors import ApiError, not_found
+from callboard.core.api.routes.history import recent_verdicts
 from callboard.core.engine.selection import Selection, SelectionError
 from callboard.core.models import Batch, BatchStatus, Run, RunStatus
 from callboard.core.models.api import (
@@ -19,6 +20,8 @@ from callboard.core.models.api import (
     RetryRequest,
     SkippedTest,
 )
+from callboard.core.reports.history import flaky_tests
+from callboard.core.reports.html_report import html_report
 from callboard.core.reports.junit_xml import junit_xml
 from callboard.core.reports.tabular import BatchReport, build_report, runs_csv, runs_json
 from callboard.storage.errors import StoreError
@@ -123,15 +126,22 @@ async def _all_runs(daemon: Daemon, batch_id: int) -> list[Run]:
     response_class=Response,
     responses={
         **_ERRORS,
-        200: {"content": {"text/csv": {}, "application/json": {}, "application/xml": {}}},
+        200: {"content": {"text/csv": {}, "application/json": {}, "application/xml": {}, "text/html": {}}},
     },
 )
 async def export_batch(
-    daemon: Daemon, batch_id: PathId, format: Annotated[Literal["csv", "json", "junit"], Query()] = "json"
+    daemon: Daemon,
+    batch_id: PathId,
+    format: Annotated[Literal["csv", "json", "junit", "html"], Query()] = "json",
 ) -> Response:
-    """The batch's runs as CSV, JSON (without test snapshots) or JUnit XML."""
+    """The batch's runs as CSV, JSON (without test snapshots), JUnit XML, or one self-contained HTML
+    report (summary, a row per run, failing checks, transcripts, flaky tests flagged)."""
     batch = await batch_or_404(daemon, batch_id)
     runs = await _all_runs(daemon, batch_id)
+    if format == "html":
+        flaky = set(flaky_tests(await recent_verdicts(daemon)))
+        report = build_report(batch, runs)
+        return Response(html_report(report, runs, flaky), media_type="text/html; charset=utf-8")
     if format == "csv":
         return Response(runs_csv(runs), media_type="text/csv; charset=utf-8")
     if format == "junit":
