@@ -115,6 +115,15 @@ class SchedulerSettings(_Section):
     misfire_grace_s: float = Field(default=300.0, ge=0)
 
 
+class RetentionSettings(_Section):
+    """How much history to keep: whole batches older than ``days``, and the oldest batches beyond
+    ``max_runs`` runs, are deleted every ``interval_h`` hours (unset: keep everything)."""
+
+    days: float | None = Field(default=None, gt=0)
+    max_runs: int | None = Field(default=None, ge=1)
+    interval_h: float = Field(default=24.0, gt=0)
+
+
 class DaemonSettings(_Section):
     """The daemon: its socket, request limits, event stream and log files."""
 
@@ -154,6 +163,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -48,6 +48,12 @@ class WriteGate:
         async with self._lock, write_transaction(self.conn, self.path, self.busy_timeout_ms) as conn:
             yield conn
 
+    @asynccontextmanager
+    async def outside_transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The write connection with no transaction open (for VACUUM), after any under way."""
+        async with self._lock:
+            yield self.conn
+
     async def close(self) -> None:
         """Close the write connection once the transaction under way (if any) has ended."""
         async with self._lock:

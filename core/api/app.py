@@ -8,7 +8,17 @@ from fastapi import FastAPI
 
 from callboard.core.api.body_limit import BodyLimit
 from callboard.core.api.errors import install_error_handlers
-from callboard.core.api.routes import batches, events, health, history, queue, runs, schedules, tests
+from callboard.core.api.routes import (
+    batches,
+    events,
+    health,
+    history,
+    maintenance,
+    queue,
+    runs,
+    schedules,
+    tests,
+)
 from callboard.core.daemon.state import DaemonState
 
 
@@ -22,7 +32,7 @@ def create_app(daemon: DaemonState) -> FastAPI:
         redoc_url=None,
     )
     app.state.daemon = daemon
-    for module in (health, tests, batches, runs, queue, schedules, history, events):
+    for module in (health, tests, batches, runs, queue, schedules, history, maintenance, events):
         app.include_router(module.router)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=daemon.settings.daemon.max_request_kb * 1024)

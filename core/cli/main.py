@@ -35,6 +35,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "cancel": (_RUNS, "cancel_cmd", "Cancel a run, a batch, or everything."),
     "retry": (_RUNS, "retry_cmd", "Run a run's test, or a batch's tests, again."),
     "pause": (_RUNS, "pause_cmd", "Start no new runs."),
+    "prune": (_RUNS, "prune_cmd", "Delete old history now (retention)."),
     "resume": (_RUNS, "resume_cmd", "Start runs again."),
     "export": (
         "callboard.core.cli.batch_commands",

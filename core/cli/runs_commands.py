@@ -136,3 +136,14 @@ def resume_cmd(cli: CliContext) -> None:
     """Start runs again."""
     status = with_daemon(cli, lambda client: client.resume())
     click.echo(f"resumed: {status.running} running, {status.queued} queued")
+
+
+@click.command("prune")
+@click.option("--days", type=click.FloatRange(min=0, min_open=True), help="Delete batches older than this.")
+@click.option("--max-runs", type=click.IntRange(1), help="Keep at most this many runs (oldest batches go).")
+@pass_cli
+def prune_cmd(cli: CliContext, days: float | None, max_runs: int | None) -> None:
+    """Delete old history now, whole batches at a time, then VACUUM (default limits: retention.*)."""
+    result = with_daemon(cli, lambda client: client.prune(days, max_runs))
+    vacuumed = ", database vacuumed" if result.vacuumed else ""
+    click.echo(f"pruned {result.batches} batches ({result.runs} runs){vacuumed}")

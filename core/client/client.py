@@ -22,6 +22,8 @@ from callboard.core.models.api import (
     CancelResult,
     Health,
     ImportResult,
+    PruneRequest,
+    PruneResponse,
     QueueStatus,
     RetryRequest,
     RunList,
@@ -241,6 +243,12 @@ class CallboardClient:
             "GET", "/v1/trends", params=_query(last_batches=last_batches, test=test)
         )
         return Trends.model_validate_json(response.content)
+
+    async def prune(self, days: float | None = None, max_runs: int | None = None) -> PruneResponse:
+        """Delete old history now (default limits: the daemon's retention settings)."""
+        body = PruneRequest(days=days, max_runs=max_runs).model_dump(exclude_none=True)
+        response = await self.request("POST", "/v1/maintenance/prune", json=body)
+        return PruneResponse.model_validate_json(response.content)
 
     # -- schedules -------------------------------------------------------------------------------
 

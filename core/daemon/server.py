@@ -17,6 +17,7 @@ import uvicorn
 from callboard.core.api.app import create_app
 from callboard.core.config import Settings
 from callboard.core.daemon.heap import settle_heap
+from callboard.core.daemon.housekeeping import schedule_retention
 from callboard.core.daemon.lock import AlreadyRunning, DaemonLock
 from callboard.core.daemon.logs import configure_logging
 from callboard.core.daemon.socket_bind import SocketError, bind_socket
@@ -78,6 +79,7 @@ async def serve_daemon(settings: Settings) -> None:
                 async with running_engine(settings, store) as engine:
                     schedules = ScheduleService(store, engine, settings.scheduler.misfire_grace_s)
                     await schedules.start()
+                    schedule_retention(schedules, store, settings.retention)
                     await store.tests.list()  # the catalogue, loaded before the heap is settled
                     settle_heap()
                     daemon = DaemonState(

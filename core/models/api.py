@@ -244,3 +244,18 @@ class RetryRequest(_Request):
 
     failed_only: bool = False
     priority: int = Field(default=0, ge=-1000, le=1000)
+
+
+class PruneRequest(_Request):
+    """``POST /v1/maintenance/prune``: limits for this prune (default: the retention settings)."""
+
+    days: float | None = Field(default=None, gt=0)
+    max_runs: int | None = Field(default=None, ge=1)
+
+
+class PruneResponse(BaseModel):
+    """What a prune removed."""
+
+    batches: int
+    runs: int
+    vacuumed: bool

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -89,6 +90,10 @@ class ScheduleService:
                 misfire_grace_time=None,
             )
         await self._store.schedules.set_next(schedule.id, plan.next_slot)
+
+    def every(self, hours: float, work: Callable[[], Awaitable[object]], job_id: str) -> None:
+        """Run ``work`` every ``hours`` (daemon housekeeping, such as retention)."""
+        self._scheduler.add_job(work, IntervalTrigger(hours=hours), id=job_id, replace_existing=True)
 
     def disarm(self, schedule_id: int) -> None:
         """Remove the schedule's job, if it has one."""

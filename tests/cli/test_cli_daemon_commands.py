@@ -107,3 +107,7 @@ def test_html_report_trends_and_flaky(run_cli: CliRunner, suite: Path, tmp_path:
     assert [p["pass_rate"] for p in trends["sunday"]["points"]] == [0.0, 0.0]
     table = run_cli("trends", "--flaky").stdout
     assert "coin" in table and "health" not in table
+    assert run_cli("prune").returncode == 2  # no limit given and none configured
+    pruned = run_cli("prune", "--max-runs", "4")
+    assert pruned.stdout.startswith("pruned 1 batches (4 runs), database vacuumed"), pruned.stdout + pruned.stderr
+    assert [b["id"] for b in json.loads(run_cli("runs", "--json").stdout)["runs"]][-1] > 4

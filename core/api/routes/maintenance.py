@@ -1,0 +1,28 @@
+"""``POST /v1/maintenance/prune``: delete old history now (as the retention schedule does)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from callboard.core.api.deps import Daemon
+from callboard.core.api.errors import ApiError
+from callboard.core.daemon.housekeeping import prune_history
+from callboard.core.models.api import PruneRequest, PruneResponse
+
+router = APIRouter(prefix="/v1/maintenance", tags=["maintenance"])
+
+
+@router.post("/prune", response_model=PruneResponse)
+async def prune_now(daemon: Daemon, body: PruneRequest | None = None) -> PruneResponse:
+    """Delete finished batches older than ``days`` or beyond ``max_runs`` runs (default: the retention
+    settings), then VACUUM."""
+    body = body or PruneRequest()
+    retention = daemon.settings.retention
+    days = body.days if body.days is not None else retention.days
+    max_runs = body.max_runs if body.max_runs is not None else retention.max_runs
+    if days is None and max_runs is None:
+        raise ApiError(
+            422, "invalid_request", "nothing to prune by: give days or max_runs, or set retention.*"
+        )
+    result = await prune_history(daemon.store, days, max_runs)
+    return PruneResponse(batches=result.batches, runs=result.runs, vacuumed=result.vacuumed)
