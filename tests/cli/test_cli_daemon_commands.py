@@ -109,5 +109,5 @@ def test_html_report_trends_and_flaky(run_cli: CliRunner, suite: Path, tmp_path:
     assert "coin" in table and "health" not in table
     assert run_cli("prune").returncode == 2  # no limit given and none configured
     pruned = run_cli("prune", "--max-runs", "4")
-    assert pruned.stdout.startswith("pruned 1 batches (4 runs), database vacuumed"), pruned.stdout + pruned.stderr
+    assert pruned.stdout.startswith("pruned 1 batches (4 runs), database vacuumed"), pruned.stderr
     assert [b["id"] for b in json.loads(run_cli("runs", "--json").stdout)["runs"]][-1] > 4
