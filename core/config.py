@@ -23,6 +23,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from callboard.core.notify.settings import NotifySettings
+
 APP_NAME = "callboard"
 ENV_PREFIX = "CALLBOARD_"
 ENV_CONFIG = "CALLBOARD_CONFIG"
@@ -153,6 +155,8 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         extra="forbid",
         validate_default=True,
+        # A rejected value may be a secret (a token, a webhook URL): errors never quote it.
+        hide_input_in_errors=True,
     )
 
     state_dir: Path = Field(default_factory=default_state_dir)
@@ -162,6 +166,7 @@ class Settings(BaseSettings):
     imports: ImportSettings = Field(default_factory=ImportSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 

@@ -126,10 +126,11 @@ class SchedulesRepo:
             rows = await cursor.fetchall()
         return [ScheduleFire(slot=s, outcome=o, batch_id=b, recorded_at=r) for s, o, b, r in rows]
 
-    async def last_batch_id(self, schedule_id: int) -> int | None:
-        """The newest batch the schedule queued."""
+    async def last_batch_id(self, schedule_id: int, before_id: int | None = None) -> int | None:
+        """The newest batch the schedule queued (before batch ``before_id`` when given)."""
         async with self._reads.execute(
-            "SELECT MAX(id) FROM batches WHERE schedule_id = ?", (schedule_id,)
+            "SELECT MAX(id) FROM batches WHERE schedule_id = ? AND id < ?",
+            (schedule_id, before_id or 2**63 - 1),
         ) as cursor:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])

@@ -20,9 +20,11 @@ from callboard.core.daemon.heap import settle_heap
 from callboard.core.daemon.housekeeping import schedule_retention
 from callboard.core.daemon.lock import AlreadyRunning, DaemonLock
 from callboard.core.daemon.logs import configure_logging
+from callboard.core.daemon.notifications import notify_finished_batches
 from callboard.core.daemon.socket_bind import SocketError, bind_socket
 from callboard.core.daemon.state import DaemonState
 from callboard.core.engine.stack import running_engine
+from callboard.core.notify.notifier import Notifier
 from callboard.core.paths import DaemonPaths
 from callboard.core.scheduling.service import ScheduleService
 from callboard.storage import Store
@@ -101,10 +103,14 @@ async def serve_daemon(settings: Settings) -> None:
                         paths.socket,
                         paths.state_dir,
                     )
+                    notifier = Notifier(settings.notify)
+                    notifying = asyncio.create_task(notify_finished_batches(engine.events, store, notifier))
                     try:
                         await server.serve(sockets=[bound.sock])
                     finally:
                         schedules.shutdown()
+                        notifying.cancel()
+                        await notifier.aclose()
                     log.info("stopped serving; finishing running runs")
             finally:
                 bound.remove()

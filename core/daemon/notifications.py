@@ -1,0 +1,84 @@
+"""Tell people when a batch finishes: the daemon follows its own event stream and hands a summary of
+each finished batch to the notifier (which sends in the background and never affects the batch)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from callboard.core.engine.events import EventBus
+from callboard.core.models import Run, RunStatus
+from callboard.core.models.events import BatchFinished
+from callboard.core.notify.notifier import Notifier
+from callboard.core.notify.summary import BatchSummary, FailingTest
+from callboard.storage import Store
+
+log = logging.getLogger(__name__)
+_FAILING_LISTED = 100
+
+
+async def summarise(store: Store, event: BatchFinished) -> BatchSummary | None:
+    """The summary of a finished batch, with its failing tests and the previous pass rate of its schedule."""
+    batch = await store.batches.get(event.batch_id)
+    if batch is None:
+        return None
+    failed = await store.runs.page(
+        status=[RunStatus.FAILED, RunStatus.ERROR], batch_id=batch.id, limit=_FAILING_LISTED
+    )
+    failing = tuple(
+        FailingTest(run.test_name, _reason(run)) for run in reversed(failed)
+    )
+    previous_rate = None
+    schedule_name = None
+    if batch.schedule_id is not None:
+        schedule = await store.schedules.get(batch.schedule_id)
+        schedule_name = schedule.name if schedule else None
+        earlier = [
+            b
+            for b in await store.batches.list(limit=20, before_id=batch.id)
+            if b.schedule_id == batch.schedule_id
+        ]
+        previous_rate = earlier[0].counts.pass_rate if earlier else None
+    counts = batch.counts
+    return BatchSummary(
+        batch_id=batch.id,
+        label=batch.label,
+        source=batch.source,
+        status=batch.status.value,
+        total=counts.total,
+        passed=counts.passed,
+        failed=counts.failed,
+        errors=counts.error,
+        cancelled=counts.cancelled,
+        skipped=counts.skipped,
+        pass_rate=counts.pass_rate,
+        previous_pass_rate=previous_rate,
+        schedule_id=batch.schedule_id,
+        schedule_name=schedule_name,
+        duration_s=event.duration_s,
+        finished_at=batch.finished_at,
+        failing=failing,
+        report_hint=f"callboard report {batch.id}",
+    )
+
+
+def _reason(run: Run) -> str:
+    for check in run.checks:
+        if not check.passed:
+            return f"{check.name}: {check.message or f'expected {check.expected!r}, got {check.actual!r}'}"
+    return f"{run.error_kind or 'error'}: {run.error_message or ''}"
+
+
+async def notify_finished_batches(events: EventBus, store: Store, notifier: Notifier) -> None:
+    """Follow the events for ever (until cancelled), notifying each finished batch."""
+    while True:
+        async for event in events.subscribe():
+            if isinstance(event, BatchFinished):
+                try:
+                    summary = await summarise(store, event)
+                    if summary is not None:
+                        await notifier.batch_finished(summary)
+                except Exception:  # a notification must never take the daemon down
+                    log.exception("batch %s: could not prepare its notification", event.batch_id)
+        # Cut off for falling behind: subscribe again from now.
+        await asyncio.sleep(0)
