@@ -110,8 +110,11 @@ def test_overlap_skips_while_the_previous_batch_runs(tmp_path: Path) -> None:
         view = _setup(daemon, "sleep 2.5", interval_s=1)
         schedule_id = view["schedule"]["id"]
         with daemon.http() as http:
-            _wait_for(http, lambda h: "skipped_overlap" in [
-                f["outcome"] for f in h.get(f"/v1/schedules/{schedule_id}").json()["recent_fires"]])  # fmt: skip
+
+            def outcomes(h: httpx.Client) -> list[str]:
+                return [f["outcome"] for f in h.get(f"/v1/schedules/{schedule_id}").json()["recent_fires"]]
+
+            _wait_for(http, lambda h: "skipped_overlap" in outcomes(h))
             paused = http.post(f"/v1/schedules/{schedule_id}/pause").json()
             assert paused["schedule"]["enabled"] is False and paused["schedule"]["next_fire_at"] is None
             manual = http.post(f"/v1/schedules/{schedule_id}/run")
