@@ -1,0 +1,185 @@
+"""One run in full: status, score and timings; checks (failures first, expected vs actual);
+the transcript coloured by speaker; metrics; artifacts; the error and its kind."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import ClassVar
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Label, Static
+
+from callboard.core.models.runs import Run
+from callboard.tui.context import attempt
+from callboard.tui.formatting import NONE, duration_ms, score
+from callboard.tui.messages import RunChanged
+from callboard.tui.screens.base import CallboardScreen
+from callboard.tui.theme import MUTED, status_text, theme_style
+
+_VALUE_CHARS = 120
+_SPEAKER_COLOUR = {
+    "agent": "text-primary",
+    "assistant": "text-primary",
+    "caller": "text-success",
+    "user": "text-success",
+}
+
+
+def short(value: object) -> str:
+    """A check's expected or actual value on one line."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 1] + "…"
+
+
+def when(moment: datetime | None) -> str:
+    """A timestamp in local time."""
+    return NONE if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+class RunDetailScreen(CallboardScreen):
+    """Pushed from the Simulations screen (enter); esc goes back. Follows the run while it changes."""
+
+    PLACE = "Simulations › run"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="run.back", tooltip="Back to the runs"),
+        Binding("x", "retry", "Retry", id="run.retry", tooltip="Run this test again"),
+        Binding("ctrl+r", "reload", "Reload", id="run.reload", tooltip="Read the run again", show=False),
+    ]
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.run: Run | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="run-body"):
+            yield Static(f"run {self.run_id} — loading…", id="run-summary")
+            with Vertical(id="run-checks-section", classes="section"):
+                yield Label("checks (failures first)", classes="section-title")
+                yield DataTable(id="run-checks", cursor_type="none", zebra_stripes=True)
+            with Vertical(id="run-transcript-section", classes="section"):
+                yield Label("transcript", classes="section-title")
+                yield Static("", id="run-transcript")
+            with Vertical(id="run-metrics-section", classes="section"):
+                yield Label("metrics", classes="section-title")
+                yield Static("", id="run-metrics")
+            with Vertical(id="run-artifacts-section", classes="section"):
+                yield Label("artifacts", classes="section-title")
+                yield Static("", id="run-artifacts")
+
+    def on_mount(self) -> None:
+        for section in self.query(".section"):
+            section.display = False
+        self.context.feed.subscribe(self, RunChanged)
+        self.load()
+
+    def on_run_changed(self, message: RunChanged) -> None:
+        if message.event.run_id == self.run_id:
+            self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "retry":
+            return (self.run is not None and self.run.status.is_final) or None
+        return True
+
+    @work(exclusive=True, group="run-load")
+    async def load(self) -> None:
+        """Read the run and show it."""
+        run = await attempt(self, "Loading the run", self.context.client.get_run(self.run_id))
+        if run is not None:
+            self.run = run
+            self.show(run)
+            self.refresh_bindings()
+
+    def action_reload(self) -> None:
+        """Read the run again."""
+        self.load()
+
+    @work(group="run-retry")
+    async def action_retry(self) -> None:
+        """Queue this run's test again."""
+        created = await attempt(self, "Retrying", self.context.client.retry_run(self.run_id))
+        if created is not None:
+            self.notify(f"Queued again in batch {created.batch.id}")
+
+    def show(self, run: Run) -> None:
+        """Fill every section from ``run``."""
+        self.query_one("#run-summary", Static).update(self.summary(run))
+        self._section("run-checks", bool(run.checks))
+        table = self.query_one("#run-checks", DataTable)
+        table.clear(columns=True)
+        table.add_columns("", "check", "expected", "actual", "message")
+        for check in sorted(run.checks, key=lambda c: c.passed):
+            mark = (
+                Text("✓", style=theme_style(self.app, "text-success"))
+                if check.passed
+                else Text("✗", style=theme_style(self.app, "text-error"))
+            )
+            table.add_row(mark, check.name, short(check.expected), short(check.actual), check.message)
+        self._section("run-transcript", bool(run.transcript))
+        self.query_one("#run-transcript", Static).update(self.transcript(run))
+        self._section("run-metrics", bool(run.metrics))
+        self.query_one("#run-metrics", Static).update(
+            _pairs((name, f"{value:g}") for name, value in sorted(run.metrics.items()))
+        )
+        self._section("run-artifacts", bool(run.artifacts))
+        self.query_one("#run-artifacts", Static).update(_pairs(sorted(run.artifacts.items())))
+
+    def _section(self, name: str, shown: bool) -> None:
+        self.query_one(f"#{name}-section").display = shown
+
+    def summary(self, run: Run) -> RenderableType:
+        """Status, score, timings, error."""
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style=MUTED)
+        grid.add_column()
+        now = self.context.clock()
+        started = run.started_at is not None
+        tries = f"attempt {run.attempt + 1} of {run.max_attempts}" if started else "not started"
+        grid.add_row("run", f"{run.id} · batch {run.batch_id} · trial {run.trial} · {tries}")
+        grid.add_row("test", f"{run.test_name} v{run.test_version} · {run.kind} · {run.target}")
+        grid.add_row(
+            "status", Text.assemble(status_text(self.app, run.status, now), f"   score {score(run.score)}")
+        )
+        grid.add_row("queued", when(run.queued_at))
+        grid.add_row("started", when(run.started_at))
+        grid.add_row("finished", f"{when(run.finished_at)}   took {duration_ms(run.duration_ms)}")
+        if run.external_id:
+            grid.add_row("external id", run.external_id)
+        if run.skip_reason:
+            grid.add_row("skipped", run.skip_reason)
+        if run.error_kind or run.error_message:
+            error = f"{run.error_kind or 'error'}: {run.error_message or ''}"
+            grid.add_row("error", Text(error, style=theme_style(self.app, "text-error")))
+        return grid
+
+    def transcript(self, run: Run) -> Text:
+        """Who said what when, each speaker in its colour."""
+        lines = Text()
+        for entry in run.transcript:
+            at = "" if entry.start is None else f"{entry.start:7.2f}s"
+            speaker = theme_style(
+                self.app, _SPEAKER_COLOUR.get(entry.speaker.lower(), "text-warning"), bold=True
+            )
+            lines.append(f"{at:>8}  ", style=MUTED)
+            lines.append(f"{entry.speaker:<8}", style=speaker)
+            lines.append(f"  {entry.text}\n")
+        lines.rstrip()
+        return lines
+
+
+def _pairs(items: Iterable[tuple[str, str]]) -> RenderableType:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style=MUTED)
+    grid.add_column()
+    for name, value in items:
+        grid.add_row(name, value)
+    return grid

@@ -1,0 +1,1 @@
+"""What the screens show, kept apart from the widgets that draw it (plain Python, no Textual)."""
