@@ -15,10 +15,10 @@ from callboard.tui.widgets.virtual_table import Column, VirtualTable
 
 COLUMNS = [
     Column("mark", " ", 1),
-    Column("name", "name"),
+    Column("name", "name", weight=3),
     Column("kind", "kind", 12),
-    Column("target", "target"),
-    Column("tags", "tags", 18),
+    Column("target", "target", weight=2),
+    Column("tags", "tags"),
     Column("status", "last status", 12),
     Column("score", "score", 6, "right"),
     Column("last", "last run", 10),

@@ -24,12 +24,14 @@ from textual.strip import Strip
 
 @dataclass(frozen=True)
 class Column:
-    """A column: its key, header, width (None: shares what the fixed columns leave) and alignment."""
+    """A column: its key, header, width (None: shares what the fixed columns leave, in proportion to
+    ``weight``) and alignment."""
 
     key: str
     label: str
     width: int | None = None
     justify: Literal["left", "right"] = "left"
+    weight: int = 1
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -210,9 +212,12 @@ class VirtualTable(ScrollView, can_focus=True):
         if self._widths[0] == total:
             return self._widths[1]
         fixed = sum(column.width or 0 for column in self.columns) + len(self.columns) - 1
-        flexible = [column for column in self.columns if column.width is None]
-        share = max(4, (total - fixed) // max(1, len(flexible)))
-        widths = [column.width if column.width is not None else share for column in self.columns]
+        weights = sum(column.weight for column in self.columns if column.width is None) or 1
+        spare = max(0, total - fixed)
+        widths = [
+            column.width if column.width is not None else max(4, spare * column.weight // weights)
+            for column in self.columns
+        ]
         self._widths = (total, widths)
         return widths
 
