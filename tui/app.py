@@ -1,4 +1,5 @@
-"""The callboard TUI: modes Tests (1) and Simulations (2) over the daemon's API and event stream."""
+"""The callboard TUI: modes Tests (1), Simulations (2) and Schedules (3) over the daemon's API and event
+stream."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from callboard.tui.feed import EventFeed
 from callboard.tui.formatting import percent, plural
 from callboard.tui.messages import BatchEnded, RunChanged, RunsQueued
 from callboard.tui.screens.help_screen import HelpScreen, KeyHelp
+from callboard.tui.screens.schedules_screen import SchedulesScreen
 from callboard.tui.screens.simulations_screen import SimulationsScreen
 from callboard.tui.screens.tests_screen import TestsScreen
 
@@ -33,7 +35,7 @@ class CallboardApp(App[None]):
 
     TITLE = "callboard"
     CSS_PATH = "app.tcss"
-    MODES: ClassVar = {"tests": TestsScreen, "simulations": SimulationsScreen}
+    MODES: ClassVar = {"tests": TestsScreen, "simulations": SimulationsScreen, "schedules": SchedulesScreen}
     DEFAULT_MODE = "tests"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "switch_mode('tests')", "Tests", id="app.tests", tooltip="Pick tests and run them"),
@@ -43,6 +45,13 @@ class CallboardApp(App[None]):
             "Simulations",
             id="app.simulations",
             tooltip="Batches and runs: queued, running, finished",
+        ),
+        Binding(
+            "3",
+            "switch_mode('schedules')",
+            "Schedules",
+            id="app.schedules",
+            tooltip="Scheduled batches: next run, last batch, pause, run now",
         ),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key of this screen"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave; queued work goes on in the daemon"),

@@ -165,3 +165,23 @@ def test_run_details(snap_compare: Any, daemon: DaemonProcess) -> None:
         assert snap_compare(app, terminal_size=SIZE, run_before=open_run)
     finally:
         close(app)
+
+
+def test_schedules_screen(snap_compare: Any, daemon: DaemonProcess) -> None:
+    with daemon.http() as http:
+        for spec in (
+            {"name": "nightly", "cron": "0 2 * * 1-5", "timezone": "Europe/Paris", "all": True, "enabled": False},
+            {"name": "smoke", "interval_s": 900, "names": ["echo-hello"], "enabled": False},
+        ):
+            assert http.post("/v1/schedules", json=spec).status_code == 201
+    app = make_app(daemon, T0)
+
+    async def open_schedules(pilot: Pilot[Any]) -> None:
+        await pilot.press("3")
+        table = pilot.app.screen.query_one("#schedules-table")
+        await until(pilot, lambda: table.row_count == 2 and _ready(pilot.app))  # type: ignore[attr-defined]
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=open_schedules)
+    finally:
+        close(app)
