@@ -170,7 +170,13 @@ def test_run_details(snap_compare: Any, daemon: DaemonProcess) -> None:
 def test_schedules_screen(snap_compare: Any, daemon: DaemonProcess) -> None:
     with daemon.http() as http:
         for spec in (
-            {"name": "nightly", "cron": "0 2 * * 1-5", "timezone": "Europe/Paris", "all": True, "enabled": False},
+            {
+                "name": "nightly",
+                "cron": "0 2 * * 1-5",
+                "timezone": "Europe/Paris",
+                "all": True,
+                "enabled": False,
+            },
             {"name": "smoke", "interval_s": 900, "names": ["echo-hello"], "enabled": False},
         ):
             assert http.post("/v1/schedules", json=spec).status_code == 201
