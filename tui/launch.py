@@ -9,23 +9,23 @@ from callboard.core.client import DaemonStartError, DaemonUnavailable, connect
 from callboard.core.config import Settings
 
 
-def run_tui(settings: Settings, daemon_args: list[str]) -> None:
+def run_tui(settings: Settings, daemon_args: list[str], autostart: bool = True) -> None:
     """Run the TUI on the daemon of ``settings`` (started with ``daemon_args`` when none answers).
 
     Closing the TUI leaves the daemon and its queued work running. Exits with status 1 and a message
     when no daemon can be reached or started.
     """
     try:
-        asyncio.run(_run(settings, daemon_args))
+        asyncio.run(_run(settings, daemon_args, autostart))
     except (DaemonUnavailable, DaemonStartError) as exc:
         print(f"callboard: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
 
 
-async def _run(settings: Settings, daemon_args: list[str]) -> None:
+async def _run(settings: Settings, daemon_args: list[str], autostart: bool) -> None:
     # Imported here so a failing connect reports quickly, before Textual loads.
     from callboard.tui.app import CallboardApp
 
-    client = await connect(settings, autostart=True, daemon_args=daemon_args)
+    client = await connect(settings, autostart=autostart, daemon_args=daemon_args)
     async with client:
         await CallboardApp(client).run_async()

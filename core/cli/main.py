@@ -119,7 +119,7 @@ def cli(ctx: click.Context, config_file: Path | None, state_dir: Path | None, no
     if ctx.invoked_subcommand is None:
         from callboard.tui.launch import run_tui
 
-        run_tui(cli_context.settings, cli_context.daemon_args())
+        run_tui(cli_context.settings, cli_context.daemon_args(), cli_context.autostart)
 
 
 def main() -> None:
