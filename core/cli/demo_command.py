@@ -24,12 +24,10 @@ from callboard.core.cli.run_display import failures_table, summary_table
 from callboard.core.client import CallboardClient
 from callboard.core.client.spawn import spawn_detached
 from callboard.core.models.api import BatchRequest
+from callboard.core.simulator.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 AGENT_PORT = 8700
 SIMULATOR_PORT = 8710
-# The simulator's default test account (see callboard.core.simulator.config): not a secret.
-SIM_ACCOUNT_SID = "AC" + "0" * 31 + "1"
-SIM_AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
 # One simulated second takes 0.2 real seconds: an example call lasts a few seconds.
 SIM_TIME_SCALE = "0.2"
 _START_TIMEOUT_S = 20.0
@@ -67,8 +65,9 @@ def _point_daemon_at_simulator(cli: CliContext) -> None:
     url = f"http://127.0.0.1:{SIMULATOR_PORT}"
     os.environ.update({
         "CALLBOARD_STATE_DIR": str(demo_state),
-        "CALLBOARD_TWILIO__ACCOUNT_SID": SIM_ACCOUNT_SID,
-        "CALLBOARD_TWILIO__AUTH_TOKEN": SIM_AUTH_TOKEN,
+        # The simulator's own test account: not a secret.
+        "CALLBOARD_TWILIO__ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
+        "CALLBOARD_TWILIO__AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
         "CALLBOARD_TWILIO__FROM_NUMBER": "+15550009999",
         "CALLBOARD_TWILIO__API_BASE_URL": url,
         "CALLBOARD_TWILIO__INTELLIGENCE_BASE_URL": url,
