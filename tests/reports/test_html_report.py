@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
 from callboard.core.models import Batch, BatchStatus, CheckResult, Run, RunStatus, TranscriptEntry
 from callboard.core.reports.html_report import MAX_TEXT_CHARS, MAX_TRANSCRIPT_LINES, html_report
 from callboard.core.reports.tabular import build_report
+from tests.reports.factories import T0, make_run
 
-T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 XSS = "<script>alert(1)</script>"
 VOID = {"meta", "br", "hr", "img", "input", "link", "area", "base", "col", "embed", "source", "wbr"}
 
@@ -99,23 +99,6 @@ def make_batch(**changes: Any) -> Batch:
         "finished_at": T0 + timedelta(seconds=95),
     }
     return Batch(**(fields | changes))
-
-
-def make_run(
-    run_id: int, test_name: str = "greets", status: RunStatus = RunStatus.PASSED, **changes: Any
-) -> Run:
-    fields: dict[str, Any] = {
-        "id": run_id,
-        "batch_id": 7,
-        "test_id": 1,
-        "test_name": test_name,
-        "test_version": 1,
-        "kind": "http",
-        "target": "http://agent",
-        "status": status,
-        "queued_at": T0,
-    }
-    return Run(**(fields | changes))
 
 
 def render(runs: list[Run], batch: Batch | None = None, **options: Any) -> str:

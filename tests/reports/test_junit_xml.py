@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,37 +14,14 @@ import xmlschema
 
 from callboard.core.models import Batch, BatchStatus, CheckResult, Run, RunStatus, TranscriptEntry
 from callboard.core.reports.junit_xml import junit_xml
+from tests.reports.factories import T0, make_batch
+from tests.reports.factories import make_run as make_any_run
+
+# Runs with a verdict here took one second, so times in the XML are known.
+make_run = partial(make_any_run, timed=True)
 
 SCHEMA = xmlschema.XMLSchema(Path(__file__).with_name("junit.xsd"))
-T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 ILLEGAL_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def make_batch(status: BatchStatus = BatchStatus.FINISHED) -> Batch:
-    return Batch(id=7, label="nightly", source="cli", status=status, created_at=T0)
-
-
-def make_run(
-    run_id: int, test_name: str = "greets", status: RunStatus = RunStatus.PASSED, **changes: Any
-) -> Run:
-    fields: dict[str, Any] = {
-        "id": run_id,
-        "batch_id": 7,
-        "test_id": 1,
-        "test_name": test_name,
-        "test_version": 1,
-        "kind": "http",
-        "target": "http://agent",
-        "status": status,
-        "queued_at": T0,
-    }
-    if status in (RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR):
-        fields |= {
-            "started_at": T0 + timedelta(seconds=run_id),
-            "finished_at": T0 + timedelta(seconds=run_id + 1),
-            "duration_ms": 1000.0,
-        }
-    return Run(**(fields | changes))
 
 
 def export(runs: list[Run], batch: Batch | None = None, **options: Any) -> ET.Element:
@@ -78,7 +56,7 @@ def test_each_status_maps_to_its_element() -> None:
         make_run(6, "waits", RunStatus.QUEUED),
         make_run(7, "goes", RunStatus.RUNNING),
     ]
-    by_name = cases(export(runs, make_batch(BatchStatus.RUNNING)))
+    by_name = cases(export(runs, make_batch(status=BatchStatus.RUNNING)))
 
     assert [child.tag for child in by_name["passes"]] == ["system-out"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from callboard.core.models import Batch, BatchStatus, CheckResult, Run, RunStatus
+from callboard.core.models import CheckResult, Run, RunStatus
 from callboard.core.reports.tabular import (
     CSV_COLUMNS,
     BatchReport,
@@ -18,29 +18,7 @@ from callboard.core.reports.tabular import (
     runs_csv,
     runs_json,
 )
-
-T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
-
-
-def make_batch() -> Batch:
-    return Batch(id=7, label="nightly", source="cli", status=BatchStatus.FINISHED, created_at=T0)
-
-
-def make_run(
-    run_id: int, test_name: str = "greets", status: RunStatus = RunStatus.PASSED, **changes: Any
-) -> Run:
-    fields: dict[str, Any] = {
-        "id": run_id,
-        "batch_id": 7,
-        "test_id": 1,
-        "test_name": test_name,
-        "test_version": 1,
-        "kind": "http",
-        "target": "http://agent",
-        "status": status,
-        "queued_at": T0,
-    }
-    return Run(**(fields | changes))
+from tests.reports.factories import T0, make_batch, make_run
 
 
 def read_csv(text: str) -> list[dict[str, str]]:
