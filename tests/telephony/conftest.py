@@ -1,34 +1,20 @@
-"""One simulator for the folder (1 simulated second = 2 ms), emptied before each test."""
+"""The simulator tests' simulator (1 simulated second = 2 ms, emptied before each test), and a call
+executor talking to it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from callboard.core.executors.call import CallExecutor
-from callboard.core.simulator import simulator_thread
-from tests.telephony.support import ACCOUNT_SID, AUTH_TOKEN, settings, sim_config
-
-
-@pytest.fixture(scope="session")
-def sim_url() -> Iterator[str]:
-    """The shared simulator's base URL."""
-    with simulator_thread(sim_config()) as url:
-        yield url
+from tests.simulator.conftest import admin, sim_url  # noqa: F401 - fixtures shared with the simulator tests
+from tests.telephony.support import settings
 
 
 @pytest.fixture
-def admin(sim_url: str) -> Iterator[httpx.Client]:
-    """The simulator's own routes (/_sim/calls); the simulator starts each test empty."""
-    with httpx.Client(base_url=sim_url, auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=10) as client:
-        assert client.post("/_sim/reset").status_code == 200
-        yield client
-
-
-@pytest.fixture
-async def executor(sim_url: str, admin: httpx.Client) -> AsyncIterator[CallExecutor]:
+async def executor(sim_url: str, admin: httpx.Client) -> AsyncIterator[CallExecutor]:  # noqa: F811
     """A call executor talking to the simulator."""
     call_executor = CallExecutor(settings(sim_url))
     yield call_executor

@@ -12,25 +12,21 @@ from pydantic import SecretStr
 from callboard.core.config import TwilioSettings
 from callboard.core.executors.base import Job
 from callboard.core.models import CallTest, parse_test
-from callboard.core.simulator import DEFAULT_NUMBERS, NumberBehaviour, SimulatorConfig
-from callboard.core.simulator.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from tests.simulator.helpers import (  # the simulator the call tests talk to, as its own tests set it up
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    CLINIC,
+    SERVICE_SID,
+)
+from tests.simulator.helpers import CALLER_ID as FROM_NUMBER
 
-ACCOUNT_SID = DEFAULT_ACCOUNT_SID
-AUTH_TOKEN = DEFAULT_AUTH_TOKEN
-API_KEY = "SK" + "ab" * 16
-API_SECRET = "a-secret-for-the-api-key"
-SERVICE_SID = "GA" + "12" * 16
-FROM_NUMBER = "+15550009999"
-CLINIC = "+15550100001"
 BUSY = "+15550100002"
 NO_ANSWER = "+15550100003"
 FAILED = "+15550100004"
 VOICEMAIL = "+15550100005"
 SLOW = "+15550100006"
 SILENT = "+15550100008"
-LONG_RING = "+15559990001"  # test-only: rings for ten simulated minutes
 UNKNOWN = "+15557770000"  # not in the table: refused with 21215
-TIME_SCALE = 0.002  # a simulated minute takes 0.12 s
 
 # Ask the agent about Sunday, then key 1 and listen: the clinic says "closed" and answers in 1 s.
 SUNDAY_SCRIPT: list[dict[str, Any]] = [
@@ -42,19 +38,6 @@ SUNDAY_SCRIPT: list[dict[str, Any]] = [
 ]
 
 Fault = Literal["connect_error", "lost_answer", "unavailable"]
-
-
-def sim_config(**overrides: Any) -> SimulatorConfig:
-    """Fast simulated time, generous caps, and a number that rings for a long time."""
-    values: dict[str, Any] = {
-        "time_scale": TIME_SCALE,
-        "cps": 1000.0,
-        "max_concurrent_calls": 1000,
-        "api_keys": {API_KEY: SecretStr(API_SECRET)},
-        "numbers": {**DEFAULT_NUMBERS, LONG_RING: NumberBehaviour(ring_s=600.0, description="long ring")},
-    }
-    values.update(overrides)
-    return SimulatorConfig.model_validate(values)
 
 
 def settings(url: str, **overrides: Any) -> TwilioSettings:

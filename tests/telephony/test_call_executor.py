@@ -217,7 +217,7 @@ async def test_turn_latency_without_caller_turns_fails(executor: CallExecutor) -
 
 
 async def test_an_api_key_authenticates_too(sim_url: str, admin: httpx.Client) -> None:
-    from tests.telephony.support import API_KEY, API_SECRET
+    from tests.simulator.helpers import API_KEY, API_SECRET
 
     executor = CallExecutor(settings(sim_url, auth_token=None, api_key=API_KEY, api_secret=API_SECRET))
     try:

@@ -15,11 +15,12 @@ from callboard.core.executors.base import RateLimited, RunError, TransientError
 from callboard.core.executors.call import CallExecutor
 from callboard.core.simulator import simulator_thread
 from callboard.core.telephony import HttpxTwilioClient
+from tests.simulator.helpers import LONG_RING
+from tests.simulator.helpers import config as sim_config
 from tests.telephony.support import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     CLINIC,
-    LONG_RING,
     UNKNOWN,
     Fault,
     Recorder,
@@ -30,7 +31,6 @@ from tests.telephony.support import (
     place_directly,
     settings,
     sim_calls,
-    sim_config,
 )
 
 LONG_TALK = [{"pause": 2}, {"say": "Hi, are you open on Sunday?"}, {"pause": 600}]
