@@ -77,16 +77,9 @@ def failures_table(failures: tuple[FailureSummary, ...], total_failures: int) ->
     for failure in failures:
         style = STATUS_STYLE[failure.status]
         table.add_row(
-            str(failure.run_id), failure.test_name, f"[{style}]{failure.status.value}", _why(failure)
+            str(failure.run_id), failure.test_name, f"[{style}]{failure.status.value}", failure.reason()
         )
     return table
-
-
-def _why(failure: FailureSummary) -> str:
-    if failure.check_name is None:
-        return f"{failure.error_kind or 'error'}: {failure.message}"
-    detail = failure.message or f"expected {failure.expected!r}, got {failure.actual!r}"
-    return f"{failure.check_name}: {detail}"
 
 
 def report_view(report: BatchReport) -> Group:

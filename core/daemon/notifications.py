@@ -7,10 +7,11 @@ import asyncio
 import logging
 
 from callboard.core.engine.events import EventBus
-from callboard.core.models import Run, RunStatus
+from callboard.core.models import RunStatus
 from callboard.core.models.events import BatchFinished
 from callboard.core.notify.notifier import Notifier
 from callboard.core.notify.summary import BatchSummary, FailingTest
+from callboard.core.reports.tabular import first_failure
 from callboard.storage import Store
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,7 @@ async def summarise(store: Store, event: BatchFinished) -> BatchSummary | None:
     failed = await store.runs.page(
         status=[RunStatus.FAILED, RunStatus.ERROR], batch_id=batch.id, limit=_FAILING_LISTED
     )
-    failing = tuple(
-        FailingTest(run.test_name, _reason(run)) for run in reversed(failed)
-    )
+    failing = tuple(FailingTest(run.test_name, first_failure(run).reason()) for run in reversed(failed))
     previous_rate = None
     schedule_name = None
     if batch.schedule_id is not None:
@@ -60,13 +59,6 @@ async def summarise(store: Store, event: BatchFinished) -> BatchSummary | None:
         failing=failing,
         report_hint=f"callboard report {batch.id}",
     )
-
-
-def _reason(run: Run) -> str:
-    for check in run.checks:
-        if not check.passed:
-            return f"{check.name}: {check.message or f'expected {check.expected!r}, got {check.actual!r}'}"
-    return f"{run.error_kind or 'error'}: {run.error_message or ''}"
 
 
 async def notify_finished_batches(events: EventBus, store: Store, notifier: Notifier) -> None:

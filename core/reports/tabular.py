@@ -152,6 +152,13 @@ class FailureSummary:
     message: str
     error_kind: str | None
 
+    def reason(self) -> str:
+        """One line: ``check: message`` (or expected vs actual), or ``error kind: message``."""
+        if self.check_name is None:
+            return f"{self.error_kind or 'error'}: {self.message}"
+        detail = self.message or f"expected {self.expected!r}, got {self.actual!r}"
+        return f"{self.check_name}: {detail}"
+
 
 @dataclass(frozen=True)
 class BatchReport:
@@ -190,7 +197,7 @@ def build_report(batch: Batch, runs: list[Run], slowest: int = 5, failures_limit
         slowest=tuple(
             SlowRun(run.id, run.test_name, run.trial, run.duration_ms or 0.0) for run in timed[:slowest]
         ),
-        failures=tuple(_failure(run) for run in not_passed[:failures_limit]),
+        failures=tuple(first_failure(run) for run in not_passed[:failures_limit]),
         total_failures=len(not_passed),
     )
 
@@ -218,7 +225,8 @@ def _score_stats(scores: list[float]) -> ScoreStats:
     )
 
 
-def _failure(run: Run) -> FailureSummary:
+def first_failure(run: Run) -> FailureSummary:
+    """Why ``run`` did not pass: its first failed check, or else its error."""
     check = next((check for check in run.checks if not check.passed), None)
     if check is None:
         return FailureSummary(
