@@ -68,3 +68,7 @@ def locked_as_store_error(path: Path, busy_timeout_ms: int) -> Iterator[None]:
         if is_locked(exc):
             raise StoreLockedError(path, busy_timeout_ms) from exc
         raise
+
+
+class NameTakenError(ValueError):
+    """Two tests, or two schedules, cannot share a name."""

@@ -11,6 +11,7 @@ from typing import Any
 import aiosqlite
 
 from callboard.core.models.schedules import FireOutcome, Schedule, ScheduleFire, ScheduleSpec
+from callboard.storage.errors import NameTakenError
 from callboard.storage.timestamps import now_text, to_text
 from callboard.storage.transactions import WriteGate
 
@@ -18,10 +19,6 @@ _COLUMNS = (
     "id, name, cron, interval_s, timezone, selector, enabled, misfire_grace_s, overlap, last_fire_at,"
     " next_fire_at, created_at"
 )
-
-
-class NameTakenError(ValueError):
-    """Two schedules cannot share a name."""
 
 
 def _schedule(row: Iterable[Any]) -> Schedule:

@@ -14,6 +14,7 @@ from typing import Any
 import aiosqlite
 
 from callboard.core.models import StoredTest, TestDefinition, dump_test, parse_test
+from callboard.storage.errors import NameTakenError
 from callboard.storage.timestamps import now_text
 from callboard.storage.transactions import WriteGate
 
@@ -41,10 +42,6 @@ class _Encoded:
         canonical = json.dumps(suite_form, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         definition = json.dumps(suite_form, separators=(",", ":"), ensure_ascii=False)
         return cls(test, definition, hashlib.sha256(canonical.encode()).hexdigest())
-
-
-class NameTakenError(ValueError):
-    """Two tests cannot share a name."""
 
 
 class _DefinitionCache:

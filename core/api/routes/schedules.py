@@ -14,7 +14,7 @@ from callboard.core.models.api import BatchCreated, ErrorResponse
 from callboard.core.models.schedules import Schedule, ScheduleList, ScheduleSpec, ScheduleView
 from callboard.core.scheduling.cron import CronError
 from callboard.core.scheduling.service import trigger_for
-from callboard.storage.schedules_repo import NameTakenError
+from callboard.storage.errors import NameTakenError
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 _ERRORS: dict[int | str, dict[str, Any]] = {

@@ -23,7 +23,7 @@ from callboard.core.models.api import (
     TestSummary,
 )
 from callboard.core.suites import SuiteError, SuiteLimits, load_suites
-from callboard.storage.tests_repo import NameTakenError
+from callboard.storage.errors import NameTakenError
 
 router = APIRouter(prefix="/v1/tests", tags=["tests"])
 _RECENT_RUNS = 20
