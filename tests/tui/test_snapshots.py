@@ -191,3 +191,48 @@ def test_schedules_screen(snap_compare: Any, daemon: DaemonProcess) -> None:
         assert snap_compare(app, terminal_size=SIZE, run_before=open_schedules)
     finally:
         close(app)
+
+
+def test_test_details(snap_compare: Any, daemon: DaemonProcess) -> None:
+    run_batch(daemon, names=SUITE_NAMES[:1], repeat=3)
+    app = make_app(daemon, newest_moment(daemon))
+
+    async def open_first(pilot: Pilot[Any]) -> None:
+        await _tests_loaded(pilot)
+        await pilot.press("enter")
+        await until(
+            pilot, lambda: "no runs yet" not in str(pilot.app.screen.query_one("#test-score-list").render())
+        )
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=open_first)
+    finally:
+        close(app)
+
+
+def test_help(snap_compare: Any, daemon: DaemonProcess) -> None:
+    app = make_app(daemon, T0)
+
+    async def open_help(pilot: Pilot[Any]) -> None:
+        await _tests_loaded(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen")
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=open_help)
+    finally:
+        close(app)
+
+
+def test_import_dialog(snap_compare: Any, daemon: DaemonProcess) -> None:
+    app = make_app(daemon, T0)
+
+    async def open_import(pilot: Pilot[Any]) -> None:
+        await _tests_loaded(pilot)
+        await pilot.press("i")
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "ImportScreen")
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=open_import)
+    finally:
+        close(app)
