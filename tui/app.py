@@ -1,5 +1,5 @@
-"""The callboard TUI: modes Tests (1), Simulations (2) and Schedules (3) over the daemon's API and event
-stream."""
+"""The callboard TUI: modes Tests (1), Simulations (2), Schedules (3) and Trends (4) over the daemon's API
+and event stream."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from callboard.tui.screens.help_screen import HelpScreen, KeyHelp
 from callboard.tui.screens.schedules_screen import SchedulesScreen
 from callboard.tui.screens.simulations_screen import SimulationsScreen
 from callboard.tui.screens.tests_screen import TestsScreen
+from callboard.tui.screens.trends_screen import TrendsScreen
 
 QUEUE_REFRESH_S = 2.0
 # After an event the queue figures are read again this soon (once, however many events come).
@@ -35,7 +36,12 @@ class CallboardApp(App[None]):
 
     TITLE = "callboard"
     CSS_PATH = "app.tcss"
-    MODES: ClassVar = {"tests": TestsScreen, "simulations": SimulationsScreen, "schedules": SchedulesScreen}
+    MODES: ClassVar = {
+        "tests": TestsScreen,
+        "simulations": SimulationsScreen,
+        "schedules": SchedulesScreen,
+        "trends": TrendsScreen,
+    }
     DEFAULT_MODE = "tests"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "switch_mode('tests')", "Tests", id="app.tests", tooltip="Pick tests and run them"),
@@ -52,6 +58,13 @@ class CallboardApp(App[None]):
             "Schedules",
             id="app.schedules",
             tooltip="Scheduled batches: next run, last batch, pause, run now",
+        ),
+        Binding(
+            "4",
+            "switch_mode('trends')",
+            "Trends",
+            id="app.trends",
+            tooltip="Pass rate and score per test over recent batches; flaky tests",
         ),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key of this screen"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave; queued work goes on in the daemon"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,9 +25,11 @@ from callboard.tui.screens.confirm_screen import ConfirmScreen
 from callboard.tui.screens.run_detail_screen import RunDetailScreen
 from callboard.tui.widgets import runs_table
 from callboard.tui.widgets.status_header import StatusHeader
+from callboard.tui.widgets.trend_chart import TrendChart
 from callboard.tui.widgets.virtual_table import VirtualTable
 from tests.api.conftest import DaemonProcess
 from tests.tui.conftest import SIZE, SUITE, close, make_app, newest_moment, run_batch, until
+from tests.tui.test_trends_screen import run_flaky_batches
 
 SUITE_NAMES = [test["name"] for test in SUITE]
 T0 = datetime(2026, 5, 1, 9, 30, 0, tzinfo=UTC)
@@ -203,9 +206,25 @@ def test_test_details(snap_compare: Any, daemon: DaemonProcess) -> None:
         await until(
             pilot, lambda: "no runs yet" not in str(pilot.app.screen.query_one("#test-score-list").render())
         )
+        await until(pilot, lambda: pilot.app.screen.query_one("#test-trend", TrendChart).trend is not None)
 
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=open_first)
+    finally:
+        close(app)
+
+
+def test_trends_screen(snap_compare: Any, daemon: DaemonProcess, tmp_path: Path) -> None:
+    run_flaky_batches(daemon, tmp_path)
+    app = make_app(daemon, newest_moment(daemon))
+
+    async def open_trends(pilot: Pilot[Any]) -> None:
+        await until(pilot, lambda: _ready(pilot.app))
+        await pilot.press("4")
+        await until(pilot, lambda: pilot.app.screen.query_one("#trend-chart", TrendChart).trend is not None)
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=open_trends)
     finally:
         close(app)
 

@@ -10,13 +10,21 @@ from typing import Any
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from callboard.core.models.api import LimitUsage, QueueStatus, RunSummary, TestSummary
+from callboard.core.models.api import (
+    LimitUsage,
+    QueueStatus,
+    RunSummary,
+    TestSummary,
+    TestTrendOut,
+    TrendPointOut,
+)
 from callboard.core.models.events import BatchProgress, RunFinished, RunStarted
 from callboard.core.models.runs import RunStatus
 from callboard.tui.formatting import age, duration_ms, span
 from callboard.tui.messages import BatchProgressed, QueueUpdated, RunChanged
 from callboard.tui.state.run_window import RunFilter, RunView, RunWindow
 from callboard.tui.state.test_catalog import TestCatalog
+from callboard.tui.state.trend_board import TrendBoard, TrendOrder, last_pass_rate, mean_pass_rate
 from callboard.tui.widgets.virtual_table import Column, VirtualTable
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -149,3 +157,39 @@ def test_formatting() -> None:
     assert age(NOW - timedelta(hours=3), NOW) == "3h ago"
     assert duration_ms(8.4) == "8 ms" and duration_ms(1250) == "1.25 s" and duration_ms(192_000) == "3m 12s"
     assert span(None) == "—" and span(3725) == "1h 02m"
+
+
+def _trend(name: str, rates: list[float], flaky: bool = False) -> TestTrendOut:
+    points = [TrendPointOut(batch_id=i + 1, pass_rate=rate) for i, rate in enumerate(rates)]
+    return TestTrendOut(name=name, points=points, flaky=flaky, flaky_version=1 if flaky else None)
+
+
+def test_trend_board_flaky_only_order_and_window() -> None:
+    board = TrendBoard()
+    board.load([_trend("alpha", [100, 100]), _trend("beta", [0, 50]), _trend("gamma", [100, 0], True)])
+    assert [trend.name for trend in board.visible] == ["alpha", "beta", "gamma"]
+    assert board.flaky_count == 1
+    board.toggle_order()
+    assert board.order is TrendOrder.WORST
+    assert [trend.name for trend in board.visible] == ["gamma", "beta", "alpha"]
+    board.toggle_flaky_only()
+    assert [trend.name for trend in board.visible] == ["gamma"]
+    board.load([_trend("alpha", [0])])  # the switches hold across a reload
+    assert board.visible == []
+    board.toggle_flaky_only()
+    board.toggle_order()
+    assert [trend.name for trend in board.visible] == ["alpha"]
+    assert [board.next_window() for _ in range(4)] == [20, 50, 5, 10]
+    assert mean_pass_rate(_trend("beta", [0, 50])) == 25.0
+    assert last_pass_rate(_trend("none", [])) is None
+
+
+def test_catalog_marks_flaky_tests_and_filters_on_the_word() -> None:
+    catalog = TestCatalog()
+    catalog.load([_test(1, name="checkout"), _test(2, name="login")])
+    catalog.apply_filter("flaky")
+    assert catalog.visible == []
+    catalog.set_flaky({"login": 3})
+    assert [test.name for test in catalog.visible] == ["login"]
+    catalog.load([_test(1, name="checkout"), _test(2, name="login")])
+    assert [test.name for test in catalog.visible] == ["login"]

@@ -16,6 +16,10 @@ from textual.widgets import Label, Sparkline, Static, TextArea
 from callboard.core.models.api import TestDetail
 from callboard.tui.context import attempt, context_of
 from callboard.tui.formatting import age, score
+from callboard.tui.widgets.trend_chart import TrendChart
+
+# The chart looks back as many batches as the Tests screen's flaky flags do.
+TREND_BATCHES = 10
 
 
 def _without_nones(value: Any) -> Any:
@@ -53,6 +57,8 @@ class TestDetailScreen(ModalScreen[None]):
             yield Label("recent scores (oldest → newest)", classes="section-title")
             yield Sparkline([], id="test-scores")
             yield Static("", id="test-score-list")
+            yield Label(f"pass rate and score over the last {TREND_BATCHES} batches", classes="section-title")
+            yield TrendChart(id="test-trend")
             yield Label("definition", classes="section-title")
             yield TextArea("", read_only=True, soft_wrap=False, id="test-definition")
 
@@ -67,6 +73,13 @@ class TestDetailScreen(ModalScreen[None]):
             self.query_one("#test-meta", Static).update("could not load this test")
             return
         self.show(detail)
+        name = detail.definition.get("name")
+        if isinstance(name, str):
+            trends = await attempt(
+                self, "Reading the trend", context_of(self).client.trends(TREND_BATCHES, test=name)
+            )
+            if trends is not None:
+                self.query_one("#test-trend", TrendChart).show(trends.tests[0] if trends.tests else None)
 
     def show(self, detail: TestDetail) -> None:
         """Fill the widgets from ``detail``."""

@@ -14,7 +14,7 @@ from callboard.core.models.api import BatchRequest, ImportResult
 from callboard.core.models.events import RunFinished
 from callboard.tui.context import attempt, done
 from callboard.tui.formatting import plural
-from callboard.tui.messages import Resync, RunChanged
+from callboard.tui.messages import BatchEnded, Resync, RunChanged
 from callboard.tui.screens.base import CallboardScreen
 from callboard.tui.screens.confirm_screen import ConfirmScreen
 from callboard.tui.screens.import_screen import ImportScreen
@@ -27,6 +27,8 @@ _NAMES_SHOWN = 5
 # Results and ages are redrawn on a tick, not per event: a busy batch finishes hundreds of runs a second.
 _REDRAW_S = 0.25
 _AGES_EVERY = 20  # ticks
+# Which tests are flaky is judged over this many batches, as `callboard trends` does by default.
+FLAKY_BATCHES = 10
 
 
 def plan_text(plan: RunPlan) -> str:
@@ -85,7 +87,7 @@ class TestsScreen(CallboardScreen):
         return self.query_one("#tests", TestsTable)
 
     def on_mount(self) -> None:
-        self.context.feed.subscribe(self, RunChanged, Resync)
+        self.context.feed.subscribe(self, RunChanged, Resync, BatchEnded)
         self.set_interval(_REDRAW_S, self._redraw)
         self.table.focus()
         self.load()
@@ -109,6 +111,20 @@ class TestsScreen(CallboardScreen):
         self.catalog.load(tests)
         self.table.empty_text = "no tests — press i to import a suite file"
         self.show_rows()
+        self.load_flaky()
+
+    @work(exclusive=True, group="tests-flaky")
+    async def load_flaky(self) -> None:
+        """Ask the daemon which tests are flaky and mark them."""
+        trends = await attempt(self, "Reading trends", self.context.client.trends(FLAKY_BATCHES))
+        if trends is None:
+            return
+        self.catalog.set_flaky(
+            {trend.name: trend.flaky_version for trend in trends.tests if trend.flaky_version is not None}
+        )
+        if self.catalog.query:  # "flaky" may be a word of the filter
+            self.show_rows()
+        self._stale = True
 
     def show_rows(self) -> None:
         """Draw the filtered tests and the counts line."""
@@ -127,6 +143,9 @@ class TestsScreen(CallboardScreen):
 
     def on_resync(self, message: Resync) -> None:
         self.load()
+
+    def on_batch_ended(self, message: BatchEnded) -> None:
+        self.load_flaky()
 
     def on_run_changed(self, message: RunChanged) -> None:
         event = message.event

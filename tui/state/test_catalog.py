@@ -9,8 +9,9 @@ from callboard.core.models.api import TestSummary
 from callboard.core.models.runs import RunStatus
 
 
-def _haystack(test: TestSummary) -> str:
-    return " ".join([test.name, test.kind, *test.tags]).lower()
+def _haystack(test: TestSummary, flaky: bool) -> str:
+    # "flaky" is a word of the haystack so that the filter can find flaky tests.
+    return " ".join([test.name, test.kind, *test.tags, *(["flaky"] if flaky else [])]).lower()
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class RunPlan:
 
 
 class TestCatalog:
-    """Tests by id in name order, the selection, and the filtered view."""
+    """Tests by id in name order, the selection, which are flaky, and the filtered view."""
 
     __test__ = False
 
@@ -41,6 +42,8 @@ class TestCatalog:
         self.by_id: dict[int, TestSummary] = {}
         self.by_name: dict[str, TestSummary] = {}
         self.selected: set[int] = set()
+        # test name -> the version at which it both passed and failed (from the daemon's trends)
+        self.flaky: dict[str, int] = {}
         self.query = ""
         self.visible: list[TestSummary] = []
         self._haystacks: list[str] = []
@@ -50,12 +53,22 @@ class TestCatalog:
         self.tests = tests
         self.by_id = {test.id: test for test in tests}
         self.by_name = {test.name: test for test in tests}
-        self._haystacks = [_haystack(test) for test in tests]
         self.selected &= self.by_id.keys()
+        self._index()
+
+    def set_flaky(self, flaky: dict[str, int]) -> None:
+        """Replace which tests are flaky (name -> version)."""
+        if flaky != self.flaky:
+            self.flaky = flaky
+            self._index()
+
+    def _index(self) -> None:
+        self._haystacks = [_haystack(test, test.name in self.flaky) for test in self.tests]
         self.apply_filter(self.query)
 
     def apply_filter(self, query: str) -> list[TestSummary]:
-        """Show the tests whose name, kind or a tag contains every word of ``query``."""
+        """Show the tests whose name, kind or a tag contains every word of ``query`` ("flaky" also
+        matches the flaky tests)."""
         self.query = query
         words = query.lower().split()
         if not words:

@@ -20,6 +20,7 @@ COLUMNS = [
     Column("target", "target", weight=2),
     Column("tags", "tags"),
     Column("status", "last status", 12),
+    Column("flaky", "flaky", 5),
     Column("score", "score", 6, "right"),
     Column("last", "last run", 10),
 ]
@@ -31,7 +32,7 @@ def test_key(test: TestSummary) -> Hashable:
 
 
 class TestsTable(VirtualTable):
-    """Selection mark, name, kind, target, tags, last status, last score, last run."""
+    """Selection mark, name, kind, target, tags, last status, flaky, last score, last run."""
 
     __test__ = False
 
@@ -50,6 +51,12 @@ class TestsTable(VirtualTable):
             Text(test.target, style=MUTED),
             Text(", ".join(test.tags)),
             status_text(self.app, test.last_status, now),
+            self._flaky(test),
             Text(score(test.last_score)),
             Text(age(test.last_run_at, now)),
         ]
+
+    def _flaky(self, test: TestSummary) -> Text:
+        if test.name not in self.catalog.flaky:
+            return Text("")
+        return Text("flaky", style=theme_style(self.app, "text-warning"))
