@@ -12,6 +12,7 @@ from pathlib import Path
 
 from callboard.core.client import CallboardClient, start_daemon
 from callboard.core.config import load_settings
+from callboard.core.models.api import BatchRequest
 from callboard.core.paths import DaemonPaths
 
 
@@ -37,3 +38,27 @@ async def bench_daemon(state_dir: Path, **settings: str) -> AsyncIterator[Callbo
             except ProcessLookupError:
                 break
             time.sleep(0.05)
+
+
+def history_suite(count: int) -> list[dict[str, object]]:
+    """``count`` http tests (nothing is sent: every batch is cancelled before it runs)."""
+    return [
+        {
+            "name": f"tui-{index:05}",
+            "kind": "http",
+            "tags": ["nightly" if index % 10 == 0 else "smoke", f"team-{index % 7}"],
+            "request": {"url": f"http://127.0.0.1:9/chat/{index}"},
+            "checks": [{"status": 200}],
+        }
+        for index in range(count)
+    ]
+
+
+async def fill(client: CallboardClient, tests: int, batches: int) -> None:
+    """Import the tests and leave ``batches`` × ``tests`` cancelled runs behind."""
+    await client.import_tests(tests=history_suite(tests))
+    await client.pause()
+    for _ in range(batches):
+        created = await client.create_batch(BatchRequest(all=True, source="bench"))
+        await client.cancel_batch(created.batch.id)
+    await client.resume()

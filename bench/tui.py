@@ -25,12 +25,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench_support import bench_daemon
+from bench_support import bench_daemon, fill
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from callboard.core.client import CallboardClient
-from callboard.core.models.api import BatchRequest
 from callboard.core.models.events import RunFinished, RunStarted
 from callboard.core.models.runs import RunStatus
 from callboard.tui.app import CallboardApp
@@ -39,30 +37,6 @@ from callboard.tui.screens.simulations_screen import SimulationsScreen
 from callboard.tui.widgets.virtual_table import VirtualTable
 
 FILTERS = ["tui-0424", "nightly", "nightly 7", "http", ""]
-
-
-def suite(count: int) -> list[dict[str, object]]:
-    """``count`` http tests (nothing is sent: every batch is cancelled before it runs)."""
-    return [
-        {
-            "name": f"tui-{index:05}",
-            "kind": "http",
-            "tags": ["nightly" if index % 10 == 0 else "smoke", f"team-{index % 7}"],
-            "request": {"url": f"http://127.0.0.1:9/chat/{index}"},
-            "checks": [{"status": 200}],
-        }
-        for index in range(count)
-    ]
-
-
-async def fill(client: CallboardClient, tests: int, batches: int) -> None:
-    """Import the tests and leave ``batches`` × ``tests`` cancelled runs behind."""
-    await client.import_tests(tests=suite(tests))
-    await client.pause()
-    for _ in range(batches):
-        created = await client.create_batch(BatchRequest(all=True, source="bench"))
-        await client.cancel_batch(created.batch.id)
-    await client.resume()
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 60.0) -> None:

@@ -9,6 +9,7 @@ import aiosqlite
 
 from callboard.storage.batches_repo import BatchesRepo
 from callboard.storage.connection import DEFAULT_BUSY_TIMEOUT_MS, open_connection
+from callboard.storage.history_repo import HistoryRepo
 from callboard.storage.migrations import migrate
 from callboard.storage.runs_repo import RunsRepo
 from callboard.storage.schedules_repo import SchedulesRepo
@@ -19,7 +20,7 @@ from callboard.storage.transactions import WriteGate
 class Store:
     """Two connections to one WAL database: writes (one transaction at a time) and reads (which WAL
     lets proceed while a write is under way). Repositories: ``tests``, ``batches``, ``runs``,
-    ``schedules``."""
+    ``history``, ``schedules``."""
 
     def __init__(self, path: Path, gate: WriteGate, reads: aiosqlite.Connection) -> None:
         self.path = path
@@ -27,6 +28,7 @@ class Store:
         self.tests = TestsRepo(reads, gate)
         self.batches = BatchesRepo(reads, gate)
         self.runs = RunsRepo(reads)
+        self.history = HistoryRepo(reads)
         self.schedules = SchedulesRepo(reads, gate)
         self._reads = reads
 

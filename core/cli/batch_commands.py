@@ -75,8 +75,7 @@ def trends_cmd(
 ) -> None:
     """Pass rate and score per test over its latest batches; flaky tests (passed and failed at the same
     version) are flagged."""
-    found = with_daemon(cli, lambda client: client.trends(last_batches, test_name))
-    tests = [test for test in found.tests if test.flaky or not only_flaky]
+    tests = with_daemon(cli, lambda client: client.trends(last_batches, test_name, only_flaky)).tests
     if as_json:
         click.echo(json.dumps([test.model_dump() for test in tests], indent=2))
         return

@@ -237,11 +237,13 @@ class CallboardClient:
         response = await self.request("POST", "/v1/queue/cancel")
         return CancelResult.model_validate_json(response.content).cancelled
 
-    async def trends(self, last_batches: int = 10, test: str | None = None) -> Trends:
-        """Each test's pass rate and mean score over the last batches, and whether it is flaky."""
-        response = await self.request(
-            "GET", "/v1/trends", params=_query(last_batches=last_batches, test=test)
-        )
+    async def trends(
+        self, last_batches: int = 10, test: str | None = None, flaky_only: bool = False
+    ) -> Trends:
+        """Each test's pass rate and mean score over the last batches, and whether it is flaky
+        (``flaky_only``: only the flaky tests)."""
+        params = _query(last_batches=last_batches, test=test, flaky="true" if flaky_only else None)
+        response = await self.request("GET", "/v1/trends", params=params)
         return Trends.model_validate_json(response.content)
 
     async def prune(self, days: float | None = None, max_runs: int | None = None) -> PruneResponse:

@@ -1,28 +1,21 @@
-"""How tests fare across batches: per-test trends, flaky tests and sparklines for the terminal.
+"""How tests fare across batches: per-test trends and flaky tests from the store's aggregates, and
+sparklines for the terminal.
 
-Everything here is a pure function of the runs given, in any order: recency is decided by
-``(batch_id, id)``, both of which the store hands out in increasing order, so a later batch (and within a
-batch, a later-queued run) counts as newer. Runs that are not final are ignored throughout.
+The store does the counting (``HistoryRepo``); these pure functions turn its rows into what the API,
+the CLI and the reports show.
 """
 
 from __future__ import annotations
 
 import math
-import statistics
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import groupby
 from typing import ClassVar, NamedTuple
 
-from callboard.core.models import Run, RunStatus
+from callboard.core.models.history import BatchVerdicts, VersionVerdicts
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
-# Statuses that say something about the test itself; error/cancelled/skipped say more about the
-# environment (network, provider, missing phone number) and would make every test look unstable.
-_VERDICTS = (RunStatus.PASSED, RunStatus.FAILED)
-# The same statuses BatchCounts.pass_rate judges, so a trend point agrees with the batch summary.
-_JUDGED = (RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR)
 
 
 class TrendPoint(NamedTuple):
@@ -47,86 +40,41 @@ class TestTrend:
 
 @dataclass(frozen=True)
 class FlakyInfo:
-    """A test that both passed and failed at one ``version`` within the window.
-
-    ``passes`` and ``failures`` count its runs at that version in the window; ``flips`` how often the
-    outcome changed from one of those runs to the next, oldest to newest.
-    """
+    """A test that both passed and failed at one ``version`` among its newest runs; ``passes`` and
+    ``failures`` count its runs at that version there."""
 
     name: str
     version: int
     passes: int
     failures: int
-    flips: int
 
 
-def _recency(run: Run) -> tuple[int, int]:
-    return (run.batch_id, run.id)
+def trends(rows: Iterable[BatchVerdicts]) -> list[TestTrend]:
+    """Per test, its points oldest first, from rows sorted by name then batch (as the store gives them)."""
+    return [
+        TestTrend(name, [_point(row) for row in group])
+        for name, group in groupby(rows, key=lambda row: row.test_name)
+    ]
 
 
-def trends(runs: list[Run], last_batches: int = 10) -> list[TestTrend]:
-    """Per test (sorted by name), one point for each of the last ``last_batches`` batches that ran it.
-
-    A batch "ran" a test when at least one run of it there got a verdict (passed, failed or error); a
-    batch where it was only skipped or cancelled has no pass rate and is left out.
-    """
-    # test name -> batch id -> its judged runs there
-    grouped: defaultdict[str, defaultdict[int, list[Run]]] = defaultdict(lambda: defaultdict(list))
-    for run in runs:
-        if run.status in _JUDGED:
-            grouped[run.test_name][run.batch_id].append(run)
-    result: list[TestTrend] = []
-    for name in sorted(grouped):
-        by_batch = grouped[name]
-        recent = sorted(by_batch)[-last_batches:] if last_batches > 0 else []
-        result.append(TestTrend(name, [_point(batch_id, by_batch[batch_id]) for batch_id in recent]))
-    return result
-
-
-def _point(batch_id: int, runs: list[Run]) -> TrendPoint:
-    passed = sum(run.status is RunStatus.PASSED for run in runs)
-    scores = [run.score for run in runs if run.score is not None]
+def _point(row: BatchVerdicts) -> TrendPoint:
     return TrendPoint(
-        batch_id=batch_id,
-        pass_rate=round(100.0 * passed / len(runs), 2),
-        mean_score=round(statistics.fmean(scores), 2) if scores else None,
+        batch_id=row.batch_id,
+        pass_rate=round(100.0 * row.passed / row.judged, 2),
+        mean_score=None if row.mean_score is None else round(row.mean_score, 2),
     )
 
 
-def flaky_tests(runs: list[Run], window: int = 20) -> dict[str, FlakyInfo]:
-    """The tests that both passed and failed at the same test version among their newest ``window``
-    passed/failed runs, by name.
-
-    Error, cancelled and skipped runs are ignored. A test that failed at one version and passes after
-    an edit (a new version) is not flaky: the change explains the difference. When several versions in
-    the window are flaky, the newest of them is reported.
-    """
-    by_test: defaultdict[str, list[Run]] = defaultdict(list)
-    for run in runs:
-        if run.status in _VERDICTS:
-            by_test[run.test_name].append(run)
+def flaky_tests(rows: Iterable[VersionVerdicts]) -> dict[str, FlakyInfo]:
+    """The tests that both passed and failed at one version, by name, from rows sorted by name then
+    newest version first (as the store gives them). When several versions are flaky, the newest is
+    reported. A test that failed at one version and passes after an edit is not flaky: the change
+    explains the difference."""
     flaky: dict[str, FlakyInfo] = {}
-    for name, test_runs in by_test.items():
-        recent = sorted(test_runs, key=_recency)[-window:] if window > 0 else []
-        by_version: defaultdict[int, list[Run]] = defaultdict(list)
-        for run in recent:
-            by_version[run.test_version].append(run)
-        for version in sorted(by_version, reverse=True):
-            info = _flaky_info(name, version, by_version[version])
-            if info is not None:
-                flaky[name] = info
-                break
+    for row in rows:
+        if row.test_name not in flaky and row.passes and row.failures:
+            flaky[row.test_name] = FlakyInfo(row.test_name, row.version, row.passes, row.failures)
     return flaky
-
-
-def _flaky_info(name: str, version: int, runs: list[Run]) -> FlakyInfo | None:
-    """``runs`` oldest first, all passed or failed."""
-    passes = sum(run.status is RunStatus.PASSED for run in runs)
-    failures = len(runs) - passes
-    if passes == 0 or failures == 0:
-        return None
-    flips = sum(before.status is not after.status for before, after in pairwise(runs))
-    return FlakyInfo(name=name, version=version, passes=passes, failures=failures, flips=flips)
 
 
 def sparkline(values: Sequence[float | None], *, low: float | None = None, high: float | None = None) -> str:

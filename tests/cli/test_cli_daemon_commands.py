@@ -107,6 +107,8 @@ def test_html_report_trends_and_flaky(run_cli: CliRunner, suite: Path, tmp_path:
     assert [p["pass_rate"] for p in trends["sunday"]["points"]] == [0.0, 0.0]
     table = run_cli("trends", "--flaky").stdout
     assert "coin" in table and "health" not in table
+    only_flaky = json.loads(run_cli("trends", "--flaky", "--json").stdout)
+    assert [(t["name"], t["flaky_version"]) for t in only_flaky] == [("coin", 1)]
     assert run_cli("prune").returncode == 2  # no limit given and none configured
     pruned = run_cli("prune", "--max-runs", "4")
     assert pruned.stdout.startswith("pruned 1 batches (4 runs), database vacuumed"), pruned.stderr

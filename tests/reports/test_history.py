@@ -1,14 +1,17 @@
-"""Per-test trends across batches, flaky tests and sparklines."""
+"""Per-test trends across batches and flaky tests, counted by a real SQLite store (``HistoryRepo``)
+and shaped by ``core.reports.history``; sparklines."""
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
-from typing import Any
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-from callboard.core.models import Run, RunStatus
+from callboard.core.models import RunStatus
 from callboard.core.reports.history import (
     SPARK_BARS,
     FlakyInfo,
@@ -18,68 +21,86 @@ from callboard.core.reports.history import (
     sparkline,
     trends,
 )
+from callboard.storage import Store
 
-T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 P, F, E = RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR
 
 
-class RunFactory:
-    """Hands out runs with increasing ids, as the store does."""
+@dataclass
+class History:
+    """Runs written straight into a real database file, then read back through the store's history."""
 
-    def __init__(self) -> None:
-        self.next_id = 1
+    store: Store
+    rows: list[tuple[object, ...]] = field(default_factory=list)
+    next_id: int = 1
 
-    def __call__(
-        self, batch_id: int, test_name: str, status: RunStatus, version: int = 1, **changes: Any
-    ) -> Run:
-        fields: dict[str, Any] = {
-            "id": self.next_id,
-            "batch_id": batch_id,
-            "test_id": 1,
-            "test_name": test_name,
-            "test_version": version,
-            "kind": "http",
-            "target": "http://agent",
-            "status": status,
-            "queued_at": T0,
-        }
-        self.next_id += 1
-        return Run(**(fields | changes))
+    def add(
+        self,
+        batch_id: int,
+        test_name: str,
+        status: RunStatus,
+        version: int = 1,
+        score: float | None = None,
+        run_id: int | None = None,
+    ) -> None:
+        """A run; ids increase as the store hands them out, unless ``run_id`` says otherwise."""
+        if run_id is None:
+            run_id = self.next_id
+            self.next_id += 1
+        self.rows.append((run_id, batch_id, test_name, version, status.value, score))
+
+    def series(self, test_name: str, outcomes: list[tuple[int, RunStatus]]) -> None:
+        """One run per (version, status), one batch each, oldest first."""
+        for index, (version, status) in enumerate(outcomes):
+            self.add(index + 1, test_name, status, version)
+
+    def _write(self) -> None:
+        # Shuffled: the database, not the insertion order, decides what is newest.
+        rows = list(self.rows)
+        random.Random(7).shuffle(rows)
+        self.rows.clear()
+        with sqlite3.connect(self.store.path) as conn:
+            batches = {row[1] for row in rows}
+            conn.executemany(
+                "INSERT OR IGNORE INTO batches (id, label, source, created_at) VALUES (?, 'b', 'test', '')",
+                [(batch_id,) for batch_id in batches],
+            )
+            conn.executemany(
+                "INSERT INTO runs (id, batch_id, test_name, test_version, kind, status, score, queued_at,"
+                " snapshot) VALUES (?, ?, ?, ?, 'http', ?, ?, '', '{}')",
+                rows,
+            )
+
+    async def trends(self, last_batches: int = 10, test: str | None = None) -> list[TestTrend]:
+        self._write()
+        return trends(await self.store.history.batch_verdicts(last_batches, test))
+
+    async def flaky(self, window: int = 20, test: str | None = None) -> dict[str, FlakyInfo]:
+        self._write()
+        return flaky_tests(await self.store.history.version_verdicts(window, test))
 
 
 @pytest.fixture
-def make() -> RunFactory:
-    return RunFactory()
-
-
-def series(make: RunFactory, test_name: str, outcomes: list[tuple[int, RunStatus]]) -> list[Run]:
-    """One run per (version, status), one batch each, oldest first."""
-    return [make(index + 1, test_name, status, version) for index, (version, status) in enumerate(outcomes)]
-
-
-def shuffled(runs: list[Run]) -> list[Run]:
-    copy = list(runs)
-    random.Random(7).shuffle(copy)
-    return copy
+async def history(tmp_path: Path) -> AsyncIterator[History]:
+    async with await Store.open(tmp_path / "callboard.db") as store:
+        yield History(store)
 
 
 # --- trends --------------------------------------------------------------------------------------
 
 
-def test_trends_give_a_point_per_batch_oldest_first_whatever_the_input_order(make: RunFactory) -> None:
-    runs = [
-        # batch 1: greets passes twice (repeat = 2), books fails
-        make(1, "greets", P, score=100.0),
-        make(1, "greets", P, score=80.0),
-        make(1, "books", F, score=0.0),
-        # batch 2: one pass, one fail, one error: errors count against the pass rate
-        make(2, "greets", P, score=100.0),
-        make(2, "greets", F, score=50.0),
-        make(2, "greets", E),
-        # batch 3: books only
-        make(3, "books", P, score=100.0),
-    ]
-    result = trends(shuffled(runs))
+async def test_trends_give_a_point_per_batch_oldest_first(history: History) -> None:
+    # batch 1: greets passes twice (repeat = 2), books fails
+    history.add(1, "greets", P, score=100.0)
+    history.add(1, "greets", P, score=80.0)
+    history.add(1, "books", F, score=0.0)
+    # batch 2: one pass, one fail, one error: errors count against the pass rate
+    history.add(2, "greets", P, score=100.0)
+    history.add(2, "greets", F, score=50.0)
+    history.add(2, "greets", E)
+    # batch 3: books only
+    history.add(3, "books", P, score=100.0)
+    result = await history.trends()
     assert result == [
         TestTrend("books", [TrendPoint(1, 0.0, 0.0), TrendPoint(3, 100.0, 100.0)]),
         TestTrend("greets", [TrendPoint(1, 100.0, 90.0), TrendPoint(2, 33.33, 75.0)]),
@@ -87,79 +108,91 @@ def test_trends_give_a_point_per_batch_oldest_first_whatever_the_input_order(mak
     # Points unpack as plain tuples too.
     batch_id, pass_rate, mean_score = result[1].points[0]
     assert (batch_id, pass_rate, mean_score) == (1, 100.0, 90.0)
+    assert await history.trends(test="books") == [result[0]]
+    assert await history.trends(test="nobody") == []
 
 
-def test_trends_keep_only_the_last_batches_that_ran_the_test(make: RunFactory) -> None:
-    runs = [make(batch_id, "greets", P if batch_id % 2 else F) for batch_id in range(1, 16)]
-    points = trends(runs, last_batches=3)[0].points
+async def test_trends_keep_only_the_last_batches_that_ran_the_test(history: History) -> None:
+    for batch_id in range(1, 16):
+        history.add(batch_id, "greets", P if batch_id % 2 else F)
+    history.add(16, "books", P)
+    points = (await history.trends(last_batches=3))[1].points
     assert [point.batch_id for point in points] == [13, 14, 15]
     assert [point.pass_rate for point in points] == [100.0, 0.0, 100.0]
-    assert len(trends(runs)[0].points) == 10
-    assert trends(runs, last_batches=0) == [TestTrend("greets", [])]
+    # Each test counts its own batches: books ran in one, greets in fifteen.
+    assert [len(trend.points) for trend in await history.trends()] == [1, 10]
+    assert await history.trends(last_batches=0) == []
 
 
-def test_trends_skip_batches_without_a_verdict_and_tolerate_missing_scores(make: RunFactory) -> None:
-    runs = [
-        make(1, "greets", P),  # no checks, no score
-        make(2, "greets", RunStatus.SKIPPED, skip_reason="no phone number"),
-        make(3, "greets", RunStatus.CANCELLED),
-        make(4, "greets", RunStatus.RUNNING),
-        make(5, "greets", F, score=40.0),
+async def test_trends_skip_batches_without_a_verdict_and_tolerate_missing_scores(
+    history: History,
+) -> None:
+    history.add(1, "greets", P)  # no checks, no score
+    history.add(2, "greets", RunStatus.SKIPPED)
+    history.add(3, "greets", RunStatus.CANCELLED)
+    history.add(4, "greets", RunStatus.RUNNING)
+    history.add(5, "greets", F, score=40.0)
+    assert await history.trends() == [
+        TestTrend("greets", [TrendPoint(1, 100.0, None), TrendPoint(5, 0.0, 40.0)])
     ]
-    assert trends(runs) == [TestTrend("greets", [TrendPoint(1, 100.0, None), TrendPoint(5, 0.0, 40.0)])]
-    assert trends([]) == []
+
+
+async def test_no_runs_no_trends(history: History) -> None:
+    assert await history.trends() == []
+    assert await history.flaky() == {}
 
 
 # --- flaky tests ---------------------------------------------------------------------------------
 
 
-def test_a_test_that_passes_and_fails_at_one_version_is_flaky(make: RunFactory) -> None:
-    runs = series(make, "greets", [(3, P), (3, F), (3, P), (3, P), (3, F)])
-    assert flaky_tests(shuffled(runs)) == {
-        "greets": FlakyInfo(name="greets", version=3, passes=3, failures=2, flips=3)
-    }
+async def test_a_test_that_passes_and_fails_at_one_version_is_flaky(history: History) -> None:
+    history.series("greets", [(3, P), (3, F), (3, P), (3, P), (3, F)])
+    assert await history.flaky() == {"greets": FlakyInfo(name="greets", version=3, passes=3, failures=2)}
 
 
-def test_a_fix_at_a_new_version_is_not_flaky(make: RunFactory) -> None:
-    runs = series(make, "greets", [(1, F), (1, F), (2, P), (2, P)])
-    runs += series(make, "books", [(1, P), (2, F), (3, P)])
-    assert flaky_tests(runs) == {}
+async def test_a_fix_at_a_new_version_is_not_flaky(history: History) -> None:
+    history.series("greets", [(1, F), (1, F), (2, P), (2, P)])
+    history.series("books", [(1, P), (2, F), (3, P)])
+    assert await history.flaky() == {}
 
 
-def test_errors_cancellations_and_skips_do_not_make_a_test_flaky(make: RunFactory) -> None:
-    runs = series(make, "greets", [(1, P), (1, E), (1, P)])
-    runs.append(make(9, "greets", RunStatus.CANCELLED))
-    runs.append(make(10, "greets", RunStatus.SKIPPED))
-    runs.append(make(11, "greets", RunStatus.QUEUED))
-    assert flaky_tests(runs) == {}
+async def test_errors_cancellations_and_skips_do_not_make_a_test_flaky(history: History) -> None:
+    history.series("greets", [(1, P), (1, E), (1, P)])
+    history.add(9, "greets", RunStatus.CANCELLED)
+    history.add(10, "greets", RunStatus.SKIPPED)
+    history.add(11, "greets", RunStatus.QUEUED)
+    assert await history.flaky() == {}
 
 
-def test_only_the_newest_runs_within_the_window_count(make: RunFactory) -> None:
+async def test_only_the_newest_runs_within_the_window_count(history: History) -> None:
     # Flaky long ago at version 1, then twenty passes at the same version.
-    runs = series(make, "greets", [(1, P), (1, F)] + [(1, P)] * 20)
-    assert flaky_tests(runs, window=20) == {}
-    assert flaky_tests(runs, window=21) == {
-        "greets": FlakyInfo(name="greets", version=1, passes=20, failures=1, flips=1)
+    history.series("greets", [(1, P), (1, F)] + [(1, P)] * 20)
+    assert await history.flaky(window=20) == {}
+    assert await history.flaky(window=21) == {
+        "greets": FlakyInfo(name="greets", version=1, passes=20, failures=1)
     }
-    assert flaky_tests(runs, window=0) == {}
+    assert await history.flaky(window=0) == {}
 
 
-def test_recency_follows_batch_then_run_id(make: RunFactory) -> None:
+async def test_recency_follows_batch_then_run_id(history: History) -> None:
     # Run ids out of batch order (a hand-made set): the batch decides what is newest.
-    old_fail = make(1, "greets", F, id=100)
-    new_passes = [make(2, "greets", P, id=run_id) for run_id in (5, 6, 7)]
-    assert flaky_tests([old_fail, *new_passes], window=3) == {}
-    assert "greets" in flaky_tests([old_fail, *new_passes], window=4)
+    history.add(1, "greets", F, run_id=100)
+    for run_id in (5, 6, 7):
+        history.add(2, "greets", P, run_id=run_id)
+    assert await history.flaky(window=3) == {}
+    assert "greets" in await history.flaky(window=4)
 
 
-def test_the_newest_flaky_version_is_reported(make: RunFactory) -> None:
-    runs = series(make, "greets", [(1, P), (1, F), (2, F), (2, P), (2, F), (3, P)])
-    assert flaky_tests(runs) == {"greets": FlakyInfo(name="greets", version=2, passes=1, failures=2, flips=2)}
+async def test_the_newest_flaky_version_is_reported(history: History) -> None:
+    history.series("greets", [(1, P), (1, F), (2, F), (2, P), (2, F), (3, P)])
+    assert await history.flaky() == {"greets": FlakyInfo(name="greets", version=2, passes=1, failures=2)}
 
 
-def test_flaky_tests_are_told_apart_by_name(make: RunFactory) -> None:
-    runs = series(make, "greets", [(1, P), (1, F)]) + series(make, "books", [(1, P), (1, P)])
-    assert set(flaky_tests(runs)) == {"greets"}
+async def test_flaky_tests_are_told_apart_by_name(history: History) -> None:
+    history.series("greets", [(1, P), (1, F)])
+    history.series("books", [(1, P), (1, P)])
+    assert set(await history.flaky()) == {"greets"}
+    assert await history.flaky(test="books") == {}
 
 
 # --- sparkline -----------------------------------------------------------------------------------
@@ -185,7 +218,8 @@ def test_sparkline_leaves_gaps_for_missing_values() -> None:
     assert sparkline([None, None]) == "  "
 
 
-def test_sparkline_of_pass_rates_from_trends(make: RunFactory) -> None:
-    runs = [make(batch_id, "greets", P if batch_id > 2 else F) for batch_id in range(1, 6)]
-    rates = [point.pass_rate for point in trends(runs)[0].points]
+async def test_sparkline_of_pass_rates_from_trends(history: History) -> None:
+    for batch_id in range(1, 6):
+        history.add(batch_id, "greets", P if batch_id > 2 else F)
+    rates = [point.pass_rate for point in (await history.trends())[0].points]
     assert sparkline(rates, low=0, high=100) == "▁▁███"

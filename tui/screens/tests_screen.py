@@ -27,8 +27,6 @@ _NAMES_SHOWN = 5
 # Results and ages are redrawn on a tick, not per event: a busy batch finishes hundreds of runs a second.
 _REDRAW_S = 0.25
 _AGES_EVERY = 20  # ticks
-# Which tests are flaky is judged over this many batches, as `callboard trends` does by default.
-FLAKY_BATCHES = 10
 
 
 def plan_text(plan: RunPlan) -> str:
@@ -116,7 +114,9 @@ class TestsScreen(CallboardScreen):
     @work(exclusive=True, group="tests-flaky")
     async def load_flaky(self) -> None:
         """Ask the daemon which tests are flaky and mark them."""
-        trends = await attempt(self, "Reading trends", self.context.client.trends(FLAKY_BATCHES))
+        # One batch of points is the least the API sends; only the flags are used here.
+        client = self.context.client
+        trends = await attempt(self, "Reading trends", client.trends(1, flaky_only=True))
         if trends is None:
             return
         self.catalog.set_flaky(

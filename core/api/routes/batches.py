@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from callboard.core.api.deps import Daemon, PathId, QueryId
 from callboard.core.api.errors import ApiError, not_found
-from callboard.core.api.routes.history import recent_verdicts
+from callboard.core.api.routes.history import flaky_now
 from callboard.core.engine.selection import Selection, SelectionError
 from callboard.core.models import Batch, BatchStatus, Run, RunStatus
 from callboard.core.models.api import (
@@ -20,7 +20,6 @@ from callboard.core.models.api import (
     RetryRequest,
     SkippedTest,
 )
-from callboard.core.reports.history import flaky_tests
 from callboard.core.reports.html_report import html_report
 from callboard.core.reports.junit_xml import junit_xml
 from callboard.core.reports.tabular import BatchReport, build_report, runs_csv, runs_json
@@ -139,7 +138,7 @@ async def export_batch(
     batch = await batch_or_404(daemon, batch_id)
     runs = await _all_runs(daemon, batch_id)
     if format == "html":
-        flaky = set(flaky_tests(await recent_verdicts(daemon)))
+        flaky = set(await flaky_now(daemon))
         report = build_report(batch, runs)
         return Response(html_report(report, runs, flaky), media_type="text/html; charset=utf-8")
     if format == "csv":
