@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import math
 
+from rich.console import RenderableType
 from textual_plotext import PlotextPlot
 
 from callboard.core.models.api import TestTrendOut
 
 # Batch ids under the x axis: beyond this many they would run into each other.
 _MAX_TICKS = 10
+# Y labels every 25 when there are rows for them; otherwise plotext drops some, and which it drops
+# varies, so short charts label every 50.
+_FINE_TICKS_FROM_HEIGHT = 16
 
 
 def chart_title(trend: TestTrendOut) -> str:
@@ -36,24 +40,30 @@ class TrendChart(PlotextPlot):
         plt = self.plt
         plt.clear_figure()
         plt.ylim(0, 100)
-        plt.yticks([0, 25, 50, 75, 100])
         if trend is None or not trend.points:
             plt.title(self.empty_text)
             self.refresh()
             return
         plt.title(chart_title(trend))
         xs = list(range(1, len(trend.points) + 1))
+        # A braille line of one point is a single dot: too small to see.
+        marker = "braille" if len(xs) > 1 else "●"
         scored = [(x, point.mean_score) for x, point in zip(xs, trend.points, strict=True)]
         scored = [(x, value) for x, value in scored if value is not None]
         if scored:
             plt.plot(
-                [x for x, _ in scored], [value for _, value in scored], label="mean score", marker="braille"
+                [x for x, _ in scored], [value for _, value in scored], label="mean score", marker=marker
             )
         # Drawn last so that where the two lines meet, the pass rate shows.
-        plt.plot(xs, [point.pass_rate for point in trend.points], label="pass rate %", marker="braille")
+        plt.plot(xs, [point.pass_rate for point in trend.points], label="pass rate %", marker=marker)
         # A lone point would give plotext a zero-width x range.
         plt.xlim(0.5, len(xs) + 0.5)
         step = max(1, math.ceil(len(xs) / _MAX_TICKS))
         plt.xticks(xs[::step], [str(point.batch_id) for point in trend.points[::step]])
         plt.xlabel("batch")
         self.refresh()
+
+    def render(self) -> RenderableType:
+        step = 25 if self.size.height >= _FINE_TICKS_FROM_HEIGHT else 50
+        self.plt.yticks(list(range(0, 101, step)))
+        return super().render()
