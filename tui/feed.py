@@ -3,6 +3,7 @@ keeps the latest queue figures and whether the stream is up."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from textual.message_pump import MessagePump
@@ -17,6 +18,7 @@ from callboard.core.models.events import (
     RunFinished,
     RunQueued,
     RunStarted,
+    TestsChanged,
 )
 from callboard.tui.messages import (
     BatchEnded,
@@ -27,6 +29,7 @@ from callboard.tui.messages import (
     Resync,
     RunChanged,
     RunsQueued,
+    TestsUpdated,
 )
 
 
@@ -40,6 +43,8 @@ def message_for(event: AnyEvent) -> Callable[[], DomainMessage] | None:
         return lambda: RunsQueued(event.batch_id, event.run_ids)
     if isinstance(event, BatchFinished):
         return lambda: BatchEnded(event)
+    if isinstance(event, TestsChanged):
+        return TestsUpdated
     if isinstance(event, EventsReset):
         return lambda: Resync(event.reason or "events reset")
     return None
@@ -53,6 +58,9 @@ class EventFeed:
         self.connected: bool | None = None
         self.queue: QueueStatus | None = None
         self._subscribers: dict[MessagePump, tuple[type[DomainMessage], ...]] = {}
+        # Set once the stream's starting point is known: state read after it misses no event, since
+        # every later one is replayed.
+        self.started = asyncio.Event()
 
     def subscribe(self, pump: MessagePump, *kinds: type[DomainMessage]) -> None:
         """Post messages of ``kinds`` to ``pump`` from now on."""
@@ -88,6 +96,7 @@ class EventFeed:
         """Read the event stream for ever (it reconnects by itself) and publish what it says."""
         status = await self.refresh_queue()
         stream = self.client.events(last_id=status.last_event_id if status else None)
+        self.started.set()
         stream.on_connection = self._on_connection
         async for event in stream:
             make = message_for(event)

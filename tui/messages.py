@@ -36,6 +36,13 @@ class Resync(DomainMessage, bubble=False):
         return isinstance(message, Resync)
 
 
+class TestsUpdated(DomainMessage, bubble=False):
+    """Some client added, changed or deleted tests: lists of tests should be read again."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TestsUpdated)
+
+
 class QueueUpdated(DomainMessage, bubble=False):
     """Fresh queue figures from ``GET /v1/queue``."""
 

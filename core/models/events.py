@@ -82,6 +82,16 @@ class BatchFinished(EventBase):
     duration_s: float
 
 
+class TestsChanged(EventBase):
+    """Tests were added, changed or deleted (``how``: import, create, replace or delete): lists of
+    tests should be read again."""
+
+    __test__ = False
+    type: Literal["tests.changed"] = "tests.changed"
+    how: Literal["import", "create", "replace", "delete"]
+    count: int
+
+
 class EventsReset(EventBase):
     """The events a client asked to resume from are gone: it should re-read state from the API."""
 
@@ -90,7 +100,7 @@ class EventsReset(EventBase):
 
 
 AnyEvent = Annotated[
-    RunQueued | RunStarted | RunFinished | BatchProgress | BatchFinished | EventsReset,
+    RunQueued | RunStarted | RunFinished | BatchProgress | BatchFinished | TestsChanged | EventsReset,
     Field(discriminator="type"),
 ]
 

@@ -9,7 +9,7 @@ import httpx
 
 from callboard.core.client import CallboardClient
 from callboard.core.models.api import BatchRequest
-from callboard.core.models.events import AnyEvent, BatchFinished, EventsReset, RunFinished
+from callboard.core.models.events import AnyEvent, BatchFinished, EventsReset, RunFinished, TestsChanged
 from tests.api.conftest import DaemonProcess, http_tests
 
 
@@ -35,6 +35,26 @@ async def test_events_have_ids_and_resume_from_last_event_id(daemon: DaemonProce
         # A client that saw only the first three events gets exactly the rest, in order.
         replay = await asyncio.wait_for(_until_finished(client, ids[2], created.batch.id), 30)
         assert [event.id for event in replay] == ids[3:]
+
+
+async def test_changes_to_tests_are_announced(daemon: DaemonProcess) -> None:
+    suite = http_tests("http://127.0.0.1:9", 3)
+    async with CallboardClient(daemon.paths.socket) as client:
+        start = (await client.queue()).last_event_id
+        await client.import_tests(tests=suite)
+        await client.import_tests(tests=suite)  # unchanged: nothing to announce
+        await client.delete_test((await client.list_tests())[0].id)
+
+        async def changes() -> list[tuple[str, int]]:
+            seen: list[tuple[str, int]] = []
+            async for event in client.events(last_id=start, reconnect=False):
+                if isinstance(event, TestsChanged):
+                    seen.append((event.how, event.count))
+                    if event.how == "delete":
+                        return seen
+            raise AssertionError("stream ended")
+
+        assert await asyncio.wait_for(changes(), 30) == [("import", 3), ("delete", 1)]
 
 
 async def test_unknown_last_event_id_starts_with_a_reset(daemon: DaemonProcess) -> None:

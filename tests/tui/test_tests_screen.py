@@ -143,3 +143,21 @@ async def test_help_and_palette_list_the_keys_greyed_when_unavailable(daemon: Da
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen) and confirm.title_text == "Run 1 test?"
+
+
+async def test_tests_added_or_deleted_elsewhere_show_without_a_reload(daemon: DaemonProcess) -> None:
+    app = make_app(daemon)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one("#tests", VirtualTable)
+        await until(pilot, lambda: table.row_count == 7)
+        # Another client (the CLI, a script) imports a test, then deletes one.
+        added = {"name": "added-elsewhere", "kind": "command", "command": "true"}
+        with daemon.http() as http:
+            http.post("/v1/tests/import", json={"tests": [added]}).raise_for_status()
+        await until(pilot, lambda: "added-elsewhere" in _names(table))
+        first = table.rows[0]
+        with daemon.http() as http:
+            assert http.delete(f"/v1/tests/{first.id}").status_code == 204
+        await until(pilot, lambda: first.name not in _names(table))
+        assert table.row_count == 7
+    await app.context.client.aclose()

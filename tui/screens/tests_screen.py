@@ -14,7 +14,7 @@ from callboard.core.models.api import BatchRequest, ImportResult
 from callboard.core.models.events import RunFinished
 from callboard.tui.context import attempt, done
 from callboard.tui.formatting import plural
-from callboard.tui.messages import BatchEnded, Resync, RunChanged
+from callboard.tui.messages import BatchEnded, Resync, RunChanged, TestsUpdated
 from callboard.tui.screens.base import CallboardScreen
 from callboard.tui.screens.confirm_screen import ConfirmScreen
 from callboard.tui.screens.import_screen import ImportScreen
@@ -85,7 +85,7 @@ class TestsScreen(CallboardScreen):
         return self.query_one("#tests", TestsTable)
 
     def on_mount(self) -> None:
-        self.context.feed.subscribe(self, RunChanged, Resync, BatchEnded)
+        self.context.feed.subscribe(self, RunChanged, Resync, BatchEnded, TestsUpdated)
         self.set_interval(_REDRAW_S, self._redraw)
         self.table.focus()
         self.load()
@@ -101,6 +101,7 @@ class TestsScreen(CallboardScreen):
     @work(exclusive=True, group="tests-load")
     async def load(self) -> None:
         """Read every test from the daemon and show them."""
+        await self.context.feed.started.wait()
         tests = await attempt(self, "Loading tests", self.context.client.list_tests())
         if tests is None:
             self.table.empty_text = "could not load the tests — ctrl+r tries again"
@@ -142,6 +143,9 @@ class TestsScreen(CallboardScreen):
         self.refresh_bindings()
 
     def on_resync(self, message: Resync) -> None:
+        self.load()
+
+    def on_tests_updated(self, message: TestsUpdated) -> None:
         self.load()
 
     def on_batch_ended(self, message: BatchEnded) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Response
 
@@ -22,6 +22,7 @@ from callboard.core.models.api import (
     TestList,
     TestSummary,
 )
+from callboard.core.models.events import TestsChanged
 from callboard.core.suites import SuiteError, SuiteLimits, load_suites
 from callboard.storage.errors import NameTakenError
 
@@ -58,6 +59,11 @@ def _detail(test: StoredTest, runs: list[Run]) -> TestDetail:
         definition=dump_test(test.definition),
         recent_runs=[RunSummary.of(run) for run in runs],
     )
+
+
+def _announce(daemon: Daemon, how: Literal["import", "create", "replace", "delete"], count: int) -> None:
+    """Tell event subscribers (the TUI's Tests screen) that the tests changed, after the commit."""
+    daemon.engine.events.publish(TestsChanged(how=how, count=count))
 
 
 async def _stored(daemon: Daemon, test_id: int) -> StoredTest:
@@ -107,6 +113,7 @@ async def create_test(daemon: Daemon, definition: Annotated[TestDefinition, Body
     created = await daemon.store.tests.get(definition.name)
     if created is None:  # deleted by a concurrent request in between
         raise ApiError(409, "conflict", f"test {definition.name!r} was deleted while being created")
+    _announce(daemon, "create", 1)
     return _detail(created, [])
 
 
@@ -121,6 +128,7 @@ async def replace_test(
         raise ApiError(409, "conflict", str(exc)) from None
     if replaced is None:
         raise not_found("test", test_id)
+    _announce(daemon, "replace", 1)
     runs = await daemon.store.runs.page(test_id=test_id, limit=_RECENT_RUNS)
     return _detail(replaced, runs)
 
@@ -130,6 +138,7 @@ async def delete_test(daemon: Daemon, test_id: PathId) -> Response:
     """Delete the test; its past runs stay."""
     if await daemon.store.tests.delete([test_id]) == 0:
         raise not_found("test", test_id)
+    _announce(daemon, "delete", 1)
     return Response(status_code=204)
 
 
@@ -159,4 +168,5 @@ async def import_tests(daemon: Daemon, body: ImportRequest) -> ImportResult:
     if counts.added or counts.updated:
         await daemon.store.tests.list()  # reload the catalogue now, so it is settled with the heap
         settle_heap()
+        _announce(daemon, "import", len(counts.added) + len(counts.updated))
     return ImportResult(added=counts.added, updated=counts.updated, unchanged=counts.unchanged)
