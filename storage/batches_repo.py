@@ -128,12 +128,18 @@ class BatchesRepo:
             counts=BatchCounts(total=total, queued=total - skipped, skipped=skipped),
         )
 
-    async def run_ids(self, batch_id: int) -> list[int]:
-        """Ids of the batch's runs in creation order (entry by entry, trial by trial)."""
+    async def run_ids(self, batch_id: int) -> range:
+        """Ids of the batch's runs in creation order (entry by entry, trial by trial).
+
+        They are consecutive: ``create`` inserts them with one statement inside its write transaction,
+        and SQLite gives each new row the largest rowid plus one. So two ends of the index say it all,
+        instead of 10,000 ids read one by one.
+        """
         async with self._reads.execute(
-            "SELECT id FROM runs WHERE batch_id = ? ORDER BY id", (batch_id,)
+            "SELECT MIN(id), MAX(id) FROM runs WHERE batch_id = ?", (batch_id,)
         ) as cursor:
-            return [row[0] for row in await cursor.fetchall()]
+            first, last = await cursor.fetchone() or (None, None)
+        return range(0) if first is None else range(first, last + 1)
 
     async def get(self, batch_id: int) -> Batch | None:
         """The batch with its counts, or None."""

@@ -171,7 +171,7 @@ class Engine:
         return Submitted(batch=batch, skipped=skipped)
 
     async def _fill(
-        self, batch_id: int, priority: int, entries: list[BatchEntry], run_ids: list[int]
+        self, batch_id: int, priority: int, entries: list[BatchEntry], run_ids: range
     ) -> None:
         queued_ids = []
         index = 0
