@@ -94,9 +94,11 @@ class EventFeed:
 
     async def follow(self) -> None:
         """Read the event stream for ever (it reconnects by itself) and publish what it says."""
-        status = await self.refresh_queue()
+        try:
+            status = await self.refresh_queue()
+        finally:
+            self.started.set()  # also on failure: screens then read what they can, and say so
         stream = self.client.events(last_id=status.last_event_id if status else None)
-        self.started.set()
         stream.on_connection = self._on_connection
         async for event in stream:
             make = message_for(event)
