@@ -19,28 +19,29 @@ _JUDGED = "('passed', 'failed', 'error')"
 _VERDICTS = "('passed', 'failed')"
 
 
-def _name_filter(test_name: str | None) -> tuple[str, tuple[str, ...]]:
-    return ("AND test_name = ?", (test_name,)) if test_name is not None else ("", ())
-
-
 class HistoryRepo:
     """Aggregates over finished runs, through the read connection."""
 
     def __init__(self, reads: aiosqlite.Connection) -> None:
         self._reads = reads
 
+    async def _rows(self, query: str, limit: int, test_name: str | None) -> list[tuple[object, ...]]:
+        """``query`` with ``{names}`` standing for the optional name filter and ``?`` for ``limit``."""
+        if limit <= 0:
+            return []
+        names, params = ("AND test_name = ?", (test_name,)) if test_name is not None else ("", ())
+        cursor = await self._reads.execute(query.format(names=names), (*params, limit))
+        return list(await cursor.fetchall())
+
     async def batch_verdicts(self, last_batches: int, test_name: str | None = None) -> list[BatchVerdicts]:
         """For every test (or the one named), a row for each of the last ``last_batches`` batches where
         at least one of its runs passed, failed or errored; by name, then oldest batch first."""
-        if last_batches <= 0:
-            return []
-        name_clause, name_params = _name_filter(test_name)
-        cursor = await self._reads.execute(
+        rows = await self._rows(
             f"""
             WITH per_batch AS (
                 SELECT test_name, batch_id, COUNT(*) AS judged, SUM(status = 'passed') AS passed,
                        AVG(score) AS mean_score
-                FROM runs WHERE status IN {_JUDGED} {name_clause}
+                FROM runs WHERE status IN {_JUDGED} {{names}}
                 GROUP BY test_name, batch_id
             ), ranked AS (
                 SELECT *, ROW_NUMBER() OVER (PARTITION BY test_name ORDER BY batch_id DESC) AS back
@@ -49,28 +50,25 @@ class HistoryRepo:
             SELECT test_name, batch_id, judged, passed, mean_score FROM ranked
             WHERE back <= ? ORDER BY test_name, batch_id
             """,
-            (*name_params, last_batches),
+            last_batches,
+            test_name,
         )
-        rows = await cursor.fetchall()
         return [BatchVerdicts(*row) for row in rows]
 
     async def version_verdicts(self, window: int, test_name: str | None = None) -> list[VersionVerdicts]:
         """For every test (or the one named), its passes and failures per version among its newest
         ``window`` passed or failed runs; by name, then newest version first."""
-        if window <= 0:
-            return []
-        name_clause, name_params = _name_filter(test_name)
-        cursor = await self._reads.execute(
+        rows = await self._rows(
             f"""
             WITH recent AS (
                 SELECT test_name, test_version, status,
                        ROW_NUMBER() OVER (PARTITION BY test_name ORDER BY batch_id DESC, id DESC) AS back
-                FROM runs WHERE status IN {_VERDICTS} {name_clause}
+                FROM runs WHERE status IN {_VERDICTS} {{names}}
             )
             SELECT test_name, test_version, SUM(status = 'passed'), SUM(status = 'failed') FROM recent
             WHERE back <= ? GROUP BY test_name, test_version ORDER BY test_name, test_version DESC
             """,
-            (*name_params, window),
+            window,
+            test_name,
         )
-        rows = await cursor.fetchall()
         return [VersionVerdicts(*row) for row in rows]
