@@ -111,6 +111,24 @@ class TwilioSettings(_Section):
         return self
 
 
+class LlmSettings(_Section):
+    """The OpenAI-compatible model behind simulated users and judge checks; ``api_key`` is a secret
+    (CALLBOARD_LLM__API_KEY), sent only as ``Authorization: Bearer``."""
+
+    base_url: str = Field(default="https://api.openai.com/v1", pattern=r"^https?://[^\s/]+(/\S*)?$")
+    model: str = Field(default="gpt-4o-mini", min_length=1, max_length=200)
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    concurrency: int | None = Field(default=8, ge=1, le=4096)
+    rate_per_s: float | None = Field(default=None, gt=0)
+    batch_max_tokens: int | None = Field(default=2_000_000, ge=1)
+    judge_samples: int = Field(default=1, ge=1, le=15)
+    seed: int | None = 7
+    user_temperature: float = Field(default=0.7, ge=0, le=2)
+    user_prompt_file: Path | None = None
+    judge_prompt_file: Path | None = None
+
+
 class SchedulerSettings(_Section):
     """Scheduled runs: what happens to a slot that came due while the daemon was down."""
 
@@ -169,6 +187,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @classmethod
     def settings_customise_sources(

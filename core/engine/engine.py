@@ -170,9 +170,7 @@ class Engine:
         fill.add_done_callback(lambda _: self._fills.pop(batch.id, None))
         return Submitted(batch=batch, skipped=skipped)
 
-    async def _fill(
-        self, batch_id: int, priority: int, entries: list[BatchEntry], run_ids: range
-    ) -> None:
+    async def _fill(self, batch_id: int, priority: int, entries: list[BatchEntry], run_ids: range) -> None:
         queued_ids = []
         index = 0
         for entry in entries:
