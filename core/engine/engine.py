@@ -18,13 +18,13 @@ from typing import Any
 
 from callboard.core.engine.attempt import error_result, monotonic_ms, run_attempt
 from callboard.core.engine.batch_book import BatchBook
-from callboard.core.engine.budget import CallBudget, CallBudgetSpec
+from callboard.core.engine.budget import CallBudget, CallBudgetSpec, ModelBudget
 from callboard.core.engine.events import EventBus
 from callboard.core.engine.limits import Limiter, LimitSpec
 from callboard.core.engine.planner import BatchPlanner
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
-from callboard.core.engine.selection import Selection, choose, limit_keys
+from callboard.core.engine.selection import MODEL_KEY, Selection, choose, limit_keys
 from callboard.core.executors.base import Executor, Job
 from callboard.core.models import (
     Batch,
@@ -57,6 +57,8 @@ class EngineConfig:
     call_budget: CallBudgetSpec = field(default_factory=CallBudgetSpec)
     # Numbers (or prefixes such as "+1555") calls may go to; empty allows any.
     call_allowlist: tuple[str, ...] = ()
+    # Tokens one batch may spend on the model ([llm].batch_max_tokens); None: no cap.
+    llm_max_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class Engine:
         self._fills: dict[int, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[object]] = set()
         self.budget = CallBudget(self.config.call_budget)
+        self.model_budget = ModelBudget(self.config.llm_max_tokens)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -295,6 +298,8 @@ class Engine:
                 # A call not placed yet must fit the batch's budget; one placed before a restart is
                 # only watched again, whatever the budget says.
                 refusal = self.budget.refusal(run.batch_id) if run.test.kind == "call" else None
+                if refusal is None and MODEL_KEY in run.limit_keys:
+                    refusal = self.model_budget.refusal(run.batch_id)
                 if refusal is not None and run.external_id is None:
                     self._spawn(self._skip_queued([run], refusal))
                     continue
@@ -371,6 +376,8 @@ class Engine:
         duration = monotonic_ms(started)
         if run.test.kind == "call":
             self.budget.ended(run.batch_id, result.metrics.get("duration_s", 0.0))
+        if MODEL_KEY in run.limit_keys:
+            self.model_budget.ended(run.batch_id, run.run_id, result)
         try:
             await start_op
             applied = await self.writer.finish(run.run_id, attempt, result, datetime.now(UTC), duration)
