@@ -6,7 +6,11 @@ import httpx
 import pytest
 
 from callboard.core.executors.base import RunError
+from callboard.core.models import dump_test
 from callboard.core.simulator.scripted_model import SCRIPTED_MODEL_KEY
+from callboard.core.suites import load_suites
+from tests.conftest import EXAMPLES
+from tests.demo.test_examples_against_demo import retarget
 from tests.llm.conftest import RunWith, scripted_settings
 
 BOOKING = {
@@ -119,3 +123,16 @@ def test_the_scripted_model_speaks_openais_shapes(sim_url: str) -> None:
         ).json()  # fmt: skip
     assert plain["object"] == "chat.completion" and plain["usage"]["total_tokens"] > 0
     assert '"verdict": "pass"' in plain["choices"][0]["message"]["content"]
+
+
+async def test_the_simulated_examples_pass_against_the_demo_agent(
+    run_with: RunWith, sim_url: str, agent_url: str
+) -> None:
+    tests = load_suites([EXAMPLES / "simulated.toml"])
+    assert len(tests) == 3 and all(test.uses_model() for test in tests)
+    base = agent_url.removesuffix("/chat")
+    for test in tests:
+        outcome = await run_with(scripted_settings(sim_url), dump_test(retarget(test, base)))
+        failed = [check for check in outcome.checks if not check.passed]
+        assert outcome.checks and not failed, f"{test.name}: {failed}"
+        assert outcome.artifacts["simulate.status"] == "goal_done"
