@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 
@@ -20,10 +20,12 @@ class RequestPacer:
         concurrency: int | None,
         rate_per_s: float | None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._slots = asyncio.Semaphore(concurrency) if concurrency else None
         self._interval = 1.0 / rate_per_s if rate_per_s else 0.0
         self._clock = clock
+        self._sleep = sleep
         self._next_start = 0.0
 
     @asynccontextmanager
@@ -37,7 +39,7 @@ class RequestPacer:
                 start = max(now, self._next_start)
                 self._next_start = start + self._interval
                 if start > now:
-                    await asyncio.sleep(start - now)
+                    await self._sleep(start - now)
             yield
         finally:
             if self._slots is not None:
