@@ -96,6 +96,11 @@ def report_view(report: BatchReport) -> Group:
         for bucket in scores.buckets:
             histogram.add_row(bucket.label, str(bucket.count), "█" * round(30 * bucket.count / widest))
         parts.append(histogram)
+    if report.llm_prompt_tokens or report.llm_completion_tokens:
+        tokens = Table("prompt", "completion", "total", title="model tokens")
+        total = report.llm_prompt_tokens + report.llm_completion_tokens
+        tokens.add_row(*(str(n) for n in (report.llm_prompt_tokens, report.llm_completion_tokens, total)))
+        parts.append(tokens)
     if report.slowest:
         slow = Table("run", "test", "trial", "duration", title="slowest runs")
         for run in report.slowest:

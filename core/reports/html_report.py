@@ -121,6 +121,11 @@ def _summary(report: BatchReport, runs: list[Run], flaky: set[str]) -> Iterable[
         f'<tr><th>Run time (sum)</th><td class="num" id="run-time">'
         f"{_duration(sum(run.duration_ms or 0.0 for run in runs))}</td></tr>\n"
     )
+    if report.llm_prompt_tokens or report.llm_completion_tokens:
+        yield (
+            f'<tr><th>Model tokens</th><td class="num" id="llm-tokens">{report.llm_prompt_tokens} prompt + '
+            f"{report.llm_completion_tokens} completion</td></tr>\n"
+        )
     names = sorted({run.test_name for run in runs} & flaky)
     yield f'<tr><th>Flaky tests</th><td class="num" id="flaky-count">{len(names)}</td></tr>\n</table>\n'
     if names:

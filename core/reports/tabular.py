@@ -176,6 +176,9 @@ class BatchReport:
     slowest: tuple[SlowRun, ...]
     failures: tuple[FailureSummary, ...]
     total_failures: int
+    # Model tokens the batch's runs spent (simulated users and judges), as the servers reported them.
+    llm_prompt_tokens: int = 0
+    llm_completion_tokens: int = 0
 
 
 def build_report(batch: Batch, runs: list[Run], slowest: int = 5, failures_limit: int = 20) -> BatchReport:
@@ -199,6 +202,8 @@ def build_report(batch: Batch, runs: list[Run], slowest: int = 5, failures_limit
         ),
         failures=tuple(first_failure(run) for run in not_passed[:failures_limit]),
         total_failures=len(not_passed),
+        llm_prompt_tokens=int(sum(run.metrics.get("llm_prompt_tokens", 0.0) for run in runs)),
+        llm_completion_tokens=int(sum(run.metrics.get("llm_completion_tokens", 0.0) for run in runs)),
     )
 
 

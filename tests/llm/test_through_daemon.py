@@ -3,6 +3,7 @@ nowhere in the state dir, one model error per batch, and the batch token budget.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -83,7 +84,12 @@ def test_verdicts_are_shown_everywhere_and_the_key_is_nowhere(
         assert reason in cli(daemon, "show", str(hours["id"]))
         assert reason in cli(daemon, "export", "--batch", str(batch["id"]), "--format", "junit", "-o", "-")
         cli(daemon, "report", str(batch["id"]), "--html", str(tmp_path / "report.html"))
-        assert reason in (tmp_path / "report.html").read_text()
+        html = (tmp_path / "report.html").read_text()
+        assert reason in html and 'id="llm-tokens"' in html
+        report = json.loads(cli(daemon, "report", str(batch["id"]), "--json"))
+        spent = books["metrics"]["llm_prompt_tokens"] + hours["metrics"]["llm_prompt_tokens"]
+        assert report["llm_prompt_tokens"] == spent > 0 and report["llm_completion_tokens"] > 0
+        assert "model tokens" in cli(daemon, "report", str(batch["id"]))
     finally:
         daemon.stop()
     key = SCRIPTED_MODEL_KEY.encode()
