@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from callboard.core.executors.base import RunError
 from tests.llm.conftest import RunWith, stub_settings
@@ -162,3 +164,32 @@ async def test_no_key_sends_no_authorization_header(
     with pytest.raises(RunError) as caught:
         await run_with(stub_settings(stub, api_key=None), simulated(agent_url))
     assert caught.value.kind == "llm_auth" and "Authorization" not in stub.requests[0]["headers"]
+
+
+async def test_the_agent_can_end_the_conversation(run_with: RunWith, stub: StubModel) -> None:
+    async def chat(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response({"reply": f"Goodbye after {body['message']!r}", "done": True})
+
+    app = web.Application()
+    app.router.add_post("/chat", chat)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        stub.user_lines = ["first", "second", "third"]
+        entry = simulated(str(server.make_url("/chat")))
+        entry["endpoint"]["end"] = "$.done"
+        outcome = await run_with(stub_settings(stub), entry)
+    finally:
+        await server.close()
+    assert [entry.text for entry in outcome.transcript] == ["first", "Goodbye after 'first'"]
+    assert outcome.artifacts["simulate.status"] == "agent_ended"
+
+
+async def test_nothing_said_leaves_the_judge_not_evaluable(
+    run_with: RunWith, stub: StubModel, agent_url: str
+) -> None:
+    outcome = await run_with(stub_settings(stub), simulated(agent_url))  # the user is done at once
+    (check,) = outcome.checks
+    assert not check.passed and check.message == "not evaluable: there is no transcript"
+    assert stub.bodies("judge_verdict") == []

@@ -52,6 +52,10 @@ def run_batch(
         batch_id = http.post("/v1/batches", json={"all": True}).json()["batch"]["id"]
         batch = wait_batch(http, batch_id, timeout_s=60)
         runs = [http.get(f"/v1/runs/{run['id']}").json() for run in http.get("/v1/runs").json()["runs"]]
+        # The model is a limited target of the engine, at [llm].concurrency runs.
+        assert http.get("/v1/queue").json()["limits"]["llm"]["limit"] == int(
+            daemon.env.get("CALLBOARD_LLM__CONCURRENCY", "8")
+        )
     return batch, sorted(runs, key=lambda run: run["test_name"])
 
 
