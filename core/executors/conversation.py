@@ -14,7 +14,7 @@ from callboard.core.executors.base import Job, Outcome, RunError
 from callboard.core.executors.http import raise_if_transient
 from callboard.core.executors.http_client import HttpClientPool, HttpReply
 from callboard.core.llm import LlmService
-from callboard.core.models import CheckBase, CheckResult, ConversationTest, SimulatedUser, TranscriptEntry
+from callboard.core.models import CheckBase, CheckResult, ConversationTest, SimulatedUserSpec, TranscriptEntry
 
 _PLACEHOLDER = re.compile(r"\{(message|session)\}")
 
@@ -58,7 +58,7 @@ class ConversationExecutor:
             artifacts=chat.artifacts,
         )
 
-    async def _simulate(self, chat: _Chat, spec: SimulatedUser, description: str) -> None:
+    async def _simulate(self, chat: _Chat, spec: SimulatedUserSpec, description: str) -> None:
         """Let the model play the user until it is done, the agent ends the chat, or ``max_turns``."""
         if self._llm is None:
             raise RunError("llm_config", "a simulated user needs a model, and no [llm] settings were given")

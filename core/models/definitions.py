@@ -97,7 +97,7 @@ class Turn(_Strict):
     expect: list[Check] = Field(default_factory=list)
 
 
-class SimulatedUser(_Strict):
+class SimulatedUserSpec(_Strict):
     """A user played by a model: who they are (``persona``), what they want (``goal``), and at most
     ``max_turns`` of their lines; ``model`` names another model than ``[llm].model``."""
 
@@ -208,7 +208,7 @@ class ConversationTest(TestBase):
 
     kind: Literal["conversation"] = "conversation"
     endpoint: ChatEndpoint
-    simulate: SimulatedUser | None = None
+    simulate: SimulatedUserSpec | None = None
     turns: list[Turn] = Field(default_factory=list, validate_default=True)
     checks: list[Check] = Field(default_factory=list)
 

@@ -18,7 +18,8 @@ from callboard.core.llm.pacing import RequestPacer
 from callboard.core.llm.prompts import PromptError, load_prompts
 from callboard.core.llm.wire import parse_answer
 from callboard.core.models import TranscriptEntry
-from callboard.core.suites import SuiteError, load_suites
+from callboard.core.suites import SuiteError, dump_toml_suite, load_suites
+from tests.conftest import EXAMPLES
 
 BOTH = """\
 [[test]]
@@ -148,3 +149,11 @@ async def test_the_pacer_spaces_request_starts() -> None:
             pass
     # The clock stands still: the first request goes at once, the next ones 0.1 s apart.
     assert waits == pytest.approx([0.1, 0.2])
+
+
+def test_simulated_tests_export_and_import_unchanged(tmp_path: Path) -> None:
+    tests = load_suites([EXAMPLES / "simulated.toml"])
+    exported = tmp_path / "exported.toml"
+    exported.write_text(dump_toml_suite(tests))
+    assert load_suites([exported]) == tests
+    assert 'judge = "The agent confirmed a day and a time for the appointment"' in exported.read_text()
