@@ -20,7 +20,8 @@ _PLACEHOLDER = re.compile(r"\{(message|session)\}")
 
 
 class ConversationExecutor:
-    """Plays a conversation's turns in order, carrying the session id the agent hands out."""
+    """Plays a conversation's scripted turns in order, or the simulated user's lines as they come,
+    carrying the session id the agent hands out."""
 
     kind = "conversation"
 
