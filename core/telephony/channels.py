@@ -18,11 +18,12 @@ from difflib import SequenceMatcher
 
 from callboard.core.telephony.voice import Sentence
 
-# A channel counts as the caller's when it holds at least this share of the caller's words, and
-# clearly more of them than the other channel.
+# A channel counts as the caller's when it scores at least MIN_SCORE and the other channel scores at
+# least MIN_MARGIN (as a share of the best score) less. The confidence is that relative margin.
 MIN_SCORE = 0.5
-MIN_MARGIN = 0.2
-_WORD = re.compile(r"[a-z0-9']+")
+MIN_MARGIN = 0.3
+# Words are letters or digits runs: "3pm" and "3 p.m." both read as "3", "pm".
+_WORD = re.compile(r"[a-z']+|[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -55,14 +56,16 @@ def detect_channels(
         for channel in channels
     }
     caller, other = sorted(channels, key=lambda channel: -scores[channel])
-    margin = scores[caller] - scores[other]
-    if scores[caller] < MIN_SCORE or margin < MIN_MARGIN:
+    if scores[caller] < MIN_SCORE:
+        return fallback
+    margin = (scores[caller] - scores[other]) / scores[caller]
+    if margin < MIN_MARGIN:
         return fallback
     return ChannelMapping(agent=other, caller=caller, confidence=round(margin, 2), detected=True)
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    return _WORD.findall(text.lower().replace(".", ""))
 
 
 def _score(wanted: list[str], heard: list[str]) -> float:
