@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from callboard.core.models import Batch, BatchCounts, Run, RunStatus
+from callboard.core.reports.turn_latency import PooledLatency, pooled_turn_latency
 
 CSV_COLUMNS = (
     "run_id",
@@ -176,6 +177,8 @@ class BatchReport:
     slowest: tuple[SlowRun, ...]
     failures: tuple[FailureSummary, ...]
     total_failures: int
+    # Per test, turn latencies pooled over its trials (call and voice tests with per-turn metrics).
+    turn_latency: tuple[PooledLatency, ...] = ()
 
 
 def build_report(batch: Batch, runs: list[Run], slowest: int = 5, failures_limit: int = 20) -> BatchReport:
@@ -199,6 +202,7 @@ def build_report(batch: Batch, runs: list[Run], slowest: int = 5, failures_limit
         ),
         failures=tuple(first_failure(run) for run in not_passed[:failures_limit]),
         total_failures=len(not_passed),
+        turn_latency=pooled_turn_latency(runs),
     )
 
 
