@@ -213,3 +213,15 @@ async def test_a_slow_agent_answering_after_the_next_line_is_reported_late(
     assert "answered after the caller's next line" in outcome.checks[0].message
     assert "turn 1" in outcome.artifacts["late_answers"]
     assert len(sim_calls(admin)) == 1
+
+
+async def test_post_call_work_over_its_budget_leaves_a_note_not_an_error(own_simulator: Any) -> None:
+    executor = own_simulator(TapTransport(), {"post_call_timeout_s": 0.05}, transcript_processing_s=100_000)
+    outcome = await executor.execute(job(call_test(CLINIC, caller=HOURS, checks=CHECKS)))
+    await executor.aclose()
+    checks = results(outcome)
+    assert checks["answered=True"].passed and outcome.metrics["duration_s"] > 0
+    assert "did not finish within 0.05 s (twilio.post_call_timeout_s)" in outcome.artifacts["transcript_note"]
+    assert checks["agent_says='open', regex=False"].message.startswith(
+        "not evaluable: the work after the call"
+    )
