@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from callboard.core.executors.base import Job, RateLimited, RunError, TransientError
+from callboard.core.executors.base import Job, RunError, TransientError
 from callboard.core.models import CallTest, TranscriptEntry
 from callboard.core.models.dial_intent import DialIntent
 from callboard.core.telephony import errors
@@ -32,6 +32,7 @@ from callboard.core.telephony.channels import ChannelMapping, detect_channels
 from callboard.core.telephony.dialing import find_placed_call
 from callboard.core.telephony.errors import describe
 from callboard.core.telephony.polling import Poller, PollTimeout
+from callboard.core.telephony.run_errors import create_error, watch_error
 from callboard.core.telephony.transcription import Transcription
 from callboard.core.telephony.voice import (
     NOT_ANSWERED_YET,
@@ -46,12 +47,10 @@ log = logging.getLogger(__name__)
 
 # Twilio makes a recording available seconds after the call ends; past this, the run goes on without.
 RECORDING_WAIT_S = 60.0
+# How many placed or resumed call SIDs are remembered so that no dial intent resolves to them.
+CLAIMED_KEPT = 10_000
 # Watching a call gives up this long after its ring timeout and time limit could have run out.
 WATCH_GRACE_S = 300.0
-AUTH_HINT = (
-    "check twilio.account_sid with twilio.auth_token (or twilio.api_key with twilio.api_secret); "
-    "environment: CALLBOARD_TWILIO__AUTH_TOKEN / CALLBOARD_TWILIO__API_SECRET"
-)
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ class CallFlow:
         self._poller = poller
         self._cleanups: set[asyncio.Task[None]] = set()
         # Calls this flow placed or resumed: a dial intent is never resolved to one of them.
-        self._claimed: set[str] = set()
+        self._claimed: dict[str, None] = {}
 
     async def run(self, job: Job, test: CallTest) -> CallReport:
         """Place the call (or resume it: by its SID, or by looking up a dial intent) and see it through.
@@ -104,7 +103,7 @@ class CallFlow:
             sid = await self._resolve(job, job.dial_intent)
         else:
             sid = await self._place(job, test)
-        self._claimed.add(sid)
+        self._claim(sid)
         watch_s = self._settings.ring_timeout_s + _time_limit(test, self._settings) + WATCH_GRACE_S
         try:
             call = await self._poller.until(
@@ -117,12 +116,17 @@ class CallFlow:
                 message = f"call {sid} had not ended {watch_s:g} s after it was placed"
                 raise RunError("call_overran", message) from None
             if errors.http_status(exc) is not None:
-                raise _watch_error(sid, exc) from None
+                raise watch_error(sid, exc) from None
             raise
         report = CallReport(call=call)
         if call.status == "completed":
             await self._after_the_call(report, test)
         return report
+
+    def _claim(self, sid: str) -> None:
+        self._claimed[sid] = None
+        if len(self._claimed) > CLAIMED_KEPT:  # only recent calls can match a dial intent
+            del self._claimed[next(iter(self._claimed))]
 
     async def drain(self) -> None:
         """Wait for hang-ups still going on."""
@@ -173,11 +177,17 @@ class CallFlow:
             silence_timeout_ms=amd.silence_timeout_ms if amd else None,
         )
         # Committed before the request goes out: a restart finds the call by it instead of dialling again.
-        await job.record_dial_intent(DialIntent(request.to, request.from_, datetime.now(UTC)))
+        try:
+            await job.record_dial_intent(DialIntent(request.to, request.from_, datetime.now(UTC)))
+        except Exception as exc:
+            # Nothing was dialled, so trying again later is safe (e.g. once the store is back).
+            raise TransientError(
+                "dial_intent", f"the dial intent could not be stored, not dialled: {exc}"
+            ) from exc
         try:
             call = await self._voice.place(request)
         except Exception as exc:
-            error = _create_error(exc)
+            error = create_error(exc)
             if isinstance(error, TransientError) or errors.twilio_code(exc) is not None:
                 # Twilio certainly placed no call: nothing to look up after a restart.
                 await self._clear_intent(job)
@@ -317,35 +327,3 @@ def _time_limit(test: CallTest, settings: FlowSettings) -> int:
     test's ``timeout_s`` (which caps the whole run)."""
     limit = test.time_limit_s or settings.default_time_limit_s
     return min(limit, math.ceil(test.timeout_s)) if test.timeout_s is not None else limit
-
-
-def _create_error(exc: Exception) -> Exception:
-    """The run error for a failed create: retryable only when Twilio certainly placed no call."""
-    if errors.is_rate_limited(exc):
-        # Waited out by the engine for as long as it takes: a rate limit never fails a test.
-        message = f"Twilio is rate limiting calls: {describe(exc)}"
-        return RateLimited("rate_limited", message, errors.retry_after_s())
-    if errors.is_server_error(exc):
-        return TransientError("twilio_unavailable", f"Twilio could not place the call: {describe(exc)}")
-    if errors.not_sent(exc):
-        return TransientError("network", describe(exc))
-    if errors.is_retryable(exc):
-        # A network failure after the request went out: Twilio may have placed the call, and a retry
-        # could dial a second one.
-        message = f"no answer to the create request, not retried: {describe(exc)}"
-        return RunError("call_create_unknown", message)
-    code = errors.twilio_code(exc)
-    if errors.http_status(exc) in (401, 403):
-        return RunError(f"twilio_{code}", f"Twilio refused the credentials: {describe(exc)}; {AUTH_HINT}")
-    if code is not None:
-        return RunError(f"twilio_{code}", f"Twilio refused the call: {describe(exc)}")
-    return exc
-
-
-def _watch_error(sid: str, exc: BaseException) -> RunError:
-    if errors.http_status(exc) == 404:
-        return RunError("call_not_found", f"Twilio has no call {sid} on this account")
-    if errors.http_status(exc) in (401, 403):
-        return RunError("twilio_auth", f"Twilio refused the credentials: {describe(exc)}; {AUTH_HINT}")
-    code = errors.twilio_code(exc)
-    return RunError(f"twilio_{code}" if code else "twilio", f"watching call {sid}: {describe(exc)}")
