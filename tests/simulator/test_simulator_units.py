@@ -108,3 +108,11 @@ def test_a_voicemail_greeting_plays_out_over_the_caller() -> None:
     greeting, beep, hello = conversation.segments
     assert (greeting.text, hello.text, beep.text) == (VOICEMAIL_GREETING, "hello is anyone there", None)
     assert hello.start == 0.0 and greeting.end == pytest.approx(0.8 + 20 / 2.5)  # not cut short
+
+
+def test_the_bucket_reserves_tokens_ahead_for_the_queue() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=2.0, burst=2.0, clock=lambda: now[0])
+    assert [bucket.reserve() for _ in range(4)] == [0.0, 0.0, 0.5, 1.0]
+    now[0] = 1.0  # two tokens later: the queue has caught up
+    assert bucket.reserve() == 0.5
