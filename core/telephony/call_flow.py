@@ -148,6 +148,7 @@ class CallFlow:
                 f"created since {intent.at:%Y-%m-%d %H:%M:%S} UTC; not dialled again"
             )
             raise RunError("call_create_unknown", message)
+        self._claim(sid)  # before any await: another run resolving at the same time must not take it
         await job.record_external_id(sid)
         return sid
 
