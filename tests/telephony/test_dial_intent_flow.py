@@ -3,6 +3,7 @@ Twilio certainly placed nothing, and a resumed intent is looked up, never dialle
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -111,3 +112,16 @@ async def test_a_resumed_intent_without_a_call_is_never_dialled(
         )
     assert caught.value.kind == "call_create_unknown" and "not dialled again" in caught.value.message
     assert not any(is_create(request) for request in tap.sent) and len(sim_calls(admin)) == 1
+
+
+async def test_two_interrupted_runs_to_one_number_take_one_call_each(
+    tapped: Any, sim_url: str, admin: httpx.Client
+) -> None:
+    executor, _ = tapped
+    before = datetime.now(UTC)
+    placed = {place_directly(sim_url, record=True), place_directly(sim_url, record=True)}
+    recorders = [Recorder(), Recorder()]
+    intent = DialIntent(CLINIC, FROM_NUMBER, before)
+    test = call_test(CLINIC, checks=[{"answered": True}])
+    await asyncio.gather(*(executor.execute(intent_job(test, Intents(admin), r, intent)) for r in recorders))
+    assert {r.ids[0] for r in recorders} == placed and len(sim_calls(admin)) == 2
