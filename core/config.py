@@ -95,6 +95,11 @@ class TwilioSettings(_Section):
     poll_initial_s: float = Field(default=1.0, gt=0, le=60)
     poll_max_s: float = Field(default=5.0, gt=0, le=300)
     default_time_limit_s: int = Field(default=600, ge=1, le=14_400)
+    # After the call: its own budget for the recording, the transcript (within that, its own deadline)
+    # and the price, so a call that runs to its time limit still gets its recording and checks.
+    post_call_timeout_s: float = Field(default=300.0, gt=0, le=3600)
+    transcript_timeout_s: float = Field(default=240.0, gt=0, le=3600)
+    price_wait_s: float = Field(default=30.0, ge=0, le=600)
     ring_timeout_s: int = Field(default=30, ge=5, le=600)
     cps: float = Field(default=1.0, gt=0, le=1000)
     max_concurrent_calls: int | None = Field(default=10, ge=1, le=10_000)

@@ -35,6 +35,7 @@ from callboard.core.models import (
     parse_test,
 )
 from callboard.core.models.api import QueueStatus
+from callboard.core.models.dial_intent import DialIntent
 from callboard.core.models.events import RunQueued
 from callboard.storage import Store
 from callboard.storage.batches_repo import BatchEntry
@@ -109,12 +110,15 @@ class Engine:
         self._background: set[asyncio.Task[object]] = set()
         self.budget = CallBudget(self.config.call_budget)
         self.model_budget = ModelBudget(self.config.llm_max_tokens)
+        # Calls whose create may have reached the provider before a crash, by run id (loaded at start).
+        self._dial_intents: dict[int, DialIntent] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> tuple[int, int]:
         """Recover from a crash, load the queue, start dispatching; returns (requeued, errored)."""
         requeued, errored = await requeue_interrupted(self.store)
+        self._dial_intents = await self.store.runs.dial_intents()
         for batch in await self.store.batches.list(limit=100_000, status=BatchStatus.RUNNING):
             self._book.track(batch)
         for run in await self.store.runs.queued(limit=None):
@@ -348,8 +352,20 @@ class Engine:
             await start_op
             await self.writer.set_external_id(run.run_id, attempt, external_id)
 
+        async def record_dial_intent(intent: DialIntent | None) -> None:
+            await start_op
+            if not await self.writer.set_dial_intent(run.run_id, attempt, intent):
+                raise RuntimeError(f"run {run.run_id} is no longer running attempt {attempt}: not dialling")
+
         job = Job(
-            run.run_id, attempt, run.test, run.test.effective_timeout_s(), record_external_id, run.external_id
+            run.run_id,
+            attempt,
+            run.test,
+            run.test.effective_timeout_s(),
+            record_external_id,
+            run.external_id,
+            record_dial_intent,
+            self._dial_intents.pop(run.run_id, None) if run.external_id is None else None,
         )
         try:
             if executor is None:  # queued by an older version that had this kind

@@ -235,8 +235,28 @@ class ConversationTest(TestBase):
         return self
 
 
+class MachineDetection(_Strict):
+    """Twilio's answering machine detection options for one call test (unset: Twilio's defaults)."""
+
+    async_amd: bool = Field(default=False, description="Run the script at once; detect in the background.")
+    speech_threshold_ms: int | None = Field(default=None, ge=1000, le=6000)
+    speech_end_threshold_ms: int | None = Field(default=None, ge=500, le=5000)
+    silence_timeout_ms: int | None = Field(default=None, ge=2000, le=10000)
+
+
+# Allowance on top of a call's time limit for queueing, ringing and the post-call work (recording,
+# transcript, price), when the test sets no timeout_s of its own.
+CALL_OVERHEAD_S = 1800.0
+MAX_CALL_TIME_LIMIT_S = 14_400
+
+
 class CallTest(TestBase):
-    """A phone call placed to an agent, with a scripted caller and checks on the call."""
+    """A phone call placed to an agent, with a scripted caller and checks on the call.
+
+    ``time_limit_s`` is the call's own limit (Twilio's TimeLimit; unset: ``twilio.default_time_limit_s``);
+    the work after the call has its own budget (``twilio.post_call_timeout_s``). ``timeout_s``, when
+    set, caps the whole run and so also the call.
+    """
 
     kind: Literal["call"] = "call"
     phone: str | None = None
@@ -244,6 +264,26 @@ class CallTest(TestBase):
     checks: list[Check] = Field(default_factory=list)
     record: bool = True
     machine_detection: bool = False
+    amd: MachineDetection | None = None
+    time_limit_s: int | None = Field(default=None, ge=1, le=MAX_CALL_TIME_LIMIT_S)
+
+    @model_validator(mode="after")
+    def _call_options(self) -> CallTest:
+        if self.amd is not None and not self.machine_detection:
+            raise ValueError("amd options need machine_detection = true")
+        if (
+            self.timeout_s is not None
+            and self.time_limit_s is not None
+            and self.timeout_s <= self.time_limit_s
+        ):
+            raise ValueError("timeout_s caps the whole run: it must be longer than time_limit_s")
+        return self
+
+    def effective_timeout_s(self) -> float:
+        """The test's own timeout; else the call's limit plus the allowance for everything around it."""
+        if self.timeout_s is not None:
+            return self.timeout_s
+        return (self.time_limit_s or MAX_CALL_TIME_LIMIT_S) + CALL_OVERHEAD_S
 
     @field_validator("phone")
     @classmethod

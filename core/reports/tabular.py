@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from callboard.core.models import Batch, BatchCounts, Run, RunStatus
+from callboard.core.reports.turn_latency import PooledLatency, pooled_turn_latency
 
 CSV_COLUMNS = (
     "run_id",
@@ -179,6 +180,8 @@ class BatchReport:
     # Model tokens the batch's runs spent (simulated users and judges), as the servers reported them.
     llm_prompt_tokens: int = 0
     llm_completion_tokens: int = 0
+    # Per test, turn latencies pooled over its trials (call and voice tests with per-turn metrics).
+    turn_latency: tuple[PooledLatency, ...] = ()
 
 
 def build_report(batch: Batch, runs: list[Run], slowest: int = 5, failures_limit: int = 20) -> BatchReport:
@@ -204,6 +207,7 @@ def build_report(batch: Batch, runs: list[Run], slowest: int = 5, failures_limit
         total_failures=len(not_passed),
         llm_prompt_tokens=int(sum(run.metrics.get("llm_prompt_tokens", 0.0) for run in runs)),
         llm_completion_tokens=int(sum(run.metrics.get("llm_completion_tokens", 0.0) for run in runs)),
+        turn_latency=pooled_turn_latency(runs),
     )
 
 
