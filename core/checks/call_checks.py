@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from callboard.core.checks.common import compiled_regex, not_applicable, result, truncate
-from callboard.core.checks.turns import AGENT, analyse_turns, latency_metrics, percentile
+from callboard.core.checks.turns import AGENT, analyse_turns, latency_metrics
 from callboard.core.models import CheckBase, CheckResult, TranscriptEntry
 from callboard.core.models.checks import (
     AgentNeverSaysCheck,
@@ -24,6 +24,7 @@ from callboard.core.models.checks import (
     FirstWordCheck,
     TurnLatencyCheck,
 )
+from callboard.core.models.percentiles import percentile
 
 ANSWERED_STATUS = "completed"
 _SNIPPET_MARGIN = 60

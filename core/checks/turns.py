@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callboard.core.models import TranscriptEntry
+from callboard.core.models.percentiles import percentile
 
 CALLER = "caller"
 AGENT = "agent"
@@ -95,17 +96,6 @@ def analyse_turns(transcript: Sequence[TranscriptEntry]) -> TurnTaking:
         answers[index] = (round((start - spans[index][1]) * 1000.0, 1), late)
     turns = tuple(Turn(i + 1, s, e, *answers.get(i, (None, False))) for i, (s, e) in enumerate(spans))
     return TurnTaking(turns, talk_over)
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """The ``share`` (0–1) percentile of ``values`` by linear interpolation between closest ranks."""
-    if not values:
-        raise ValueError("no values")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * share
-    low, high = math.floor(position), math.ceil(position)
-    value = ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-    return round(value, 1)
 
 
 def latency_metrics(latencies_ms: Sequence[float]) -> dict[str, float]:

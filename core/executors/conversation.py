@@ -15,6 +15,7 @@ from callboard.core.executors.http import raise_if_transient
 from callboard.core.executors.http_client import HttpClientPool, HttpReply
 from callboard.core.llm import LlmService
 from callboard.core.models import CheckBase, CheckResult, ConversationTest, SimulatedUserSpec, TranscriptEntry
+from callboard.core.models.percentiles import percentile
 
 _PLACEHOLDER = re.compile(r"\{(message|session)\}")
 
@@ -142,15 +143,6 @@ def render_template(template: Any, values: dict[str, str]) -> Any:
     return template
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """The ``fraction`` quantile (0–1) of non-empty ``values``, interpolating between ranks."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def _extract(reply: HttpReply, path: str) -> str | None:
     try:
         document = reply.json()
@@ -190,6 +182,6 @@ def _metrics(latencies: list[float]) -> dict[str, float]:
     return {
         "turns": float(len(latencies)),
         "total_latency_ms": round(sum(latencies), 3),
-        "turn_latency_p50_ms": round(percentile(latencies, 0.5), 3),
-        "turn_latency_p90_ms": round(percentile(latencies, 0.9), 3),
+        "turn_latency_p50_ms": percentile(latencies, 0.5),
+        "turn_latency_p90_ms": percentile(latencies, 0.9),
     }

@@ -11,8 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from callboard.core.checks.turns import percentile
 from callboard.core.models import Run
+from callboard.core.models.percentiles import percentile
 
 TURN_PREFIX = "turn_latency_ms."
 LATE_ANSWERS = "late_answer_count"
