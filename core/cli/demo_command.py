@@ -19,6 +19,7 @@ from rich.console import Console
 
 from callboard.core.cli.context import CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
+from callboard.core.cli.examples import example_files
 from callboard.core.cli.follow import follow_batch
 from callboard.core.cli.run_display import failures_table, summary_table
 from callboard.core.client import CallboardClient
@@ -49,14 +50,6 @@ def _ensure(name: str, port: int, args: list[str], log: Path) -> None:
             fail(f"the {name} did not start on port {port}; see {log}")
         time.sleep(0.05)
     click.echo(f"started the {name} on 127.0.0.1:{port} (pid {process.pid})", err=True)
-
-
-def _examples() -> Path:
-    # A checkout (pip install -e .) keeps them next to the code; a copy in the current folder wins.
-    for candidate in (Path.cwd() / "examples", Path(__file__).resolve().parents[2] / "examples"):
-        if candidate.is_dir():
-            return candidate
-    fail("cannot find the examples folder; run callboard demo from a checkout of callboard")
 
 
 def _point_daemon_at_simulator(cli: CliContext) -> None:
@@ -102,8 +95,7 @@ def demo_cmd(cli: CliContext, headless: bool) -> None:
     ]
     _ensure("telephony simulator", SIMULATOR_PORT, simulator, log_dir / "simulator.log")
     _point_daemon_at_simulator(cli)
-    examples = _examples()
-    files = sorted(examples.glob("*.toml")) + sorted(examples.glob("*.csv"))
+    files = example_files()
     imported = with_daemon(cli, lambda client: client.import_tests(paths=files))
     click.echo(
         f"imported {len(imported.added) + len(imported.updated) + len(imported.unchanged)} example tests",

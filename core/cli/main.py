@@ -15,10 +15,16 @@ _RUNS = "callboard.core.cli.runs_commands"
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": ("callboard.core.cli.suite_commands", "import_cmd", "Import TOML or CSV suite files."),
     "tests": ("callboard.core.cli.suite_commands", "tests_cmd", "List the stored tests."),
+    "rm": ("callboard.core.cli.remove_command", "rm_cmd", "Delete tests by name or tag (asks first)."),
     "export-tests": ("callboard.core.cli.suite_commands", "export_cmd", "Write the stored tests as TOML."),
     "config": ("callboard.core.cli.config_commands", "config_group", "Inspect the settings."),
     "daemon": ("callboard.core.cli.daemon_commands", "daemon_group", "Run, start, stop or check the daemon."),
     "run": ("callboard.core.cli.run_command", "run_cmd", "Queue tests as a batch; --wait follows it."),
+    "wait": (
+        "callboard.core.cli.wait_command",
+        "wait_cmd",
+        "Follow a queued batch to its end (exit status as run --wait).",
+    ),
     "schedule": (
         "callboard.core.cli.schedule_commands",
         "schedule_group",
@@ -40,7 +46,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": (
         "callboard.core.cli.batch_commands",
         "export_cmd",
-        "Write a batch's runs as CSV, JSON or JUnit.",
+        "Write a batch's runs as CSV, JSON, JUnit or HTML.",
     ),
     "report": (
         "callboard.core.cli.batch_commands",
