@@ -84,18 +84,26 @@ def stop_cmd(cli: CliContext, timeout: float | None) -> None:
     if health is None:
         click.echo("not running")
         return
-    try:
-        os.kill(health.pid, signal.SIGTERM)
-    except ProcessLookupError:
+    limit = timeout if timeout is not None else settings.engine.shutdown_grace_s + 10
+    if not stop_daemon(paths, health.pid, limit):
         click.echo("not running")
         return
-    limit = timeout if timeout is not None else settings.engine.shutdown_grace_s + 10
-    deadline = time.monotonic() + limit
-    while _alive(health.pid) or socket_answers(paths.socket):
-        if time.monotonic() > deadline:
-            fail(f"daemon {health.pid} did not stop within {limit:g} s")
-        time.sleep(_STOP_POLL_S)
     click.echo(f"stopped daemon {health.pid}")
+
+
+def stop_daemon(paths: DaemonPaths, pid: int, limit_s: float) -> bool:
+    """SIGTERM the daemon ``pid`` and wait until it has gone (False: it was not running); a daemon
+    still there after ``limit_s`` ends the command."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + limit_s
+    while _alive(pid) or socket_answers(paths.socket):
+        if time.monotonic() > deadline:
+            fail(f"daemon {pid} did not stop within {limit_s:g} s")
+        time.sleep(_STOP_POLL_S)
+    return True
 
 
 def _alive(pid: int) -> bool:
