@@ -10,6 +10,7 @@ import time
 import click
 
 from callboard.core.cli.context import CliContext, fail, pass_cli
+from callboard.core.cli.times import uptime
 from callboard.core.client import CallboardClient, DaemonStartError, DaemonUnavailable, start_daemon
 from callboard.core.models.api import Health
 from callboard.core.paths import DaemonPaths, socket_answers
@@ -70,7 +71,7 @@ def status_cmd(cli: CliContext) -> None:
     click.echo(f"running: pid {health.pid}, version {health.version}")
     click.echo(f"socket: {health.socket}")
     click.echo(f"state:  {health.state_dir}")
-    click.echo(f"since:  {health.started_at.astimezone().isoformat(timespec='seconds')}")
+    click.echo(f"uptime: {uptime(health.started_at)}")
 
 
 @daemon_group.command("stop")

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 
 import click
 
-from callboard.core.cli.context import CliContext
+from callboard.core.cli.context import EXIT_USAGE, CliContext, fail
 
 # name -> (module, attribute, one-line help); modules load only when their command runs.
 _RUNS = "callboard.core.cli.runs_commands"
@@ -123,6 +124,13 @@ def cli(ctx: click.Context, config_file: Path | None, state_dir: Path | None, no
         config_file=config_file, state_dir=state_dir, autostart=not no_autostart
     )
     if ctx.invoked_subcommand is None:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            # e.g. `ssh host callboard`: a TUI without a terminal would hang or garble the output.
+            fail(
+                "no terminal for the TUI: give a command (callboard --help lists them), "
+                "or get a terminal (ssh -t host callboard)",
+                code=EXIT_USAGE,
+            )
         from callboard.tui.launch import run_tui
 
         run_tui(cli_context.settings, cli_context.daemon_args(), cli_context.autostart)
