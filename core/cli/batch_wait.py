@@ -46,6 +46,8 @@ async def nothing_ran_reason(client: CallboardClient, batch: Batch) -> str:
     unmatched = [tag for tag in tags if not await client.list_tests(tag=tag)]
     if unmatched:
         return f"no test has tag {', '.join(repr(tag) for tag in unmatched)}"
+    if batch.selector.get("all"):
+        return "no test is stored (callboard import FILE… adds some)"
     return f"batch {batch.id} selected no test"
 
 

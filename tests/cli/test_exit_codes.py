@@ -64,6 +64,15 @@ def test_a_tag_matching_nothing_exits_5_and_still_writes_junit(
     assert queued_only.returncode == 5 and "no test has tag 'smokee'" in queued_only.stderr
 
 
+def test_run_all_with_no_tests_exits_5(run_cli: CliRunner) -> None:
+    result = run_cli("run", "--all", "--wait")
+    assert result.returncode == 5
+    assert (
+        _one_line(result.stderr)
+        == "callboard: nothing ran: no test is stored (callboard import FILE… adds some)"
+    )
+
+
 def test_every_run_skipped_exits_5(run_cli: CliRunner, suite: Path) -> None:
     result = run_cli("run", "no-number-yet", "--wait")
     assert result.returncode == 5
