@@ -156,25 +156,24 @@ def demo_cmd(cli: CliContext, headless: bool, agent_port: int, simulator_port: i
         from callboard.tui.launch import run_tui
 
         run_tui(cli.settings, cli.daemon_args())
-        return
-    console = Console()
-
-    async def run_all(client: CallboardClient) -> None:
-        after = (await client.queue()).last_event_id
-        created = await client.create_batch(BatchRequest(all=True, label="demo", source="cli"))
-        for skipped in created.skipped:
-            console.print(f"[dim]skipped {skipped.test}: {skipped.reason}[/dim]")
-        batch = await follow_batch(client, created.batch, after, console)
-        report = await client.batch_report(batch.id)
-        console.print(summary_table(batch, report.counts))
-        if report.failures:
-            console.print(failures_table(report.failures, report.total_failures))
-
-    with_daemon(cli, run_all)
+    else:
+        with_daemon(cli, _run_every_example)
     options = f"--config {cli.config_file} --state-dir {demo_state}"
-    console.print(
+    click.echo(
         "The demo daemon keeps running with its demo agent and simulator (stopping it stops them):\n"
         f"  callboard {options} status | runs | show RUN | daemon stop",
-        markup=False,
-        soft_wrap=True,
+        err=True,
     )
+
+
+async def _run_every_example(client: CallboardClient) -> None:
+    console = Console()
+    after = (await client.queue()).last_event_id
+    created = await client.create_batch(BatchRequest(all=True, label="demo", source="cli"))
+    for skipped in created.skipped:
+        console.print(f"[dim]skipped {skipped.test}: {skipped.reason}[/dim]")
+    batch = await follow_batch(client, created.batch, after, console)
+    report = await client.batch_report(batch.id)
+    console.print(summary_table(batch, report.counts))
+    if report.failures:
+        console.print(failures_table(report.failures, report.total_failures))
