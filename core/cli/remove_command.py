@@ -20,10 +20,10 @@ def _pick(tests: list[TestSummary], names: tuple[str, ...], tags: tuple[str, ...
     if missing:
         fail(f"no such test(s): {', '.join(missing)}; nothing deleted", code=EXIT_USAGE)
     wanted = set(names)
-    return [test for test in tests if test.name in wanted or wanted_tag(test, tags)]
+    return [test for test in tests if test.name in wanted or _has_tag(test, tags)]
 
 
-def wanted_tag(test: TestSummary, tags: tuple[str, ...]) -> bool:
+def _has_tag(test: TestSummary, tags: tuple[str, ...]) -> bool:
     """The test has one of ``tags``."""
     return any(tag in test.tags for tag in tags)
 
