@@ -76,6 +76,6 @@ def test_demo_from_a_wheel_in_an_empty_directory(tmp_path: Path, state_dir: Path
             [str(venv / "bin" / "callboard"), "--state-dir", str(tmp_path / "own"), "import", "--examples"],
             cwd=empty, capture_output=True, text=True, env=env, timeout=120,
         )  # fmt: skip
-        assert examples.returncode == 0 and examples.stdout.startswith("added: 14"), examples.stderr
+        assert examples.returncode == 0 and examples.stdout.startswith("added: 17"), examples.stderr
     finally:
         stop_daemons(tmp_path)
