@@ -12,6 +12,7 @@ from callboard.core.models.definitions import (
     HttpTest,
     TestDefinition,
     Turn,
+    VoiceTest,
     dump_test,
     parse_test,
 )
@@ -28,6 +29,7 @@ from callboard.core.models.runs import (
     TranscriptEntry,
     score,
 )
+from callboard.core.models.voice_steps import VoiceEndpoint, VoiceStep
 
 __all__ = [
     "FINAL_STATUSES",
@@ -52,6 +54,9 @@ __all__ = [
     "TestDefinition",
     "TranscriptEntry",
     "Turn",
+    "VoiceEndpoint",
+    "VoiceStep",
+    "VoiceTest",
     "dump_test",
     "parse_test",
     "score",
