@@ -50,7 +50,12 @@ async def running_engine(settings: Settings, store: Store) -> AsyncIterator[Engi
         tick_ms=settings.store.commit_tick_ms,
         busy_timeout_ms=settings.store.busy_timeout_ms,
     )
-    executors = build_executors(max_http_connections=settings.engine.http_connections, twilio=settings.twilio)
+    executors = build_executors(
+        max_http_connections=settings.engine.http_connections,
+        twilio=settings.twilio,
+        voice=settings.voice,
+        recordings_dir=settings.recordings_dir,
+    )
     engine = Engine(store, writer, executors, engine_config(settings), EventBus(first_id=epoch_first_id()))
     try:
         await engine.start()

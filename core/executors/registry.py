@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from callboard.core.executors.base import Executor
 from callboard.core.executors.call import CallExecutor
@@ -10,18 +11,26 @@ from callboard.core.executors.command import CommandExecutor
 from callboard.core.executors.conversation import ConversationExecutor
 from callboard.core.executors.http import HttpExecutor
 from callboard.core.executors.http_client import HttpClientPool
+from callboard.core.executors.voice import VoiceExecutor
 from callboard.core.telephony.options import TwilioOptions
+from callboard.core.voice.options import VoiceOptions
 
 
 def build_executors(
-    max_http_connections: int = 64, twilio: TwilioOptions | None = None
+    max_http_connections: int = 64,
+    twilio: TwilioOptions | None = None,
+    voice: VoiceOptions | None = None,
+    recordings_dir: Path | None = None,
 ) -> dict[str, Executor]:
     """Executors by kind: http, conversation (one shared pool of ``max_http_connections``), command,
-    and call when Twilio settings are given (their credentials are checked when a call runs)."""
+    call when Twilio settings are given (their credentials are checked when a call runs), and voice when
+    voice settings are given (recordings under ``recordings_dir``)."""
     pool = HttpClientPool(max_connections=max_http_connections)
     executors: list[Executor] = [HttpExecutor(pool), ConversationExecutor(pool), CommandExecutor()]
     if twilio is not None:
         executors.append(CallExecutor(twilio))
+    if voice is not None:
+        executors.append(VoiceExecutor(voice, recordings_dir))
     return {executor.kind: executor for executor in executors}
 
 
