@@ -34,19 +34,23 @@ def truth(sim_url: str, stream_sid: str) -> list[dict[str, Any]]:
 
 
 def voice_test(
-    url: str, caller: list[dict[str, Any]], checks: list[dict[str, Any]] | None = None, **extra: Any
-):
+    url: str,
+    caller: list[dict[str, Any]],
+    checks: list[dict[str, Any]] | None = None,
+    custom_parameters: dict[str, str] | None = None,
+    **extra: Any,
+) -> Any:
     """A voice test definition."""
-    return parse_test(
-        {
-            "name": "v",
-            "kind": "voice",
-            "endpoint": {"url": url},
-            "caller": caller,
-            "checks": checks or [],
-            **extra,
-        }
-    )
+    endpoint = {"url": url, "custom_parameters": custom_parameters or {}}
+    data = {
+        "name": "v",
+        "kind": "voice",
+        "endpoint": endpoint,
+        "caller": caller,
+        "checks": checks or [],
+        **extra,
+    }
+    return parse_test(data)
 
 
 async def run_voice(test: Any, recordings: Path | None = None, **settings: Any) -> Outcome:
