@@ -1,8 +1,8 @@
 """``callboard demo``: the whole thing on the embedded defaults, no account needed.
 
-It starts the bundled demo agent (HTTP, port 8700) and the telephony simulator (port 8710) in the
-background unless they already answer, and a daemon on a separate demo state dir whose Twilio settings
-point at the simulator; imports the example suites; then opens the TUI, or without a terminal runs
+It starts the bundled demo agent (HTTP, port 8700) and the telephony simulator (port 8710: Twilio's API,
+a Media Streams agent and a transcription endpoint) in the background unless they already answer, and a
+daemon on a separate demo state dir whose Twilio and voice settings point at the simulator; imports the example suites; then opens the TUI, or without a terminal runs
 every example and prints the summary.
 """
 
@@ -73,6 +73,9 @@ def _point_daemon_at_simulator(cli: CliContext) -> None:
         "CALLBOARD_TWILIO__INTELLIGENCE_BASE_URL": url,
         "CALLBOARD_TWILIO__INTELLIGENCE_SERVICE_SID": "GA" + "0" * 32,
         "CALLBOARD_TWILIO__POLL_INITIAL_S": "0.2",
+        # Voice tests hear the simulator's Media Streams agent through its transcription endpoint.
+        "CALLBOARD_VOICE__STT": "openai",
+        "CALLBOARD_VOICE__STT_URL": f"{url}/v1",
     })  # fmt: skip
     cli.state_dir = demo_state
     cli.reset_settings()
