@@ -2,8 +2,8 @@
 
 It starts the bundled demo agent (HTTP, port 8700) and the telephony simulator (port 8710: Twilio's API,
 a Media Streams agent and a transcription endpoint) in the background unless they already answer, and a
-daemon on a separate demo state dir whose Twilio and voice settings point at the simulator; imports the example suites; then opens the TUI, or without a terminal runs
-every example and prints the summary.
+daemon on a separate demo state dir whose Twilio and voice settings point at the simulator; imports the
+example suites; then opens the TUI, or without a terminal runs every example and prints the summary.
 """
 
 from __future__ import annotations
