@@ -38,6 +38,21 @@ class TtsProvider(Protocol):
         ...
 
 
+class _VoiceSpec(ctypes.Structure):
+    # espeak_VOICE from speak_lib.h: picking a voice by language ("en-gb") rather than by name.
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_char_p),
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
+
+
 _Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 _SYNCHRONOUS = 2  # espeak_AUDIO_OUTPUT: AUDIO_OUTPUT_SYNCHRONOUS
 _POS_CHARACTER = 1
@@ -56,6 +71,7 @@ class _EspeakLibrary:
             ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
         ]  # fmt: skip
         self._lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        self._lib.espeak_SetVoiceByProperties.argtypes = [ctypes.POINTER(_VoiceSpec)]
         self.rate = self._lib.espeak_Initialize(_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), 0)
         if self.rate <= 0:
             raise SpeechError("espeak-ng could not start")
@@ -71,8 +87,11 @@ class _EspeakLibrary:
 
     def speak(self, text: str, voice: str) -> np.ndarray:
         with self._lock:
+            # A voice name ("en-us", "English (Great Britain)", "en-us+f3"), else a language ("en-gb").
             if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                raise SpeechError(f"espeak-ng has no voice {voice!r}")
+                spec = _VoiceSpec(languages=voice.encode())
+                if self._lib.espeak_SetVoiceByProperties(ctypes.byref(spec)) != 0:
+                    raise SpeechError(f"espeak-ng has no voice {voice!r}")
             self._chunks = []
             data = text.encode()
             self._lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
