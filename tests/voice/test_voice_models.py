@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from callboard.core.config import ConfigError, load_settings, masked
+from callboard.core.engine.selection import limit_keys
 from callboard.core.models import VoiceTest, dump_test, parse_test
 from callboard.core.suites import SuiteError, load_suites
 
@@ -86,3 +88,27 @@ def test_voice_only_checks_are_refused_elsewhere(tmp_path: Path) -> None:
     text += "checks = [{ barge_in_stop_ms_below = 500 }]\n"
     [problem] = _problems(tmp_path, text)
     assert "does not apply to call tests (only to voice)" in problem
+
+
+def test_voice_runs_count_against_their_kind_and_their_agents_host() -> None:
+    plain = parse_test({"name": "a", "kind": "voice", "endpoint": {"url": "ws://Agent.example:8765/ws"},
+                        "caller": [{"wait": "agent"}]})  # fmt: skip
+    secure = parse_test({"name": "b", "kind": "voice", "endpoint": {"url": "wss://agent.example/media"},
+                         "caller": [{"wait": "agent"}]})  # fmt: skip
+    assert limit_keys(plain) == ("kind:voice", "host:agent.example:8765")
+    assert limit_keys(secure) == ("kind:voice", "host:agent.example:443")
+
+
+def test_voice_settings_are_validated_and_keys_stay_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CALLBOARD_VOICE__STT", "whisper-local")
+    with pytest.raises(
+        ConfigError, match=r"setting 'voice.stt' \(environment variable CALLBOARD_VOICE__STT\)"
+    ):
+        load_settings()
+    monkeypatch.setenv("CALLBOARD_VOICE__STT", "openai")
+    monkeypatch.setenv("CALLBOARD_VOICE__STT_API_KEY", "sk-very-secret")
+    settings = load_settings()
+    assert settings.voice.stt_api_key is not None
+    assert settings.voice.stt_api_key.get_secret_value() == "sk-very-secret"
+    assert "sk-very-secret" not in str(masked(settings))
+    assert settings.engine.kinds["voice"].concurrency == 16
