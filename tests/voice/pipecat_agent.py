@@ -102,7 +102,7 @@ async def _media(websocket: WebSocket) -> None:
     call = _Call(websocket, serializer, log)
     vad = SileroVADAnalyzer(sample_rate=RATE, params=VAD)
     vad.set_sample_rate(RATE)
-    state = VADState.QUIET
+    talking = False  # between Silero's SPEAKING and its next QUIET (its other states are in-between)
     call.later(GREETING_AFTER_S, GREETING_S)
     try:
         async for text in websocket.iter_text():
@@ -112,20 +112,17 @@ async def _media(websocket: WebSocket) -> None:
                 log.append({"event": "dtmf", "at_ms": call.ms(now), "digit": frame.button.value})
                 call.later(REPLY_AFTER_S, REPLY_S)
             elif isinstance(frame, InputAudioRawFrame):
-                new_state = await vad.analyze_audio(frame.audio)
-                if (
-                    new_state == VADState.SPEAKING
-                    and state != VADState.SPEAKING
-                    and state != VADState.STOPPING
-                ):
+                state = await vad.analyze_audio(frame.audio)
+                if state == VADState.SPEAKING and not talking:
+                    talking = True
                     onset = now - VAD.start_secs
                     log.append({"event": "caller_started", "at_ms": call.ms(onset)})
                     if now < call.playing_until:
                         await call.interrupt(onset)
-                elif new_state == VADState.QUIET and state != VADState.QUIET:
+                elif state == VADState.QUIET and talking:
+                    talking = False
                     log.append({"event": "caller_stopped", "end_ms": call.ms(now - VAD.stop_secs)})
                     call.later(REPLY_AFTER_S, REPLY_S)
-                state = new_state
     except WebSocketDisconnect:
         pass
     finally:

@@ -9,8 +9,39 @@ import pytest
 
 pytest.importorskip("pipecat", reason="pipecat-ai is a test-only dependency")
 
+import json
+
+import numpy as np
+from pipecat.frames.frames import InputAudioRawFrame, InputDTMFFrame, InterruptionFrame, OutputAudioRawFrame
+from pipecat.runner.utils import _detect_transport_type_from_message
+from pipecat.serializers.twilio import TwilioFrameSerializer
+
+from callboard.core.voice import mulaw
+from callboard.core.voice.protocol import AgentClear, AgentMedia, TwilioStream, parse_agent_message
 from tests.voice.pipecat_agent import LOGS, pipecat_agent
 from tests.voice.support import run_voice, voice_test
+
+
+async def test_pipecats_serializer_reads_every_message_callboard_writes_and_the_reverse() -> None:
+    stream = TwilioStream(custom_parameters={"tenant": "demo"})
+    assert _detect_transport_type_from_message(json.loads(stream.start())) == "twilio"
+    serializer = TwilioFrameSerializer(
+        stream.stream_sid, params=TwilioFrameSerializer.InputParams(auto_hang_up=False, sample_rate=8000)
+    )
+    await serializer.setup(None)  # type: ignore[arg-type]  # the sample rate is given in params
+    tone = (6000 * np.sin(np.arange(160) / 2)).astype(np.int16)
+    audio = await serializer.deserialize(stream.media(mulaw.encode(tone), 0))
+    assert isinstance(audio, InputAudioRawFrame) and audio.sample_rate == 8000
+    assert np.frombuffer(audio.audio, dtype=np.int16).tolist() == mulaw.decode(mulaw.encode(tone)).tolist()
+    key = await serializer.deserialize(stream.dtmf("#"))
+    assert isinstance(key, InputDTMFFrame) and key.button.value == "#"
+    for ignored in (stream.connected(), stream.mark("m"), stream.stop()):
+        assert await serializer.deserialize(ignored) is None
+    media = await serializer.serialize(
+        OutputAudioRawFrame(audio=tone.tobytes(), sample_rate=8000, num_channels=1)
+    )
+    assert parse_agent_message(str(media)) == AgentMedia(mulaw.encode(tone))
+    assert parse_agent_message(str(await serializer.serialize(InterruptionFrame()))) == AgentClear()
 
 
 async def test_pipecats_twilio_serializer_understands_callboard_and_the_timing_holds() -> None:
