@@ -3,7 +3,8 @@
 Audio for ``say`` and ``play`` is prepared before the socket opens, so synthesis never stalls the
 conversation. ``wait = "agent"`` holds until the agent has spoken (or was speaking) and then stayed quiet
 ``silence_ms``; ``wait = "speech"`` until the agent starts speaking. A wait that runs out of time, or whose
-agent hangs up without speaking, fails the test naming the step and ends the script.
+agent hangs up without speaking, fails the test naming the step and ends the script — also when the
+agent had already hung up before the wait came.
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ async def run_script(
     report = ScriptReport()
     for index, step in enumerate(steps):
         if session.ended:
+            # The agent hung up: the next wait can no longer be met (unless it already was), so it is
+            # judged now and the script ends; say, pause and digits steps before it just do not happen.
+            pending = next(((i, s) for i, s in enumerate(steps) if i >= index and s.wait is not None), None)
+            if pending is not None:
+                failure = await _wait(session, *pending, silence_ms, default_timeout_s, report)
+                report.failures += [failure] if failure is not None else []
             break
         report.steps_run = index + 1
         if step.say is not None or step.play is not None:
