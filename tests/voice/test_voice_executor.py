@@ -11,8 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from callboard.core.executors.base import TransientError
+from callboard.core.executors.base import RunError, TransientError
 from callboard.core.simulator import simulator_process
+from callboard.core.voice import mulaw
+from callboard.core.voice.resample import resample
+from callboard.core.voice.tts import EspeakTts
+from callboard.core.voice.wav import mono_wav
 from tests.voice.support import BUSY, SILENT, run_voice, truth, voice_test, ws_url
 
 TOLERANCE_MS = 100  # the target: within 100 ms of what the agent logged
@@ -144,3 +148,23 @@ def test_the_transcription_endpoint_speaks_openais_shape(sim_url: str) -> None:
         silence += b"\x02\x00\x10\x00data\x00\x00\x00\x00"
         empty = http.post("/v1/audio/transcriptions", files={"file": ("a.wav", silence)}, data={"model": "m"})
         assert empty.status_code == 200 and empty.json() == {"text": ""}
+
+
+async def test_play_sends_a_wav_file_and_a_missing_one_is_a_config_error(
+    sim_url: str, tmp_path: Path
+) -> None:
+    # A 16 kHz recording of the caller (made here with espeak-ng, written as any WAV would be).
+    speech = await EspeakTts().synthesize("I'd like to book a cleaning", None)
+    wav = tmp_path / "caller.wav"
+    wav.write_bytes(mono_wav(resample(mulaw.decode(speech), 8000, 16000), 16000))
+    caller = [{"wait": "speech"}, {"play": str(wav)}, {"wait": "agent"}]
+    checks = [{"agent_says": "when would you like to come in"}, {"barge_in_stop_ms_below": 600}]
+    outcome = await run_voice(
+        voice_test(ws_url(sim_url), caller, checks), stt="openai", stt_url=sim_url + "/v1"
+    )
+    assert [check.message for check in outcome.checks if not check.passed] == []
+    assert [entry.text for entry in outcome.transcript if entry.speaker == "caller"] == ["[plays caller.wav]"]
+    missing = voice_test(ws_url(sim_url), [{"play": str(tmp_path / "nope.wav")}])
+    with pytest.raises(RunError) as info:
+        await run_voice(missing)
+    assert info.value.kind == "config" and info.value.message.startswith("caller[0] play = ")
