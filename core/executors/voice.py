@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidHandshake, InvalidURI
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
 from callboard.core.checks.voice_checks import (
     VoiceObservation,
@@ -67,6 +67,11 @@ class VoiceExecutor:
                 max_size=_MAX_MESSAGE_BYTES,
                 compression=None,
             )
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            error = RunError if 400 <= status < 500 and status != 429 else TransientError
+            message = f"{test.endpoint.url} answered HTTP {status} instead of accepting the WebSocket"
+            raise error("connect", message) from None
         except (OSError, TimeoutError, InvalidHandshake) as exc:
             raise TransientError("connect", f"cannot open {test.endpoint.url}: {exc}") from None
         except InvalidURI as exc:

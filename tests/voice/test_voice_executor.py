@@ -139,6 +139,14 @@ async def test_nobody_listening_is_a_transient_error(unused_tcp_port: int) -> No
     assert info.value.kind == "connect" and f"ws://127.0.0.1:{unused_tcp_port}/media" in info.value.message
 
 
+async def test_a_path_that_is_not_a_websocket_is_an_error_not_retried(sim_url: str) -> None:
+    test = voice_test(ws_url(sim_url).replace("/media", "/nowhere"), [{"wait": "agent"}])
+    with pytest.raises(RunError) as info:
+        await run_voice(test)
+    assert not isinstance(info.value, TransientError)
+    assert info.value.message.endswith("/nowhere answered HTTP 403 instead of accepting the WebSocket")
+
+
 def test_the_transcription_endpoint_speaks_openais_shape(sim_url: str) -> None:
     with httpx.Client(base_url=sim_url, timeout=10) as http:
         assert http.post("/v1/audio/transcriptions", json={"file": "x"}).status_code == 400
