@@ -32,7 +32,7 @@ from callboard.core.simulator.config import NumberBehaviour
 from callboard.core.simulator.personas import Reply, make_agent
 from callboard.core.simulator.voice_registry import SessionLog, VoiceRegistry
 from callboard.core.voice import mulaw
-from callboard.core.voice.tts import EspeakTts
+from callboard.core.voice.tts import CachedTts, EspeakTts
 
 DEFAULT_SCRIPT = ("I'd like to book an appointment", "Tuesday at 3pm", "bye")
 ONSET_FRAMES = 3
@@ -40,7 +40,7 @@ END_SILENCE_MS = 400
 FRAME_MS = 20
 CHUNK_BYTES = 8000  # one second of audio a media message
 _AUDIBLE = 400
-_tts = EspeakTts()
+_tts = CachedTts(EspeakTts())  # every call of a persona says the same few lines
 
 
 def audible_part(ulaw: bytes) -> bytes:
