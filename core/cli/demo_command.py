@@ -1,9 +1,10 @@
 """``callboard demo``: the whole thing on the bundled helpers, no account needed, from any install.
 
-It starts a daemon on a demo state dir (``<state dir>/demo``, apart from the user's data) whose
-settings (``demo.toml`` there) point Twilio at the telephony simulator; then the demo agent and the
-simulator, tied to that daemon so stopping it stops them; imports the example suites shipped in the
-package (pointed at the demo agent's port); then opens the TUI, or without a terminal runs every
+It starts a daemon on a demo state dir (``<state dir>/demo``, apart from the user's data) whose settings
+(``demo.toml`` there) point Twilio, voice tests' speech-to-text and the model at the telephony simulator
+(Twilio's API, a Media Streams agent, a transcription endpoint and a scripted model); then the demo agent
+and the simulator, tied to that daemon so stopping it stops them; imports the example suites shipped in
+the package (pointed at the demo agent's port); then opens the TUI, or without a terminal runs every
 example and prints the summary. Run again while all three are up, it reuses them.
 """
 
@@ -46,6 +47,11 @@ poll_initial_s = 0.2
 base_url = "{url}/v1"
 model = "{model}"
 api_key = "{model_key}"
+
+# Voice tests hear the simulator's Media Streams agent through its transcription endpoint.
+[voice]
+stt = "openai"
+stt_url = "{url}/v1"
 """
 # Where the example suites expect the demo agent.
 _EXAMPLE_AGENT = "127.0.0.1:8700"

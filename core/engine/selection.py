@@ -89,6 +89,10 @@ def _own_keys(test: TestDefinition) -> tuple[str, ...]:
         return (f"kind:{test.kind}", _host_key(scheme, _AUTHORITY_END.split(rest, maxsplit=1)[0]))
     if test.kind == "call":
         return (f"kind:{test.kind}", "twilio")
+    if test.kind == "voice":
+        scheme, _, rest = test.target().partition("://")
+        secure = "https" if scheme.lower() == "wss" else "http"
+        return (f"kind:{test.kind}", _host_key(secure, _AUTHORITY_END.split(rest, maxsplit=1)[0]))
     return (f"kind:{test.kind}",)
 
 

@@ -1,5 +1,5 @@
 """``callboard demo`` without a terminal: starts a demo daemon with the demo agent and the simulator
-tied to it, imports the examples and runs them all, phone calls included; stopping (or killing) the
+tied to it, imports the examples and runs them all, phone calls and voice tests included; stopping (or killing) the
 demo daemon stops its helpers; a port taken by a foreign server is reported and never tested."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import CliRunner
 
 # Every example passes but the Playwright one (it needs a Playwright project); one has no number.
-ALL_BUT_PLAYWRIGHT = re.compile(r"│\s+17 │\s+15 │\s+1 │\s+0 │\s+0 │\s+1 │")
+ALL_BUT_PLAYWRIGHT = re.compile(r"│\s+19 │\s+17 │\s+1 │\s+0 │\s+0 │\s+1 │")
 
 
 def _alive(pid: int) -> bool:
@@ -72,7 +72,7 @@ def test_demo_runs_every_example_and_its_helpers_end_with_its_daemon(
     try:
         assert result.returncode == 0, result.stdout + result.stderr
         assert len(helpers) == 2, result.stderr
-        assert "imported 17 example tests" in result.stderr
+        assert "imported 19 example tests" in result.stderr
         assert "skipped no-number-yet: no phone number" in result.stdout
         assert ALL_BUT_PLAYWRIGHT.search(result.stdout), result.stdout
         assert "login-e2e" in result.stdout
