@@ -12,9 +12,9 @@ from callboard.core.executors.conversation import ConversationExecutor
 from callboard.core.executors.http import HttpExecutor
 from callboard.core.executors.http_client import HttpClientPool
 from callboard.core.executors.judging import JudgingExecutor
+from callboard.core.executors.voice import VoiceExecutor
 from callboard.core.llm import LlmService
 from callboard.core.llm.options import LlmOptions
-from callboard.core.executors.voice import VoiceExecutor
 from callboard.core.telephony.options import TwilioOptions
 from callboard.core.voice.options import VoiceOptions
 

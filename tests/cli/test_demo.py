@@ -1,6 +1,7 @@
 """``callboard demo`` without a terminal: starts a demo daemon with the demo agent and the simulator
-tied to it, imports the examples and runs them all, phone calls and voice tests included; stopping (or killing) the
-demo daemon stops its helpers; a port taken by a foreign server is reported and never tested."""
+tied to it, imports the examples and runs them all, phone calls and voice tests included; stopping (or
+killing) the demo daemon stops its helpers; a port taken by a foreign server is reported and never
+tested."""
 
 from __future__ import annotations
 
