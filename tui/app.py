@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import ActiveBinding, Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -84,6 +85,19 @@ class CallboardApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "event-feed" and event.state is WorkerState.ERROR:
             self.notify(str(event.worker.error), title="The event stream stopped", severity="error")
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast whose text is shown as it is: toasts name tests, batches and errors (user data), so
+        markup is off whatever the caller asks (widgets' ``notify`` passes markup=True by default)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # -- feedback from events --------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from callboard.core.cli.context import CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
@@ -23,6 +22,7 @@ from callboard.core.cli.follow import follow_batch
 from callboard.core.cli.run_display import failures_table, summary_table
 from callboard.core.client import CallboardClient
 from callboard.core.client.spawn import spawn_detached
+from callboard.core.literal import literal, plain_console
 from callboard.core.models.api import BatchRequest
 from callboard.core.simulator.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
@@ -114,13 +114,13 @@ def demo_cmd(cli: CliContext, headless: bool) -> None:
 
         run_tui(cli.settings, cli.daemon_args())
         return
-    console = Console()
+    console = plain_console()
 
     async def run_all(client: CallboardClient) -> None:
         after = (await client.queue()).last_event_id
         created = await client.create_batch(BatchRequest(all=True, label="demo", source="cli"))
         for skipped in created.skipped:
-            console.print(f"[dim]skipped {skipped.test}: {skipped.reason}[/dim]")
+            console.print(literal(f"skipped {skipped.test}: {skipped.reason}", "dim"))
         batch = await follow_batch(client, created.batch, after, console)
         report = await client.batch_report(batch.id)
         console.print(summary_table(batch, report.counts))

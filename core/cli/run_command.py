@@ -12,6 +12,7 @@ from callboard.core.cli.daemon_link import EXIT_INTERRUPTED, with_daemon
 from callboard.core.cli.follow import follow_batch
 from callboard.core.cli.run_display import failures_table, summary_table
 from callboard.core.client import CallboardClient
+from callboard.core.literal import literal, plain_console
 from callboard.core.models.api import BatchCreated, BatchRequest
 
 
@@ -56,7 +57,7 @@ def run_cmd(
         ids=list(ids), names=list(names), tags=list(tags), all=run_all, priority=priority, repeat=repeat,
         label=label, source="cli",
     )  # fmt: skip
-    console = Console()
+    console = plain_console()
 
     async def go(client: CallboardClient) -> int:
         after_event = (await client.queue()).last_event_id
@@ -93,12 +94,13 @@ def _announce(console: Console, created: BatchCreated) -> None:
         + (f" ({counts.skipped} skipped)" if counts.skipped else "")
     )
     for skipped in created.skipped:
-        console.print(f"[dim]skipped {skipped.test}: {skipped.reason}[/dim]")
+        console.print(literal(f"skipped {skipped.test}: {skipped.reason}", "dim"))
 
 
 def _detached(console: Console, batch_id: int) -> int:
     console.print(
-        f"[yellow]stopped following; batch {batch_id} goes on in the daemon "
-        f"(callboard cancel --batch {batch_id} stops it)[/yellow]"
+        f"stopped following; batch {batch_id} goes on in the daemon "
+        f"(callboard cancel --batch {batch_id} stops it)",
+        style="yellow",
     )
     return EXIT_INTERRUPTED

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
@@ -11,6 +10,7 @@ from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.run_detail import run_view
 from callboard.core.cli.run_display import STATUS_STYLE
 from callboard.core.client import CallboardClient
+from callboard.core.literal import literal, literal_cells, plain_console
 from callboard.core.models import RunStatus
 from callboard.core.models.api import BatchCreated
 
@@ -48,19 +48,18 @@ def runs_cmd(
     table = Table("run", "batch", "test", "trial", "status", "score", "duration", "finished", "error")
     for run in page.runs:
         table.add_row(
-            str(run.id),
-            str(run.batch_id),
-            run.test_name,
-            str(run.trial),
-            f"[{STATUS_STYLE[run.status]}]{run.status.value}",
-            "-" if run.score is None else f"{run.score:g}",
-            "-" if run.duration_ms is None else f"{run.duration_ms / 1000:.2f}s",
-            run.finished_at.astimezone().strftime("%Y-%m-%d %H:%M:%S") if run.finished_at else "-",
-            run.error_kind or run.skip_reason or "",
+            *literal_cells(run.id, run.batch_id, run.test_name, run.trial),
+            literal(run.status.value, STATUS_STYLE[run.status]),
+            *literal_cells(
+                "-" if run.score is None else f"{run.score:g}",
+                "-" if run.duration_ms is None else f"{run.duration_ms / 1000:.2f}s",
+                run.finished_at.astimezone().strftime("%Y-%m-%d %H:%M:%S") if run.finished_at else "-",
+                run.error_kind or run.skip_reason or "",
+            ),
         )
     if page.next_before is not None:
         table.caption = f"older: callboard runs --before {page.next_before}"
-    Console().print(table)
+    plain_console().print(table)
 
 
 @click.command("show")
@@ -73,7 +72,7 @@ def show_cmd(cli: CliContext, run_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(run.model_dump_json(indent=2))
         return
-    Console().print(run_view(run))
+    plain_console().print(run_view(run))
 
 
 @click.command("cancel")

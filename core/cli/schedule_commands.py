@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.run_display import percent
 from callboard.core.client import CallboardClient
+from callboard.core.literal import literal_cells, plain_console
 from callboard.core.models.schedules import ScheduleSpec, ScheduleView
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
@@ -97,18 +97,20 @@ def list_cmd(cli: CliContext, as_json: bool) -> None:
         when = schedule.cron or f"every {schedule.interval_s:g}s"
         selected = ", ".join([*schedule.names, *(f"tag:{t}" for t in schedule.tags)]) or "all"
         table.add_row(
-            str(schedule.id),
-            schedule.name,
-            f"{when} ({schedule.timezone})",
-            selected,
-            "active" if schedule.enabled else "paused",
-            schedule.next_fire_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-            if schedule.next_fire_at
-            else "-",
-            f"{batch.id} ({batch.status})" if batch else "-",
-            percent(batch.counts.pass_rate) if batch else "-",
+            *literal_cells(
+                schedule.id,
+                schedule.name,
+                f"{when} ({schedule.timezone})",
+                selected,
+                "active" if schedule.enabled else "paused",
+                schedule.next_fire_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+                if schedule.next_fire_at
+                else "-",
+                f"{batch.id} ({batch.status})" if batch else "-",
+                percent(batch.counts.pass_rate) if batch else "-",
+            )
         )
-    Console().print(table)
+    plain_console().print(table)
 
 
 @schedule_group.command("remove")

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from callboard.core.cli.context import CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.client import ApiFailure, CallboardClient
+from callboard.core.literal import literal_cells, plain_console
 from callboard.core.models import KINDS, parse_test
 from callboard.core.models.api import ImportResult
 
@@ -66,15 +66,17 @@ def tests_cmd(cli: CliContext, tag: str | None, kind: str | None, search: str | 
     table = Table("id", "name", "kind", "target", "tags", "last", "score", title=f"{len(tests)} tests")
     for test in tests:
         table.add_row(
-            str(test.id),
-            test.name,
-            test.kind,
-            test.target or "-",
-            ", ".join(test.tags),
-            test.last_status.value if test.last_status else "-",
-            "-" if test.last_score is None else f"{test.last_score:g}",
+            *literal_cells(
+                test.id,
+                test.name,
+                test.kind,
+                test.target or "-",
+                ", ".join(test.tags),
+                test.last_status.value if test.last_status else "-",
+                "-" if test.last_score is None else f"{test.last_score:g}",
+            )
         )
-    Console().print(table)
+    plain_console().print(table)
 
 
 @click.command("export-tests")

@@ -9,7 +9,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from callboard.core.models.schedules import ScheduleView
 from callboard.tui.context import attempt, done
@@ -17,6 +17,7 @@ from callboard.tui.formatting import percent, span
 from callboard.tui.messages import BatchEnded
 from callboard.tui.screens.base import CallboardScreen
 from callboard.tui.screens.confirm_screen import ConfirmScreen
+from callboard.tui.widgets.literal_table import LiteralDataTable
 
 REFRESH_S = 5.0
 _COLUMNS = ("name", "when", "runs", "state", "next run", "last batch", "pass rate")
@@ -56,13 +57,15 @@ class SchedulesScreen(CallboardScreen):
         self.views: dict[int, ScheduleView] = {}
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="schedules-summary")
-        table: DataTable[str] = DataTable(id="schedules-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="schedules-summary", markup=False)
+        table = LiteralDataTable(id="schedules-table", cursor_type="row", zebra_stripes=True)
         for column in _COLUMNS:
             table.add_column(column, key=column)
         yield table
         yield Static(
-            "Add schedules with: callboard schedule add NAME --cron EXPR | --every 15m", id="schedules-hint"
+            "Add schedules with: callboard schedule add NAME --cron EXPR | --every 15m",
+            id="schedules-hint",
+            markup=False,
         )
 
     def on_mount(self) -> None:
@@ -79,7 +82,7 @@ class SchedulesScreen(CallboardScreen):
         return True
 
     def _selected(self) -> ScheduleView | None:
-        table = self.query_one("#schedules-table", DataTable)
+        table = self.query_one("#schedules-table", LiteralDataTable)
         if not self.views or table.cursor_row < 0 or table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
@@ -91,7 +94,7 @@ class SchedulesScreen(CallboardScreen):
         views = await attempt(self, "Reading schedules", self.context.client.list_schedules())
         if views is None:
             return
-        table = self.query_one("#schedules-table", DataTable)
+        table = self.query_one("#schedules-table", LiteralDataTable)
         now = self.context.clock()
         fresh = {view.schedule.id: view for view in views}
         with self.app.batch_update():

@@ -68,7 +68,7 @@ class SimulationsScreen(CallboardScreen):
 
     def compose_body(self) -> ComposeResult:
         yield BatchPanel()
-        yield Static("", id="runs-info")
+        yield Static("", id="runs-info", markup=False)
         yield RunsTable(id="runs")
 
     @property

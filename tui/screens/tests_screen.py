@@ -76,7 +76,7 @@ class TestsScreen(CallboardScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter: words in the name, a tag or the kind", id="filter")
-        yield Static("", id="tests-info")
+        yield Static("", id="tests-info", markup=False)
         yield TestsTable(self.catalog, id="tests")
 
     @property

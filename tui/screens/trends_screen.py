@@ -40,7 +40,7 @@ class TrendsScreen(CallboardScreen):
         self.board = TrendBoard()
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="trends-info")
+        yield Static("", id="trends-info", markup=False)
         yield TrendsTable(id="trends")
         yield TrendChart(empty_text="no test highlighted", id="trend-chart")
 

@@ -56,9 +56,9 @@ class BatchBar(Horizontal):
         self.line = line
 
     def compose(self) -> ComposeResult:
-        yield Label(f"batch {self.line.batch_id} · {self.line.label}", classes="batch-name")
+        yield Label(f"batch {self.line.batch_id} · {self.line.label}", classes="batch-name", markup=False)
         yield ProgressBar(total=max(self.line.total, 1), show_eta=False)
-        yield Label(self.line.figures(), classes="batch-figures")
+        yield Label(self.line.figures(), classes="batch-figures", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(ProgressBar).update(progress=self.line.done)

@@ -8,13 +8,14 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellType, RowDoesNotExist
 
+from callboard.core.literal import literal
 from callboard.tui.context import context_of
 from callboard.tui.formatting import NONE, age, duration_ms, score
 from callboard.tui.state.run_window import RunView, WindowChange
 from callboard.tui.theme import status_text
+from callboard.tui.widgets.literal_table import LiteralDataTable
 
 COLUMNS: list[tuple[str, str, int]] = [
     ("status", "status", 12),
@@ -28,7 +29,7 @@ COLUMNS: list[tuple[str, str, int]] = [
 ]
 
 
-class RunsTable(DataTable[CellType]):
+class RunsTable(LiteralDataTable):
     """Rows of ``RunView``s, newest run first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -49,7 +50,7 @@ class RunsTable(DataTable[CellType]):
         return {
             "status": status_text(self.app, view.status, now),
             "run": view.id,
-            "test": view.test_name,
+            "test": literal(view.test_name),
             "batch": view.batch_id,
             "attempt": view.tries or NONE,
             "score": Text(score(view.score), justify="right"),
