@@ -28,8 +28,8 @@ from callboard.tui.screens.trends_screen import TrendsScreen
 QUEUE_REFRESH_S = 2.0
 # After an event the queue figures are read again this soon (once, however many events come).
 _QUEUE_AFTER_EVENT_S = 0.5
-# Actions the command palette already lists.
-_PALETTE_SKIP = {"quit", "command_palette"}
+# Bindings the command palette does not list: opening the palette from the palette.
+_PALETTE_SKIP = {"command_palette"}
 
 
 class CallboardApp(App[None]):
@@ -154,7 +154,8 @@ class CallboardApp(App[None]):
         self.push_screen(HelpScreen(getattr(screen, "PLACE", "") or self.title, keys))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        """callboard's own commands only: the keys of the screen and the app, by name (Textual's
+        theme, screenshot and maximize commands are not part of callboard)."""
         seen = set(_PALETTE_SKIP)
         for active in _listed_bindings(screen):
             binding = active.binding

@@ -42,6 +42,8 @@ class SchedulesScreen(CallboardScreen):
     """A table of schedules, keyed by schedule id, read again every few seconds and when a batch ends."""
 
     PLACE = "Schedules"
+    # The list, never the filter box: keys typed while the screen starts must not land in the box.
+    AUTO_FOCUS = "#schedules-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "p", "toggle", "Pause/resume", id="schedules.toggle", tooltip="Pause or resume this schedule"

@@ -32,6 +32,8 @@ class SimulationsScreen(CallboardScreen):
     """Mode ``simulations`` (key 2)."""
 
     PLACE = "Simulations"
+    # The list, never the filter box: keys typed while the screen starts must not land in the box.
+    AUTO_FOCUS = "#runs"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "c", "cancel_run", "Cancel run", id="sims.cancel_run", tooltip="Cancel this queued or running run"
@@ -238,7 +240,8 @@ class SimulationsScreen(CallboardScreen):
             if yes:
                 then(target)
 
-        self.app.push_screen(ConfirmScreen(title, body, confirm="Cancel it", danger=True), answered)
+        dialog = ConfirmScreen(title, body, confirm="Cancel it", danger=True, refuse="Keep it")
+        self.app.push_screen(dialog, answered)
 
     @work(group="sims-act")
     async def cancel_run(self, run_id: int) -> None:

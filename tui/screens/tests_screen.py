@@ -45,6 +45,8 @@ class TestsScreen(CallboardScreen):
 
     __test__ = False
     PLACE = "Tests"
+    # The list, never the filter box: keys typed while the screen starts must not land in the box.
+    AUTO_FOCUS = "#tests"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle", "Select", id="tests.toggle", tooltip="Select or unselect this test"),
         Binding("a", "select_all", "All", id="tests.all", tooltip="Select every shown test (again: none)"),

@@ -24,6 +24,8 @@ class TrendsScreen(CallboardScreen):
     """Mode ``trends`` (key 4): read again when a batch ends."""
 
     PLACE = "Trends"
+    # The list, never the filter box: keys typed while the screen starts must not land in the box.
+    AUTO_FOCUS = "#trends"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "f", "flaky_only", "Flaky only", id="trends.flaky_only", tooltip="Show only flaky tests, or all"
