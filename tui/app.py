@@ -15,9 +15,10 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from callboard.core.client import CallboardClient
+from callboard.core.wording import plural
 from callboard.tui.context import Clock, TuiContext, utc_now
 from callboard.tui.feed import EventFeed
-from callboard.tui.formatting import percent, plural
+from callboard.tui.formatting import percent
 from callboard.tui.messages import BatchEnded, RunChanged, RunsQueued
 from callboard.tui.screens.help_screen import HelpScreen, KeyHelp
 from callboard.tui.screens.schedules_screen import SchedulesScreen

@@ -25,6 +25,7 @@ from callboard.core.client.spawn import spawn_detached
 from callboard.core.literal import literal, plain_console
 from callboard.core.models.api import BatchRequest
 from callboard.core.simulator.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from callboard.core.wording import plural
 
 AGENT_PORT = 8700
 SIMULATOR_PORT = 8710
@@ -105,10 +106,8 @@ def demo_cmd(cli: CliContext, headless: bool) -> None:
     examples = _examples()
     files = sorted(examples.glob("*.toml")) + sorted(examples.glob("*.csv"))
     imported = with_daemon(cli, lambda client: client.import_tests(paths=files))
-    click.echo(
-        f"imported {len(imported.added) + len(imported.updated) + len(imported.unchanged)} example tests",
-        err=True,
-    )
+    count = len(imported.added) + len(imported.updated) + len(imported.unchanged)
+    click.echo(f"imported {plural(count, 'example test')}", err=True)
     if not headless and sys.stdin.isatty() and sys.stdout.isatty():
         from callboard.tui.launch import run_tui
 

@@ -14,6 +14,7 @@ from callboard.core.cli.run_display import failures_table, summary_table
 from callboard.core.client import CallboardClient
 from callboard.core.literal import literal, plain_console
 from callboard.core.models.api import BatchCreated, BatchRequest
+from callboard.core.wording import plural
 
 
 @click.command("run")
@@ -90,7 +91,7 @@ def _announce(console: Console, created: BatchCreated) -> None:
     batch = created.batch
     counts = batch.counts
     console.print(
-        f"batch {batch.id} queued: {counts.total - counts.skipped} runs"
+        f"batch {batch.id} queued: {plural(counts.total - counts.skipped, 'run')}"
         + (f" ({counts.skipped} skipped)" if counts.skipped else "")
     )
     for skipped in created.skipped:

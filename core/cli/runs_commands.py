@@ -13,6 +13,7 @@ from callboard.core.client import CallboardClient
 from callboard.core.literal import literal, literal_cells, plain_console
 from callboard.core.models import RunStatus
 from callboard.core.models.api import BatchCreated
+from callboard.core.wording import plural
 
 _STATUSES = [status.value for status in RunStatus]
 
@@ -90,8 +91,8 @@ def cancel_cmd(cli: CliContext, run_id: int | None, batch_id: int | None, everyt
             await client.cancel_run(run_id)
             return f"cancelled run {run_id}"
         if batch_id is not None:
-            return f"cancelled {await client.cancel_batch(batch_id)} runs of batch {batch_id}"
-        return f"cancelled {await client.cancel_all()} runs"
+            return f"cancelled {plural(await client.cancel_batch(batch_id), 'run')} of batch {batch_id}"
+        return f"cancelled {plural(await client.cancel_all(), 'run')}"
 
     click.echo(with_daemon(cli, cancel))
 
@@ -117,7 +118,8 @@ def retry_cmd(cli: CliContext, run_id: int | None, batch_id: int | None, failed:
     created = with_daemon(cli, retry)
     counts = created.batch.counts
     click.echo(
-        f"batch {created.batch.id} queued: {counts.total - counts.skipped} runs ({created.batch.label})"
+        f"batch {created.batch.id} queued: {plural(counts.total - counts.skipped, 'run')} "
+        f"({created.batch.label})"
     )
 
 
@@ -145,4 +147,4 @@ def prune_cmd(cli: CliContext, days: float | None, max_runs: int | None) -> None
     """Delete old history now, whole batches at a time, then VACUUM (default limits: retention.*)."""
     result = with_daemon(cli, lambda client: client.prune(days, max_runs))
     vacuumed = ", database vacuumed" if result.vacuumed else ""
-    click.echo(f"pruned {result.batches} batches ({result.runs} runs){vacuumed}")
+    click.echo(f"pruned {plural(result.batches, 'batch')} ({plural(result.runs, 'run')}){vacuumed}")

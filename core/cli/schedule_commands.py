@@ -13,6 +13,7 @@ from callboard.core.cli.run_display import percent
 from callboard.core.client import CallboardClient
 from callboard.core.literal import literal_cells, plain_console
 from callboard.core.models.schedules import ScheduleSpec, ScheduleView
+from callboard.core.wording import plural
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -155,6 +156,6 @@ def run_now_cmd(cli: CliContext, ref: str) -> None:
 
     async def run(client: CallboardClient) -> str:
         created = await client.run_schedule((await _find(client, ref)).schedule.id)
-        return f"batch {created.batch.id} queued: {created.batch.counts.total} runs"
+        return f"batch {created.batch.id} queued: {plural(created.batch.counts.total, 'run')}"
 
     click.echo(with_daemon(cli, run))

@@ -15,6 +15,7 @@ from callboard.core.client import ApiFailure, CallboardClient
 from callboard.core.literal import literal_cells, plain_console
 from callboard.core.models import KINDS, parse_test
 from callboard.core.models.api import ImportResult
+from callboard.core.wording import plural
 
 _MAX_NAMES_LISTED = 20
 
@@ -63,7 +64,7 @@ def tests_cmd(cli: CliContext, tag: str | None, kind: str | None, search: str | 
     if as_json:
         click.echo(json.dumps([test.model_dump(mode="json") for test in tests], indent=2))
         return
-    table = Table("id", "name", "kind", "target", "tags", "last", "score", title=f"{len(tests)} tests")
+    table = Table("id", "name", "kind", "target", "tags", "last", "score", title=plural(len(tests), "test"))
     for test in tests:
         table.add_row(
             *literal_cells(

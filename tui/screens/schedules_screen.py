@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from callboard.core.models.schedules import ScheduleView
+from callboard.core.wording import plural
 from callboard.tui.context import attempt, done
 from callboard.tui.formatting import percent, span
 from callboard.tui.messages import BatchEnded
@@ -111,7 +112,9 @@ class SchedulesScreen(CallboardScreen):
                     table.add_row(*cells, key=str(schedule_id))
         self.views = fresh
         active = sum(1 for view in views if view.schedule.enabled)
-        self.query_one("#schedules-summary", Static).update(f"{len(views)} schedules · {active} active")
+        self.query_one("#schedules-summary", Static).update(
+            f"{plural(len(views), 'schedule')} · {active} active"
+        )
         self.refresh_bindings()
 
     def _cells(self, view: ScheduleView, now: datetime) -> tuple[str, ...]:
@@ -159,7 +162,7 @@ class SchedulesScreen(CallboardScreen):
             self, "Running the schedule", self.context.client.run_schedule(view.schedule.id)
         )
         if created is not None:
-            self.notify(f"Batch {created.batch.id} queued ({created.batch.counts.total:,} runs)")
+            self.notify(f"Batch {created.batch.id} queued ({plural(created.batch.counts.total, 'run')})")
             self.reload()
 
     def action_remove(self) -> None:

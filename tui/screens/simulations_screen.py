@@ -12,8 +12,8 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from callboard.core.models.runs import RunStatus
+from callboard.core.wording import plural
 from callboard.tui.context import attempt, done
-from callboard.tui.formatting import plural
 from callboard.tui.messages import Resync, RunChanged, RunsQueued
 from callboard.tui.screens.base import CallboardScreen
 from callboard.tui.screens.confirm_screen import ConfirmScreen
@@ -232,7 +232,9 @@ class SimulationsScreen(CallboardScreen):
         if view is None:
             return
         line = self.panel.lines.get(view.batch_id)
-        left = f"{line.total - line.done:,} of {line.total:,} runs are not finished." if line else ""
+        unfinished = line.total - line.done if line else 0
+        verb = "is" if unfinished == 1 else "are"
+        left = f"{unfinished:,} of {plural(line.total, 'run')} {verb} not finished." if line else ""
         self._confirm(f"Cancel batch {view.batch_id}?", left, self.cancel_batch, view.batch_id)
 
     def _confirm(self, title: str, body: str, then: Callable[[int], object], target: int) -> None:

@@ -12,8 +12,8 @@ from textual.widgets import Input, Static
 
 from callboard.core.models.api import BatchRequest, ImportResult
 from callboard.core.models.events import RunFinished
+from callboard.core.wording import plural
 from callboard.tui.context import attempt, done
-from callboard.tui.formatting import plural
 from callboard.tui.messages import BatchEnded, Resync, RunChanged, TestsUpdated
 from callboard.tui.screens.base import CallboardScreen
 from callboard.tui.screens.confirm_screen import ConfirmScreen
@@ -273,9 +273,9 @@ class TestsScreen(CallboardScreen):
         def imported(result: ImportResult | None) -> None:
             if result is not None:
                 self.notify(
-                    f"{len(result.added)} added, {len(result.updated)} updated, "
-                    f"{len(result.unchanged)} unchanged",
-                    title="Imported",
+                    f"{len(result.added):,} added, {len(result.updated):,} updated, "
+                    f"{len(result.unchanged):,} unchanged",
+                    title=f"Imported {plural(len(result.added + result.updated + result.unchanged), 'test')}",
                 )
                 self.load()
 

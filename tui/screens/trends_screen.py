@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from callboard.core.wording import plural
 from callboard.tui.context import attempt
-from callboard.tui.formatting import plural
 from callboard.tui.messages import BatchEnded, Resync
 from callboard.tui.screens.base import CallboardScreen
 from callboard.tui.state.trend_board import TrendBoard
@@ -81,7 +81,7 @@ class TrendsScreen(CallboardScreen):
         self.show_chart()
         board = self.board
         parts = [
-            f"{plural(len(board.trends), 'test')} over the last {board.last_batches} batches",
+            f"{plural(len(board.trends), 'test')} over the last {plural(board.last_batches, 'batch')}",
             f"{board.flaky_count:,} flaky",
             f"sorted by {board.order.value}",
         ]
