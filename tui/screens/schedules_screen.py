@@ -16,8 +16,8 @@ from callboard.core.wording import plural
 from callboard.tui.context import attempt, done
 from callboard.tui.formatting import percent, span
 from callboard.tui.messages import BatchEnded
-from callboard.tui.screens.base import CallboardScreen
 from callboard.tui.screens.confirm_screen import ConfirmScreen
+from callboard.tui.screens.list_screen import ListScreen
 from callboard.tui.widgets.literal_table import LiteralDataTable
 
 REFRESH_S = 5.0
@@ -39,12 +39,14 @@ def _runs(view: ScheduleView) -> str:
     )
 
 
-class SchedulesScreen(CallboardScreen):
+class SchedulesScreen(ListScreen):
     """A table of schedules, keyed by schedule id, read again every few seconds and when a batch ends."""
 
     PLACE = "Schedules"
     # The list, never the filter box: keys typed while the screen starts must not land in the box.
     AUTO_FOCUS = "#schedules-table"
+    LIST_ID = "schedules-table"
+    FILTER_HINT = "words in the name, the timing, the tests it runs, active or paused"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "p", "toggle", "Pause/resume", id="schedules.toggle", tooltip="Pause or resume this schedule"
@@ -53,13 +55,23 @@ class SchedulesScreen(CallboardScreen):
         Binding(
             "d", "remove", "Remove", id="schedules.remove", tooltip="Remove this schedule (its batches stay)"
         ),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="schedules.filter",
+            tooltip="Filter by name, timing, tests or state",
+        ),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        # Every schedule as last read, and those the filter shows (the table's rows).
+        self.all_views: list[ScheduleView] = []
         self.views: dict[int, ScheduleView] = {}
 
     def compose_body(self) -> ComposeResult:
+        yield self.filter_box()
         yield Static("", id="schedules-summary", markup=False)
         table = LiteralDataTable(id="schedules-table", cursor_type="row", zebra_stripes=True)
         for column in _COLUMNS:
@@ -95,11 +107,25 @@ class SchedulesScreen(CallboardScreen):
     async def reload(self) -> None:
         """Read the schedules and update the table in place (rows keyed by schedule id)."""
         views = await attempt(self, "Reading schedules", self.context.client.list_schedules())
-        if views is None:
-            return
+        if views is not None:
+            self.all_views = views
+            self.show_views()
+
+    def apply_filter(self, query: str) -> None:
+        """Show the schedules whose name, timing, tests or state hold every word of ``query``."""
+        self.show_views()
+
+    def show_views(self) -> None:
+        """Update the table in place (rows keyed by schedule id) to the schedules the filter shows."""
+        views = self.all_views
+        words = self.filter_query.lower().split()
         table = self.query_one("#schedules-table", LiteralDataTable)
         now = self.context.clock()
-        fresh = {view.schedule.id: view for view in views}
+        fresh = {
+            view.schedule.id: view
+            for view in views
+            if all(word in " ".join(self._cells(view, now)).lower() for word in words)
+        }
         with self.app.batch_update():
             for gone in set(self.views) - set(fresh):
                 table.remove_row(str(gone))
@@ -112,9 +138,10 @@ class SchedulesScreen(CallboardScreen):
                     table.add_row(*cells, key=str(schedule_id))
         self.views = fresh
         active = sum(1 for view in views if view.schedule.enabled)
-        self.query_one("#schedules-summary", Static).update(
-            f"{plural(len(views), 'schedule')} · {active} active"
-        )
+        summary = f"{plural(len(views), 'schedule')} · {active} active"
+        if words:
+            summary += f" · {len(fresh):,} shown (filter: {self.filter_query})"
+        self.query_one("#schedules-summary", Static).update(summary)
         self.refresh_bindings()
 
     def _cells(self, view: ScheduleView, now: datetime) -> tuple[str, ...]:

@@ -13,25 +13,28 @@ from textual.widgets import Static
 from callboard.core.wording import plural
 from callboard.tui.context import attempt
 from callboard.tui.messages import BatchEnded, Resync
-from callboard.tui.screens.base import CallboardScreen
+from callboard.tui.screens.list_screen import ListScreen
 from callboard.tui.state.trend_board import TrendBoard
 from callboard.tui.widgets.trend_chart import TrendChart
 from callboard.tui.widgets.trends_table import TrendsTable
 from callboard.tui.widgets.virtual_table import VirtualTable
 
 
-class TrendsScreen(CallboardScreen):
+class TrendsScreen(ListScreen):
     """Mode ``trends`` (key 4): read again when a batch ends."""
 
     PLACE = "Trends"
     # The list, never the filter box: keys typed while the screen starts must not land in the box.
     AUTO_FOCUS = "#trends"
+    LIST_ID = "trends"
+    FILTER_HINT = "words in the test's name, or flaky"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "f", "flaky_only", "Flaky only", id="trends.flaky_only", tooltip="Show only flaky tests, or all"
         ),
         Binding("s", "order", "Sort", id="trends.order", tooltip="Sort by name, or worst first"),
         Binding("b", "window", "Batches", id="trends.window", tooltip="Look back 10, 20, 50 or 5 batches"),
+        Binding("slash", "filter", "Filter", id="trends.filter", tooltip="Filter by the test's name"),
         Binding(
             "ctrl+r", "reload", "Reload", id="trends.reload", tooltip="Read the trends again", show=False
         ),
@@ -42,6 +45,7 @@ class TrendsScreen(CallboardScreen):
         self.board = TrendBoard()
 
     def compose_body(self) -> ComposeResult:
+        yield self.filter_box()
         yield Static("", id="trends-info", markup=False)
         yield TrendsTable(id="trends")
         yield TrendChart(empty_text="no test highlighted", id="trend-chart")
@@ -87,6 +91,8 @@ class TrendsScreen(CallboardScreen):
         ]
         if board.flaky_only:
             parts.append("flaky only")
+        if board.query.strip():
+            parts.append(f"{len(board.visible):,} shown (filter: {board.query})")
         self.query_one("#trends-info", Static).update(" · ".join(parts))
 
     def show_chart(self) -> None:
@@ -99,6 +105,11 @@ class TrendsScreen(CallboardScreen):
     @on(VirtualTable.RowHighlighted, "#trends")
     def _row_highlighted(self) -> None:
         self.show_chart()
+
+    def apply_filter(self, query: str) -> None:
+        """Show the tests whose name holds every word of ``query``."""
+        self.board.apply_filter(query)
+        self.show_rows()
 
     def action_flaky_only(self) -> None:
         """Show only the flaky tests, or all."""

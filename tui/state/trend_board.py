@@ -46,6 +46,7 @@ class TrendBoard:
         self.window_index = 0
         self.flaky_only = False
         self.order = TrendOrder.NAME
+        self.query = ""
         self.visible: list[TestTrendOut] = []
 
     @property
@@ -79,8 +80,19 @@ class TrendBoard:
         self.order = TrendOrder.WORST if self.order is TrendOrder.NAME else TrendOrder.NAME
         self._arrange()
 
+    def apply_filter(self, query: str) -> None:
+        """Show only the tests whose name holds every word of ``query`` ("flaky" finds flaky ones)."""
+        self.query = query
+        self._arrange()
+
     def _arrange(self) -> None:
-        shown = [trend for trend in self.trends if trend.flaky] if self.flaky_only else list(self.trends)
+        words = self.query.lower().split()
+        shown = [
+            trend
+            for trend in self.trends
+            if (trend.flaky or not self.flaky_only)
+            and all(word in f"{trend.name} {'flaky' if trend.flaky else ''}".lower() for word in words)
+        ]
         if self.order is TrendOrder.WORST:
             shown.sort(key=_worst_first)
         self.visible = shown
