@@ -4,6 +4,7 @@ and what is running now; ``--watch`` keeps it live."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import click
 from rich.console import Group
@@ -22,7 +23,7 @@ from callboard.core.models.api import QueueStatus
 _RUNNING_SHOWN = 10
 
 
-def _eta(seconds: float | None) -> str:
+def _span(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     minutes, secs = divmod(int(seconds), 60)
@@ -42,7 +43,7 @@ def monitor_view(status: QueueStatus) -> Group:
         Text.assemble("running ", literal(status.running, "bold"), f"/{status.concurrency.limit}"),
         Text.assemble("queued ", literal(status.queued, "bold")),
         literal(f"rate {status.rate_per_s:.1f}/s"),
-        literal(f"eta {_eta(status.eta_s)}"),
+        literal(f"eta {_span(status.eta_s)}"),
         literal(f"success {success}"),
     )
     parts: list[Table] = [head]
@@ -65,9 +66,11 @@ def monitor_view(status: QueueStatus) -> Group:
     else:
         parts.append(Table.grid())
     if status.running_runs:
-        running = Table("run", "batch", "test", title="running now", title_justify="left")
+        running = Table("run", "batch", "test", "elapsed", title="running now", title_justify="left")
+        now = datetime.now(UTC)
         for run in status.running_runs[:_RUNNING_SHOWN]:
-            running.add_row(*literal_cells(run.run_id, run.batch_id, run.test_name))
+            elapsed = None if run.started_at is None else (now - run.started_at).total_seconds()
+            running.add_row(*literal_cells(run.run_id, run.batch_id, run.test_name, _span(elapsed)))
         if len(status.running_runs) > _RUNNING_SHOWN:
             running.caption = f"and {len(status.running_runs) - _RUNNING_SHOWN} more"
         parts.append(running)

@@ -50,11 +50,19 @@ class BatchBook:
         if tracker is not None and tracker.finished:
             await self._finish(batch_id)
 
-    def run_started(self, run_id: int, batch_id: int, test_name: str, attempt: int) -> None:
-        """A run's start is committed."""
+    def run_started(
+        self,
+        run_id: int,
+        batch_id: int,
+        test_name: str,
+        attempt: int,
+        kind: str = "",
+        timeout_s: float | None = None,
+    ) -> None:
+        """A run's start is committed (its kind and timeout feed the batch's ETA)."""
         tracker = self._trackers.get(batch_id)
         if tracker is not None:
-            tracker.start()
+            tracker.start(run_id, kind, timeout_s)
         self._events.publish(
             RunStarted(run_id=run_id, batch_id=batch_id, test_name=test_name, attempt=attempt)
         )
@@ -83,7 +91,7 @@ class BatchBook:
         tracker = self._trackers.get(batch_id)
         if tracker is None:
             return
-        tracker.record(result.status, was_running)
+        tracker.record(result.status, was_running, run_id=run_id, duration_ms=duration_ms)
         now = time.monotonic()
         if tracker.finished:
             await self._finish(batch_id)
@@ -107,6 +115,11 @@ class BatchBook:
         remaining = sum(t.counts.total - t.counts.done for t in self._trackers.values())
         return rate, remaining
 
+    def etas(self) -> dict[int, float | None]:
+        """Each tracked batch's ETA in seconds (None: nothing tells yet), rounded as events give it."""
+        now = time.monotonic()
+        return {batch_id: _rounded(tracker.eta_s(now)) for batch_id, tracker in self._trackers.items()}
+
     async def _finish(self, batch_id: int) -> None:
         tracker = self._trackers.pop(batch_id)
         counts = tracker.counts
@@ -127,12 +140,15 @@ class BatchBook:
         self._done.setdefault(batch_id, asyncio.Event()).set()
 
 
+def _rounded(eta: float | None) -> float | None:
+    return None if eta is None else round(eta, 1)
+
+
 def _progress(tracker: BatchTracker, now: float) -> BatchProgress:
-    eta = tracker.eta_s(now)
     return BatchProgress(
         batch_id=tracker.batch_id,
         done=tracker.counts.done,
         rate_per_s=round(tracker.rate_per_s(now), 2),
-        eta_s=None if eta is None else round(eta, 1),
+        eta_s=_rounded(tracker.eta_s(now)),
         **_count_fields(tracker.counts),
     )
