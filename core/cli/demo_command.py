@@ -111,7 +111,7 @@ def demo_cmd(cli: CliContext, headless: bool) -> None:
     if not headless and sys.stdin.isatty() and sys.stdout.isatty():
         from callboard.tui.launch import run_tui
 
-        run_tui(cli.settings, cli.daemon_args())
+        run_tui(cli.settings, cli.daemon_args(), first_run=True)
         return
     console = plain_console()
 

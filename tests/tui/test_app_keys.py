@@ -80,3 +80,23 @@ async def test_the_cancel_dialog_says_cancel_it_or_keep_it(daemon: DaemonProcess
         with daemon.http() as http:
             http.post("/v1/batches/1/cancel").raise_for_status()
     await app.context.client.aclose()
+
+
+async def test_a_first_run_says_what_to_press(daemon: DaemonProcess) -> None:
+    client_app = make_app(daemon)
+    app = type(client_app)(client_app.context.client, first_run=True)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: len(app._notifications) == 1)
+        (note,) = list(app._notifications)
+        assert note.title == "Welcome: what to press"
+        assert note.message.startswith("R runs every test")
+        await until(pilot, lambda: app.screen.query_one("#tests").row_count == 7)
+        await pilot.press("R")  # and R does what it says
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert app.screen.title_text == "Run 7 tests?"
+    await app.context.client.aclose()
+    plain = make_app(daemon)
+    async with plain.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause(0.3)
+        assert list(plain._notifications) == []
+    await plain.context.client.aclose()
