@@ -24,7 +24,7 @@ PIPED_WIDTH = 1_000_000
 
 def literal(value: object, style: StyleType = "") -> Text:
     """``value`` as text drawn exactly as it reads: ``[bold]`` stays ``[bold]``, ``:smile:`` stays."""
-    return Text(str(value), style=style, end="")
+    return Text(str(value), style=style)
 
 
 def literal_cells(*cells: object) -> list[Text | Any]:
