@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 
 from callboard.tui.app import CallboardApp
 from callboard.tui.screens.confirm_screen import ConfirmScreen
+from callboard.tui.screens.import_screen import ImportScreen
 from callboard.tui.screens.run_detail_screen import RunDetailScreen
 from callboard.tui.screens.simulations_screen import SimulationsScreen
 from callboard.tui.screens.test_detail_screen import TestDetailScreen
@@ -100,6 +101,14 @@ async def test_every_screen_shows_user_data_as_it_is(hostile_daemon: DaemonProce
         await pilot.press("slash", *"[/x]")
         await _shows(pilot, "(filter: [/x])", LONG, SLEEPER)
         await pilot.press("enter")
+
+        # The import dialog's error names the file as it was typed.
+        await pilot.press("i")
+        await until(pilot, lambda: isinstance(app.screen, ImportScreen))
+        await pilot.press(*"[/x] [bold].toml", "enter")
+        await _shows(pilot, "[/x] [bold].toml")
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ImportScreen))
 
         # A test's details: the title and definition.
         tests.move_cursor_to_key(next(t.id for t in tests.rows if t.name == LONG))
