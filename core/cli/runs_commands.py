@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 from rich.table import Table
 
@@ -12,7 +14,7 @@ from callboard.core.cli.run_display import STATUS_STYLE
 from callboard.core.client import CallboardClient
 from callboard.core.literal import literal, literal_cells, plain_console
 from callboard.core.models import RunStatus
-from callboard.core.models.api import BatchCreated
+from callboard.core.models.api import BatchCreated, RunSummary
 from callboard.core.wording import plural
 
 _STATUSES = [status.value for status in RunStatus]
@@ -47,13 +49,14 @@ def runs_cmd(
         click.echo(page.model_dump_json(indent=2))
         return
     table = Table("run", "batch", "test", "trial", "status", "score", "duration", "finished", "error")
+    now = datetime.now(UTC)
     for run in page.runs:
         table.add_row(
             *literal_cells(run.id, run.batch_id, run.test_name, run.trial),
             literal(run.status.value, STATUS_STYLE[run.status]),
             *literal_cells(
                 "-" if run.score is None else f"{run.score:g}",
-                "-" if run.duration_ms is None else f"{run.duration_ms / 1000:.2f}s",
+                _duration(run, now),
                 run.finished_at.astimezone().strftime("%Y-%m-%d %H:%M:%S") if run.finished_at else "-",
                 run.error_kind or run.skip_reason or "",
             ),
@@ -61,6 +64,15 @@ def runs_cmd(
     if page.next_before is not None:
         table.caption = f"older: callboard runs --before {page.next_before}"
     plain_console().print(table)
+
+
+def _duration(run: RunSummary, now: datetime) -> str:
+    """How long a finished run took, or how long a running one has been going."""
+    if run.duration_ms is not None:
+        return f"{run.duration_ms / 1000:.2f}s"
+    if run.status is RunStatus.RUNNING and run.started_at is not None:
+        return f"{(now - run.started_at).total_seconds():.0f}s so far"
+    return "-"
 
 
 @click.command("show")

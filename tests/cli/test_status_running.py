@@ -42,4 +42,7 @@ def test_status_shows_elapsed_time_and_a_live_eta(run_cli: CliRunner, tmp_path: 
     elapsed = re.search(r"long-one\s*│\s*(\d+)s\s*│", shown)
     assert elapsed is not None and int(elapsed[1]) >= 2, shown  # 2.5 s and more since it started
     assert re.search(r"eta [1-9]\d*s", shown) and "eta 0s" not in shown, shown
+    runs = run_cli("runs", "--status", "running").stdout
+    so_far = re.search(r"long-one.*?│\s*(\d+)s so far\s*│", runs)
+    assert so_far is not None and int(so_far[1]) >= 2, runs
     run_cli("cancel", "--all")
