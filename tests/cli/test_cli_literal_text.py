@@ -53,7 +53,9 @@ def _suite_file(tmp_path: Path, tests: list[dict[str, object]]) -> Path:
 
 
 def test_every_command_prints_user_data_as_it_is(run_cli: CliRunner, tmp_path: Path, agent_url: str) -> None:
-    imported = run_cli("import", str(_suite_file(tmp_path, suite(agent_url))))
+    # Without Twilio settings a call's error names the config file's "[twilio] section".
+    call = {"name": "calls [twilio]", "kind": "call", "phone": "+15555550100", "retries": 0}
+    imported = run_cli("import", str(_suite_file(tmp_path, [*suite(agent_url), call])))
     out = _ok(imported)
     assert imported.returncode == 0, imported.stderr
     for name in NAMES:
@@ -107,6 +109,7 @@ def test_every_command_prints_user_data_as_it_is(run_cli: CliRunner, tmp_path: P
     for name in (GUARD, LONG, UNREACHABLE):
         assert name in report
     assert f"does not contain {LONG_LINE!r}" in report
+    assert "calls [twilio]" in report and "config file's [twilio] section" in report
 
     trends = _ok(run_cli("trends"))
     for name in NAMES:
