@@ -5,7 +5,9 @@ screen through Rich (the CLI) and Textual (the TUI), and both parse strings as m
 ``[/INST]`` raises ``MarkupError``, ``[smoke] greeting`` loses ``[smoke]``, ``:smile:`` turns into an
 emoji. Everything that shows user data goes through this module instead: ``literal`` makes a ``Text``
 that no parser touches, and ``plain_console`` makes a console that prints strings as they are.
-``tests/test_literal_text_guard.py`` fails when code hands an f-string to a markup-parsing API.
+``tests/test_literal_text_guard.py`` reads the source and fails on any other way to the screen: a bare
+``Console()``, markup parsed from a built string, a TUI ``Static``/``Label`` without ``markup=False``, a
+plain ``DataTable``.
 """
 
 from __future__ import annotations
