@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
@@ -86,4 +87,20 @@ async def test_trends_and_schedules_filter_by_name(daemon: DaemonProcess) -> Non
         await until(pilot, lambda: table.row_count == 1 and str(table.get_row_at(0)[0]) == "hourly")
         await pilot.press("enter", "escape")
         await until(pilot, lambda: table.row_count == 2)
+    await app.context.client.aclose()
+
+
+async def test_keys_typed_right_after_the_slash_land_in_the_box(daemon: DaemonProcess) -> None:
+    run_batch(daemon, names=["echo-hello", "echo-wrong"])
+    app = make_app(daemon)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        table = app.screen.query_one(RunsTable)
+        await until(pilot, lambda: table.row_count == 2)
+        # All queued at once, as a fast typist or a paste sends them; "/" inside the box is a character.
+        for key, character in [("slash", "/"), ("w", "w"), ("r", "r"), ("slash", "/"), ("o", "o")]:
+            app.post_message(events.Key(key, character))
+        box = app.screen.query_one(FilterBox)
+        await until(pilot, lambda: box.value == "wr/o")
+        assert box.has_focus
     await app.context.client.aclose()

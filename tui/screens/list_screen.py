@@ -15,7 +15,8 @@ from callboard.tui.widgets.filter_box import FilterBox
 
 
 class ListScreen(CallboardScreen):
-    """Subclasses name their list (``LIST_ID``), yield ``self.filter_box()`` and ``apply_filter``."""
+    """Subclasses name their list (``LIST_ID``), yield ``self.filter_box()`` and ``apply_filter``, bind
+    ``/`` with ``FILTER_BINDING`` and end their ``check_action`` with this class's."""
 
     LIST_ID = ""
     FILTER_HINT = "filter"
@@ -29,6 +30,20 @@ class ListScreen(CallboardScreen):
             tooltip="Leave the filter box, or clear the filter",
         ),
     ]
+
+    @staticmethod
+    def filter_binding(id: str, tooltip: str) -> Binding:
+        """The ``/`` key. A priority binding: it acts before the keys typed after it are handed to the
+        list, so fast typing (or a paste) lands in the box whole."""
+        return Binding("slash", "filter", "Filter", id=id, tooltip=tooltip, priority=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # In the box, "/" is a character to type. (The screen's focus, not ``has_focus``: that is set
+        # only when the box has handled its Focus message, after keys already on their way.)
+        if action == "filter":
+            boxes = self.query(FilterBox)
+            return not (boxes and self.focused is boxes.first())
+        return True
 
     def filter_box(self) -> FilterBox:
         """The box, for ``compose_body``."""

@@ -55,13 +55,7 @@ class SchedulesScreen(ListScreen):
         Binding(
             "d", "remove", "Remove", id="schedules.remove", tooltip="Remove this schedule (its batches stay)"
         ),
-        Binding(
-            "slash",
-            "filter",
-            "Filter",
-            id="schedules.filter",
-            tooltip="Filter by name, timing, tests or state",
-        ),
+        ListScreen.filter_binding("schedules.filter", "Filter by name, timing, tests, state"),
     ]
 
     def __init__(self) -> None:
@@ -94,7 +88,7 @@ class SchedulesScreen(ListScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle", "run_now", "remove"):
             return True if self._selected() is not None else None
-        return True
+        return super().check_action(action, parameters)
 
     def _selected(self) -> ScheduleView | None:
         table = self.query_one("#schedules-table", LiteralDataTable)

@@ -60,9 +60,7 @@ class SimulationsScreen(ListScreen):
             tooltip="all, active, running, failed, passed, cancelled",
         ),
         Binding("b", "batch_filter", "Batch", id="sims.batch", tooltip="Only this run's batch (again: all)"),
-        Binding(
-            "slash", "filter", "Filter", id="sims.filter", tooltip="Filter by test name, status or batch N"
-        ),
+        ListScreen.filter_binding("sims.filter", "Filter by test name, status or batch N"),
         Binding("m", "more", "More", id="sims.more", tooltip="Load an older page of runs"),
         Binding("ctrl+r", "reload", "Reload", id="sims.reload", tooltip="Read the runs again", show=False),
     ]
@@ -209,7 +207,7 @@ class SimulationsScreen(ListScreen):
             return view is not None or None
         if action == "more":
             return self.window.more or None
-        return True
+        return super().check_action(action, parameters)
 
     @on(DataTable.RowHighlighted, "#runs")
     def _highlighted(self) -> None:

@@ -52,7 +52,7 @@ class TestsScreen(ListScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle", "Select", id="tests.toggle", tooltip="Select or unselect this test"),
         Binding("a", "select_all", "All", id="tests.all", tooltip="Select every shown test (again: none)"),
-        Binding("slash", "filter", "Filter", id="tests.filter", tooltip="Filter by name, tag or kind"),
+        ListScreen.filter_binding("tests.filter", "Filter by name, tag or kind"),
         Binding(
             "r", "run_selected", "Run selected", id="tests.run_selected", tooltip="Queue the selected tests"
         ),
@@ -170,7 +170,7 @@ class TestsScreen(ListScreen):
             return bool(self.catalog.tests) or None
         if action in ("toggle", "select_all", "delete"):
             return bool(self.catalog.visible) or None
-        return True
+        return super().check_action(action, parameters)
 
     def action_toggle(self) -> None:
         """Select or unselect the highlighted test."""

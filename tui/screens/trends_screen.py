@@ -34,7 +34,7 @@ class TrendsScreen(ListScreen):
         ),
         Binding("s", "order", "Sort", id="trends.order", tooltip="Sort by name, or worst first"),
         Binding("b", "window", "Batches", id="trends.window", tooltip="Look back 10, 20, 50 or 5 batches"),
-        Binding("slash", "filter", "Filter", id="trends.filter", tooltip="Filter by the test's name"),
+        ListScreen.filter_binding("trends.filter", "Filter by the test's name"),
         Binding(
             "ctrl+r", "reload", "Reload", id="trends.reload", tooltip="Read the trends again", show=False
         ),

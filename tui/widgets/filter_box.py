@@ -15,13 +15,15 @@ class FilterBox(Input):
     def open(self) -> None:
         """Show the box and type into it."""
         self.add_class("-shown")
-        self.focus()
+        # At once, not on the next turn as ``focus()`` does: keys typed right after ``/`` (fast typing,
+        # a paste) are already queued and must land in the box.
+        self.screen.set_focus(self)
 
     def leave(self, back_to: Widget) -> None:
         """From the box: back to the list (the box stays while it filters). From the list: clear it."""
         if self.has_focus:
             self.set_class(bool(self.value), "-shown")
-            back_to.focus()
+            self.screen.set_focus(back_to)
         elif self.value:
             self.value = ""
             self.remove_class("-shown")
