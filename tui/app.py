@@ -9,14 +9,16 @@ from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import ActiveBinding, Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from callboard.core.client import CallboardClient
+from callboard.core.wording import plural
 from callboard.tui.context import Clock, TuiContext, utc_now
 from callboard.tui.feed import EventFeed
-from callboard.tui.formatting import percent, plural
+from callboard.tui.formatting import percent
 from callboard.tui.messages import BatchEnded, RunChanged, RunsQueued
 from callboard.tui.screens.help_screen import HelpScreen, KeyHelp
 from callboard.tui.screens.schedules_screen import SchedulesScreen
@@ -27,12 +29,19 @@ from callboard.tui.screens.trends_screen import TrendsScreen
 QUEUE_REFRESH_S = 2.0
 # After an event the queue figures are read again this soon (once, however many events come).
 _QUEUE_AFTER_EVENT_S = 0.5
-# Actions the command palette already lists.
-_PALETTE_SKIP = {"quit", "command_palette"}
+# What a first run (``callboard demo``) says to press, and for how long.
+FIRST_RUN_HINT = (
+    "R runs every test · space selects one and r runs the selection · 2 shows the runs as they go "
+    "(enter: details) · / filters · ? lists every key · q quits (the daemon keeps running)"
+)
+FIRST_RUN_HINT_S = 30.0
+# Bindings the command palette does not list: opening the palette from the palette.
+_PALETTE_SKIP = {"command_palette"}
 
 
 class CallboardApp(App[None]):
-    """Give it a connected client; ``clock`` says what "now" is (tests fix it)."""
+    """Give it a connected client; ``clock`` says what "now" is (tests fix it); ``first_run`` shows a
+    hint with the keys to press first."""
 
     TITLE = "callboard"
     CSS_PATH = "app.tcss"
@@ -70,9 +79,10 @@ class CallboardApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave; queued work goes on in the daemon"),
     ]
 
-    def __init__(self, client: CallboardClient, clock: Clock = utc_now) -> None:
+    def __init__(self, client: CallboardClient, clock: Clock = utc_now, first_run: bool = False) -> None:
         super().__init__()
         self.context = TuiContext(client, EventFeed(client), clock)
+        self.first_run = first_run
         self._queue_soon: Timer | None = None
 
     def on_mount(self) -> None:
@@ -80,10 +90,25 @@ class CallboardApp(App[None]):
         feed.subscribe(self, BatchEnded, RunsQueued, RunChanged)
         self.run_worker(feed.follow(), name="event-feed", group="event-feed", exit_on_error=False)
         self.set_interval(QUEUE_REFRESH_S, feed.refresh_queue)
+        if self.first_run:
+            self.notify(FIRST_RUN_HINT, title="Welcome: what to press", timeout=FIRST_RUN_HINT_S)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "event-feed" and event.state is WorkerState.ERROR:
             self.notify(str(event.worker.error), title="The event stream stopped", severity="error")
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast whose text is shown as it is: toasts name tests, batches and errors (user data), so
+        markup is off whatever the caller asks (widgets' ``notify`` passes markup=True by default)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # -- feedback from events --------------------------------------------------------------------
 
@@ -140,7 +165,8 @@ class CallboardApp(App[None]):
         self.push_screen(HelpScreen(getattr(screen, "PLACE", "") or self.title, keys))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        """callboard's own commands only: the keys of the screen and the app, by name (Textual's
+        theme, screenshot and maximize commands are not part of callboard)."""
         seen = set(_PALETTE_SKIP)
         for active in _listed_bindings(screen):
             binding = active.binding

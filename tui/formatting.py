@@ -83,8 +83,3 @@ def percent(value: float | None) -> str:
 def rate(per_s: float | None) -> str:
     """Runs per second."""
     return NONE if not per_s else f"{per_s:.1f}/s"
-
-
-def plural(count: int, noun: str) -> str:
-    """``3 tests``, ``1 test``."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -8,13 +8,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from callboard.core.cli.context import CliContext, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.output_files import check_writable, write_file
 from callboard.core.cli.run_display import percent, report_view
+from callboard.core.literal import literal, literal_cells, plain_console
 from callboard.core.reports.history import sparkline
 
 
@@ -61,7 +61,7 @@ def report_cmd(
     if as_json:
         click.echo(json.dumps(asdict(report), default=_jsonable, indent=2))
         return
-    Console().print(report_view(report))
+    plain_console().print(report_view(report))
 
 
 def _jsonable(value: object) -> object:
@@ -91,11 +91,13 @@ def trends_cmd(
         scores = [point.mean_score for point in test.points]
         last_score = next((score for score in reversed(scores) if score is not None), None)
         table.add_row(
-            test.name,
-            percent(rates[-1] if rates else None),
-            sparkline(rates, low=0, high=100),
-            "-" if last_score is None else f"{last_score:g}",
-            str(len(test.points)),
-            f"[yellow]flaky (v{test.flaky_version})[/yellow]" if test.flaky else "",
+            *literal_cells(
+                test.name,
+                percent(rates[-1] if rates else None),
+                sparkline(rates, low=0, high=100),
+                "-" if last_score is None else f"{last_score:g}",
+                len(test.points),
+            ),
+            literal(f"flaky (v{test.flaky_version})" if test.flaky else "", "yellow"),
         )
-    Console().print(table)
+    plain_console().print(table)

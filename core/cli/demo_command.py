@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.daemon_commands import stop_daemon
@@ -26,10 +25,12 @@ from callboard.core.cli.examples import example_files
 from callboard.core.cli.follow import follow_batch
 from callboard.core.cli.run_display import failures_table, summary_table
 from callboard.core.client import CallboardClient, DaemonStartError, DaemonUnavailable, start_daemon
+from callboard.core.literal import literal, plain_console
 from callboard.core.models.api import BatchRequest, Health
 from callboard.core.paths import DaemonPaths
 from callboard.core.simulator.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from callboard.core.simulator.scripted_model import SCRIPTED_MODEL, SCRIPTED_MODEL_KEY
+from callboard.core.wording import plural
 
 # The simulator's documented test account and a number of its own: not secrets.
 _DEMO_SETTINGS = """# Written by `callboard demo`: the demo daemon's settings (Twilio: the bundled simulator).
@@ -171,11 +172,11 @@ def demo_cmd(cli: CliContext, headless: bool, agent_port: int, simulator_port: i
     files = _examples_for(record, demo_state / "examples")
     imported = with_daemon(cli, lambda client: client.import_tests(paths=files))
     count = len(imported.added) + len(imported.updated) + len(imported.unchanged)
-    click.echo(f"imported {count} example tests", err=True)
+    click.echo(f"imported {plural(count, 'example test')}", err=True)
     if not headless and sys.stdin.isatty() and sys.stdout.isatty():
         from callboard.tui.launch import run_tui
 
-        run_tui(cli.settings, cli.daemon_args())
+        run_tui(cli.settings, cli.daemon_args(), first_run=True)
     else:
         with_daemon(cli, _run_every_example)
     options = f"--config {cli.config_file} --state-dir {demo_state}"
@@ -187,11 +188,11 @@ def demo_cmd(cli: CliContext, headless: bool, agent_port: int, simulator_port: i
 
 
 async def _run_every_example(client: CallboardClient) -> None:
-    console = Console()
+    console = plain_console()
     after = (await client.queue()).last_event_id
     created = await client.create_batch(BatchRequest(all=True, label="demo", source="cli"))
     for skipped in created.skipped:
-        console.print(f"[dim]skipped {skipped.test}: {skipped.reason}[/dim]")
+        console.print(literal(f"skipped {skipped.test}: {skipped.reason}", "dim"))
     batch = await follow_batch(client, created.batch, after, console)
     report = await client.batch_report(batch.id)
     console.print(summary_table(batch, report.counts))

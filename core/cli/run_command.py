@@ -20,7 +20,9 @@ from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import EXIT_INTERRUPTED, with_daemon
 from callboard.core.cli.output_files import check_writable
 from callboard.core.client import CallboardClient
+from callboard.core.literal import literal, plain_console
 from callboard.core.models.api import BatchCreated, BatchRequest
+from callboard.core.wording import plural
 
 
 @click.command("run")
@@ -67,7 +69,7 @@ def run_cmd(
         ids=list(ids), names=list(names), tags=list(tags), all=run_all, priority=priority, repeat=repeat,
         label=label, source="cli",
     )  # fmt: skip
-    console = Console()
+    console = plain_console()
 
     async def go(client: CallboardClient) -> int:
         queue = await client.queue()
@@ -95,16 +97,17 @@ def _announce(console: Console, created: BatchCreated) -> None:
     batch = created.batch
     counts = batch.counts
     console.print(
-        f"batch {batch.id} queued: {counts.total - counts.skipped} runs"
+        f"batch {batch.id} queued: {plural(counts.total - counts.skipped, 'run')}"
         + (f" ({counts.skipped} skipped)" if counts.skipped else "")
     )
     for skipped in created.skipped:
-        console.print(f"[dim]skipped {skipped.test}: {skipped.reason}[/dim]")
+        console.print(literal(f"skipped {skipped.test}: {skipped.reason}", "dim"))
 
 
 def _detached(console: Console, batch_id: int) -> int:
     console.print(
-        f"[yellow]stopped following; batch {batch_id} goes on in the daemon "
-        f"(callboard cancel --batch {batch_id} stops it)[/yellow]"
+        f"stopped following; batch {batch_id} goes on in the daemon "
+        f"(callboard cancel --batch {batch_id} stops it)",
+        style="yellow",
     )
     return EXIT_INTERRUPTED

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from callboard.core.cli.run_display import STATUS_STYLE
+from callboard.core.literal import literal, literal_cells
 from callboard.core.models import Run
 
 _SPEAKER_STYLE = {"agent": "cyan", "caller": "green", "user": "green", "assistant": "cyan"}
@@ -53,24 +54,28 @@ def run_view(run: Run) -> Group:
     head = Table.grid(padding=(0, 2))
     style = STATUS_STYLE[run.status]
     score = "-" if run.score is None else f"{run.score:g}"
-    head.add_row("run", f"{run.id} (batch {run.batch_id}, trial {run.trial}, attempt {run.attempt})")
-    head.add_row("test", f"{run.test_name} v{run.test_version} [{run.kind}] {run.target}")
-    head.add_row("status", f"[{style}]{run.status.value}[/{style}]  score {score}")
-    head.add_row("when", _when(run))
+    head.add_row(
+        *literal_cells("run", f"{run.id} (batch {run.batch_id}, trial {run.trial}, attempt {run.attempt})")
+    )
+    head.add_row(*literal_cells("test", f"{run.test_name} v{run.test_version} [{run.kind}] {run.target}"))
+    head.add_row(literal("status"), Text.assemble(literal(run.status.value, style), f"  score {score}"))
+    head.add_row(*literal_cells("when", _when(run)))
     if run.external_id:
-        head.add_row("external id", run.external_id)
+        head.add_row(*literal_cells("external id", run.external_id))
     if run.skip_reason:
-        head.add_row("skipped", run.skip_reason)
+        head.add_row(*literal_cells("skipped", run.skip_reason))
     if run.error_message or run.error_kind:
         head.add_row(
-            "error", Text(f"{run.error_kind or 'error'}: {run.error_message or ''}", style="magenta")
+            literal("error"), literal(f"{run.error_kind or 'error'}: {run.error_message or ''}", "magenta")
         )
     parts: list[Table] = [head]
     if run.checks:
         checks = Table("", "check", "expected", "actual", "message", title="checks", title_justify="left")
         for check in sorted(run.checks, key=lambda c: c.passed):
-            mark = "[green]✓[/green]" if check.passed else "[red]✗[/red]"
-            checks.add_row(mark, check.name, _short(check.expected), _short(check.actual), check.message)
+            mark = literal("✓", "green") if check.passed else literal("✗", "red")
+            checks.add_row(
+                mark, *literal_cells(check.name, _short(check.expected), _short(check.actual), check.message)
+            )
         parts.append(checks)
     if run.transcript and run.kind == "voice":
         parts.append(_turn_timeline(run))
@@ -79,16 +84,16 @@ def run_view(run: Run) -> Group:
         for entry in run.transcript:
             at = "" if entry.start is None else f"{entry.start:7.2f}s"
             speaker_style = _SPEAKER_STYLE.get(entry.speaker, "white")
-            transcript.add_row(at, f"[{speaker_style}]{entry.speaker}", entry.text)
+            transcript.add_row(literal(at), literal(entry.speaker, speaker_style), literal(entry.text))
         parts.append(transcript)
     if run.metrics:
         metrics = Table("metric", "value", title="metrics", title_justify="left")
         for name, value in sorted(run.metrics.items()):
-            metrics.add_row(name, f"{value:g}")
+            metrics.add_row(*literal_cells(name, f"{value:g}"))
         parts.append(metrics)
     if run.artifacts:
         artifacts = Table("artifact", "value", title="artifacts", title_justify="left")
         for name, value in sorted(run.artifacts.items()):
-            artifacts.add_row(name, _short(value))
+            artifacts.add_row(*literal_cells(name, _short(value)))
         parts.append(artifacts)
     return Group(*parts)

@@ -7,6 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
+from callboard.core.literal import literal, literal_cells
 from callboard.core.models import Batch, BatchCounts, RunStatus
 from callboard.core.models.events import BatchProgress
 from callboard.core.reports.tabular import BatchReport, FailureSummary
@@ -32,10 +33,11 @@ class BatchProgressBar:
 
     def __init__(self, console: Console, total: int, label: str) -> None:
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
+            # The description is the batch's label: user data, so not markup.
+            TextColumn("{task.description}", style="bold", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[stats]}"),
+            TextColumn("{task.fields[stats]}", markup=False),
             TimeElapsedColumn(),
             console=console,
             transient=False,
@@ -56,17 +58,17 @@ class BatchProgressBar:
 def summary_table(batch: Batch, counts: BatchCounts | None = None) -> Table:
     """Counts and pass rate of the batch."""
     counts = counts or batch.counts
-    table = Table(title=f"batch {batch.id}: {batch.label}", show_header=True)
+    table = Table(title=literal(f"batch {batch.id}: {batch.label}"), show_header=True)
     for column in ("total", "passed", "failed", "error", "cancelled", "skipped", "pass rate"):
         table.add_column(column, justify="right")
     table.add_row(
-        str(counts.total),
-        f"[green]{counts.passed}",
-        f"[red]{counts.failed}",
-        f"[magenta]{counts.error}",
-        f"[yellow]{counts.cancelled}",
-        f"[dim]{counts.skipped}",
-        percent(counts.pass_rate),
+        literal(counts.total),
+        literal(counts.passed, "green"),
+        literal(counts.failed, "red"),
+        literal(counts.error, "magenta"),
+        literal(counts.cancelled, "yellow"),
+        literal(counts.skipped, "dim"),
+        literal(percent(counts.pass_rate)),
     )
     return table
 
@@ -78,7 +80,9 @@ def failures_table(failures: tuple[FailureSummary, ...], total_failures: int) ->
     for failure in failures:
         style = STATUS_STYLE[failure.status]
         table.add_row(
-            str(failure.run_id), failure.test_name, f"[{style}]{failure.status.value}", failure.reason()
+            *literal_cells(failure.run_id, failure.test_name),
+            literal(failure.status.value, style),
+            literal(failure.reason()),
         )
     return table
 
@@ -89,13 +93,15 @@ def report_view(report: BatchReport) -> Group:
     scores = report.scores
     if scores.count:
         stats = Table("runs scored", "min", "median", "mean", "max", title="scores")
-        stats.add_row(*(f"{v:g}" if v is not None else "-" for v in (
-            scores.count, scores.minimum, scores.median, scores.mean, scores.maximum)))  # fmt: skip
+        stats.add_row(*literal_cells(*(f"{v:g}" if v is not None else "-" for v in (
+            scores.count, scores.minimum, scores.median, scores.mean, scores.maximum))))  # fmt: skip
         parts.append(stats)
         widest = max(bucket.count for bucket in scores.buckets) or 1
         histogram = Table("score", "runs", "", title="score distribution", show_edge=False)
         for bucket in scores.buckets:
-            histogram.add_row(bucket.label, str(bucket.count), "█" * round(30 * bucket.count / widest))
+            histogram.add_row(
+                *literal_cells(bucket.label, bucket.count, "█" * round(30 * bucket.count / widest))
+            )
         parts.append(histogram)
     if report.llm_prompt_tokens or report.llm_completion_tokens:
         tokens = Table("prompt", "completion", "total", title="model tokens")
@@ -105,7 +111,9 @@ def report_view(report: BatchReport) -> Group:
     if report.slowest:
         slow = Table("run", "test", "trial", "duration", title="slowest runs")
         for run in report.slowest:
-            slow.add_row(str(run.run_id), run.test_name, str(run.trial), f"{run.duration_ms / 1000:.3f}s")
+            slow.add_row(
+                *literal_cells(run.run_id, run.test_name, run.trial, f"{run.duration_ms / 1000:.3f}s")
+            )
         parts.append(slow)
     if report.turn_latency:
         parts.append(turn_latency_table(report))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
-from rich.console import Console
 from rich.table import Table
 
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
@@ -11,8 +12,10 @@ from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.run_detail import run_view
 from callboard.core.cli.run_display import STATUS_STYLE
 from callboard.core.client import CallboardClient
+from callboard.core.literal import literal, literal_cells, plain_console
 from callboard.core.models import RunStatus
-from callboard.core.models.api import BatchCreated
+from callboard.core.models.api import BatchCreated, RunSummary
+from callboard.core.wording import plural
 
 _STATUSES = [status.value for status in RunStatus]
 
@@ -46,21 +49,30 @@ def runs_cmd(
         click.echo(page.model_dump_json(indent=2))
         return
     table = Table("run", "batch", "test", "trial", "status", "score", "duration", "finished", "error")
+    now = datetime.now(UTC)
     for run in page.runs:
         table.add_row(
-            str(run.id),
-            str(run.batch_id),
-            run.test_name,
-            str(run.trial),
-            f"[{STATUS_STYLE[run.status]}]{run.status.value}",
-            "-" if run.score is None else f"{run.score:g}",
-            "-" if run.duration_ms is None else f"{run.duration_ms / 1000:.2f}s",
-            run.finished_at.astimezone().strftime("%Y-%m-%d %H:%M:%S") if run.finished_at else "-",
-            run.error_kind or run.skip_reason or "",
+            *literal_cells(run.id, run.batch_id, run.test_name, run.trial),
+            literal(run.status.value, STATUS_STYLE[run.status]),
+            *literal_cells(
+                "-" if run.score is None else f"{run.score:g}",
+                _duration(run, now),
+                run.finished_at.astimezone().strftime("%Y-%m-%d %H:%M:%S") if run.finished_at else "-",
+                run.error_kind or run.skip_reason or "",
+            ),
         )
     if page.next_before is not None:
         table.caption = f"older: callboard runs --before {page.next_before}"
-    Console().print(table)
+    plain_console().print(table)
+
+
+def _duration(run: RunSummary, now: datetime) -> str:
+    """How long a finished run took, or how long a running one has been going."""
+    if run.duration_ms is not None:
+        return f"{run.duration_ms / 1000:.2f}s"
+    if run.status is RunStatus.RUNNING and run.started_at is not None:
+        return f"{(now - run.started_at).total_seconds():.0f}s so far"
+    return "-"
 
 
 @click.command("show")
@@ -73,7 +85,7 @@ def show_cmd(cli: CliContext, run_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(run.model_dump_json(indent=2))
         return
-    Console().print(run_view(run))
+    plain_console().print(run_view(run))
 
 
 @click.command("cancel")
@@ -91,8 +103,8 @@ def cancel_cmd(cli: CliContext, run_id: int | None, batch_id: int | None, everyt
             await client.cancel_run(run_id)
             return f"cancelled run {run_id}"
         if batch_id is not None:
-            return f"cancelled {await client.cancel_batch(batch_id)} runs of batch {batch_id}"
-        return f"cancelled {await client.cancel_all()} runs"
+            return f"cancelled {plural(await client.cancel_batch(batch_id), 'run')} of batch {batch_id}"
+        return f"cancelled {plural(await client.cancel_all(), 'run')}"
 
     click.echo(with_daemon(cli, cancel))
 
@@ -118,7 +130,8 @@ def retry_cmd(cli: CliContext, run_id: int | None, batch_id: int | None, failed:
     created = with_daemon(cli, retry)
     counts = created.batch.counts
     click.echo(
-        f"batch {created.batch.id} queued: {counts.total - counts.skipped} runs ({created.batch.label})"
+        f"batch {created.batch.id} queued: {plural(counts.total - counts.skipped, 'run')} "
+        f"({created.batch.label})"
     )
 
 
@@ -146,4 +159,4 @@ def prune_cmd(cli: CliContext, days: float | None, max_runs: int | None) -> None
     """Delete old history now, whole batches at a time, then VACUUM (default limits: retention.*)."""
     result = with_daemon(cli, lambda client: client.prune(days, max_runs))
     vacuumed = ", database vacuumed" if result.vacuumed else ""
-    click.echo(f"pruned {result.batches} batches ({result.runs} runs){vacuumed}")
+    click.echo(f"pruned {plural(result.batches, 'batch')} ({plural(result.runs, 'run')}){vacuumed}")

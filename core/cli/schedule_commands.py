@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
@@ -13,7 +12,9 @@ from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.run_display import percent
 from callboard.core.cli.times import local_time
 from callboard.core.client import CallboardClient
+from callboard.core.literal import literal_cells, plain_console
 from callboard.core.models.schedules import ScheduleSpec, ScheduleView
+from callboard.core.wording import plural
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -98,16 +99,18 @@ def list_cmd(cli: CliContext, as_json: bool) -> None:
         when = schedule.cron or f"every {schedule.interval_s:g}s"
         selected = ", ".join([*schedule.names, *(f"tag:{t}" for t in schedule.tags)]) or "all"
         table.add_row(
-            str(schedule.id),
-            schedule.name,
-            f"{when} ({schedule.timezone})",
-            selected,
-            "active" if schedule.enabled else "paused",
-            local_time(schedule.next_fire_at) if schedule.next_fire_at else "-",
-            f"{batch.id} ({batch.status})" if batch else "-",
-            percent(batch.counts.pass_rate) if batch else "-",
+            *literal_cells(
+                schedule.id,
+                schedule.name,
+                f"{when} ({schedule.timezone})",
+                selected,
+                "active" if schedule.enabled else "paused",
+                local_time(schedule.next_fire_at) if schedule.next_fire_at else "-",
+                f"{batch.id} ({batch.status})" if batch else "-",
+                percent(batch.counts.pass_rate) if batch else "-",
+            )
         )
-    Console().print(table)
+    plain_console().print(table)
 
 
 @schedule_group.command("remove")
@@ -152,6 +155,6 @@ def run_now_cmd(cli: CliContext, ref: str) -> None:
 
     async def run(client: CallboardClient) -> str:
         created = await client.run_schedule((await _find(client, ref)).schedule.id)
-        return f"batch {created.batch.id} queued: {created.batch.counts.total} runs"
+        return f"batch {created.batch.id} queued: {plural(created.batch.counts.total, 'run')}"
 
     click.echo(with_daemon(cli, run))

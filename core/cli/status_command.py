@@ -4,23 +4,26 @@ and what is running now; ``--watch`` keeps it live."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import click
-from rich.console import Console, Group
+from rich.console import Group
 from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
+from rich.text import Text
 
 from callboard.core.cli.context import CliContext, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.run_display import percent
 from callboard.core.client import CallboardClient
+from callboard.core.literal import literal, literal_cells, plain_console
 from callboard.core.models.api import QueueStatus
 
 _RUNNING_SHOWN = 10
 
 
-def _eta(seconds: float | None) -> str:
+def _span(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     minutes, secs = divmod(int(seconds), 60)
@@ -30,18 +33,18 @@ def _eta(seconds: float | None) -> str:
 
 def monitor_view(status: QueueStatus) -> Group:
     """The monitor as rich renderables."""
-    state = "[yellow]paused[/yellow]" if status.paused else "[green]running[/green]"
+    state = literal("paused", "yellow") if status.paused else literal("running", "green")
     passed = sum(b.counts.passed for b in status.active_batches)
     judged = sum(b.counts.passed + b.counts.failed + b.counts.error for b in status.active_batches)
     success = percent(100.0 * passed / judged if judged else None)
     head = Table.grid(padding=(0, 3))
     head.add_row(
-        f"queue {state}",
-        f"running [bold]{status.running}[/bold]/{status.concurrency.limit}",
-        f"queued [bold]{status.queued}[/bold]",
-        f"rate {status.rate_per_s:.1f}/s",
-        f"eta {_eta(status.eta_s)}",
-        f"success {success}",
+        Text.assemble("queue ", state),
+        Text.assemble("running ", literal(status.running, "bold"), f"/{status.concurrency.limit}"),
+        Text.assemble("queued ", literal(status.queued, "bold")),
+        literal(f"rate {status.rate_per_s:.1f}/s"),
+        literal(f"eta {_span(status.eta_s)}"),
+        literal(f"success {success}"),
     )
     parts: list[Table] = [head]
     if status.active_batches:
@@ -51,19 +54,23 @@ def monitor_view(status: QueueStatus) -> Group:
         for batch in status.active_batches:
             counts = batch.counts
             batches.add_row(
-                str(batch.id),
-                batch.label,
-                ProgressBar(total=max(counts.total, 1), completed=counts.done, width=30),
-                f"{counts.done}/{counts.total}",
-                percent(counts.pass_rate),
+                *literal_cells(
+                    batch.id,
+                    batch.label,
+                    ProgressBar(total=max(counts.total, 1), completed=counts.done, width=30),
+                    f"{counts.done}/{counts.total}",
+                    percent(counts.pass_rate),
+                )
             )
         parts.append(batches)
     else:
         parts.append(Table.grid())
     if status.running_runs:
-        running = Table("run", "batch", "test", title="running now", title_justify="left")
+        running = Table("run", "batch", "test", "elapsed", title="running now", title_justify="left")
+        now = datetime.now(UTC)
         for run in status.running_runs[:_RUNNING_SHOWN]:
-            running.add_row(str(run.run_id), str(run.batch_id), run.test_name)
+            elapsed = None if run.started_at is None else (now - run.started_at).total_seconds()
+            running.add_row(*literal_cells(run.run_id, run.batch_id, run.test_name, _span(elapsed)))
         if len(status.running_runs) > _RUNNING_SHOWN:
             running.caption = f"and {len(status.running_runs) - _RUNNING_SHOWN} more"
         parts.append(running)
@@ -72,7 +79,7 @@ def monitor_view(status: QueueStatus) -> Group:
         table = Table("limit", "in use", "of", "rate/s", title="limits", title_justify="left")
         for key, usage in sorted(limits.items()):
             rate = "-" if usage.rate_per_s is None else f"{usage.rate_per_s:g}"
-            table.add_row(key, str(usage.in_use), str(usage.limit or "-"), rate)
+            table.add_row(*literal_cells(key, usage.in_use, usage.limit or "-", rate))
         parts.append(table)
     return Group(*parts)
 
@@ -85,7 +92,7 @@ def monitor_view(status: QueueStatus) -> Group:
 @pass_cli
 def status_cmd(cli: CliContext, watch: bool, interval: float, as_json: bool) -> None:
     """What the daemon is doing: running and queued runs, each active batch's progress, rate, ETA."""
-    console = Console()
+    console = plain_console()
 
     async def show(client: CallboardClient) -> None:
         status = await client.queue()

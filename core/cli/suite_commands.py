@@ -7,15 +7,16 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.output_files import check_writable, write_file
 from callboard.core.client import ApiFailure, CallboardClient
+from callboard.core.literal import literal_cells, plain_console
 from callboard.core.models import KINDS, parse_test
 from callboard.core.models.api import ImportResult
+from callboard.core.wording import plural
 
 _MAX_NAMES_LISTED = 20
 
@@ -72,18 +73,20 @@ def tests_cmd(cli: CliContext, tag: str | None, kind: str | None, search: str | 
     if as_json:
         click.echo(json.dumps([test.model_dump(mode="json") for test in tests], indent=2))
         return
-    table = Table("id", "name", "kind", "target", "tags", "last", "score", title=f"{len(tests)} tests")
+    table = Table("id", "name", "kind", "target", "tags", "last", "score", title=plural(len(tests), "test"))
     for test in tests:
         table.add_row(
-            str(test.id),
-            test.name,
-            test.kind,
-            test.target or "-",
-            ", ".join(test.tags),
-            test.last_status.value if test.last_status else "-",
-            "-" if test.last_score is None else f"{test.last_score:g}",
+            *literal_cells(
+                test.id,
+                test.name,
+                test.kind,
+                test.target or "-",
+                ", ".join(test.tags),
+                test.last_status.value if test.last_status else "-",
+                "-" if test.last_score is None else f"{test.last_score:g}",
+            )
         )
-    Console().print(table)
+    plain_console().print(table)
 
 
 @click.command("export-tests")

@@ -12,6 +12,10 @@ from callboard.core.models import Batch, BatchCounts, BatchStatus, RunResult
 from callboard.core.models.events import BatchFinished, BatchProgress, RunFinished, RunStarted
 from callboard.storage import Store
 
+# While runs go on, a batch's progress (with a fresh ETA) goes out at least this often, even when no
+# run ends: a follower's ETA must not freeze while a long run is still going.
+HEARTBEAT_S = 2.0
+
 
 def _count_fields(counts: BatchCounts) -> dict[str, object]:
     return {
@@ -26,12 +30,16 @@ def _count_fields(counts: BatchCounts) -> dict[str, object]:
 class BatchBook:
     """Tracks every batch with runs still to end."""
 
-    def __init__(self, store: Store, events: EventBus, progress_interval_s: float) -> None:
+    def __init__(
+        self, store: Store, events: EventBus, progress_interval_s: float, heartbeat_s: float = HEARTBEAT_S
+    ) -> None:
         self._store = store
         self._events = events
         self._interval = progress_interval_s
+        self._heartbeat_s = heartbeat_s
         self._trackers: dict[int, BatchTracker] = {}
         self._done: dict[int, asyncio.Event] = {}
+        self._beats: dict[int, asyncio.TimerHandle] = {}
 
     def track(self, batch: Batch) -> BatchTracker:
         """Start tracking a batch from its stored counts."""
@@ -50,11 +58,20 @@ class BatchBook:
         if tracker is not None and tracker.finished:
             await self._finish(batch_id)
 
-    def run_started(self, run_id: int, batch_id: int, test_name: str, attempt: int) -> None:
-        """A run's start is committed."""
+    def run_started(
+        self,
+        run_id: int,
+        batch_id: int,
+        test_name: str,
+        attempt: int,
+        kind: str = "",
+        timeout_s: float | None = None,
+    ) -> None:
+        """A run's start is committed (its kind and timeout feed the batch's ETA)."""
         tracker = self._trackers.get(batch_id)
         if tracker is not None:
-            tracker.start()
+            tracker.start(run_id, kind, timeout_s)
+            self._beat_later(batch_id)
         self._events.publish(
             RunStarted(run_id=run_id, batch_id=batch_id, test_name=test_name, attempt=attempt)
         )
@@ -83,7 +100,7 @@ class BatchBook:
         tracker = self._trackers.get(batch_id)
         if tracker is None:
             return
-        tracker.record(result.status, was_running)
+        tracker.record(result.status, was_running, run_id=run_id, duration_ms=duration_ms)
         now = time.monotonic()
         if tracker.finished:
             await self._finish(batch_id)
@@ -107,8 +124,36 @@ class BatchBook:
         remaining = sum(t.counts.total - t.counts.done for t in self._trackers.values())
         return rate, remaining
 
+    def _beat_later(self, batch_id: int) -> None:
+        if batch_id in self._beats:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a synchronous caller): no heartbeat
+            return
+        self._beats[batch_id] = loop.call_later(self._heartbeat_s, self._beat, batch_id)
+
+    def _beat(self, batch_id: int) -> None:
+        self._beats.pop(batch_id, None)
+        tracker = self._trackers.get(batch_id)
+        if tracker is None or tracker.counts.running <= 0:
+            return
+        now = time.monotonic()
+        if now - tracker.last_event >= self._heartbeat_s:
+            tracker.last_event = now
+            self._events.publish(_progress(tracker, now))
+        self._beat_later(batch_id)
+
+    def etas(self) -> dict[int, float | None]:
+        """Each tracked batch's ETA in seconds (None: nothing tells yet), rounded as events give it."""
+        now = time.monotonic()
+        return {batch_id: _rounded(tracker.eta_s(now)) for batch_id, tracker in self._trackers.items()}
+
     async def _finish(self, batch_id: int) -> None:
         tracker = self._trackers.pop(batch_id)
+        beat = self._beats.pop(batch_id, None)
+        if beat is not None:
+            beat.cancel()
         counts = tracker.counts
         everything_cancelled = counts.cancelled and counts.cancelled == counts.total
         status = BatchStatus.CANCELLED if everything_cancelled else BatchStatus.FINISHED
@@ -127,12 +172,15 @@ class BatchBook:
         self._done.setdefault(batch_id, asyncio.Event()).set()
 
 
+def _rounded(eta: float | None) -> float | None:
+    return None if eta is None else round(eta, 1)
+
+
 def _progress(tracker: BatchTracker, now: float) -> BatchProgress:
-    eta = tracker.eta_s(now)
     return BatchProgress(
         batch_id=tracker.batch_id,
         done=tracker.counts.done,
         rate_per_s=round(tracker.rate_per_s(now), 2),
-        eta_s=None if eta is None else round(eta, 1),
+        eta_s=_rounded(tracker.eta_s(now)),
         **_count_fields(tracker.counts),
     )

@@ -76,6 +76,7 @@ class _Active:
     run: QueuedRun
     cancel_reason: str = "cancelled"
     requeue: bool = False
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class Engine:
@@ -405,25 +406,37 @@ class Engine:
 
     def _announce_start(self, op: asyncio.Future[bool], run: QueuedRun, attempt: int) -> None:
         if not op.cancelled() and op.exception() is None and op.result():
-            self._book.run_started(run.run_id, run.batch_id, run.test.name, attempt)
+            test = run.test
+            self._book.run_started(
+                run.run_id, run.batch_id, test.name, attempt, test.kind, test.effective_timeout_s()
+            )
 
     # -- status ----------------------------------------------------------------------------------
 
     def status(self) -> QueueStatus:
         """Running, queued, paused, rate, ETA and limit usage, for the monitor."""
         rate, remaining = self._book.rate_and_remaining()
+        # Each batch's ETA weighs remaining work by how long its runs take, not only the recent rate.
+        etas = self._book.etas()
+        known = [eta for eta in etas.values() if eta is not None]
         return QueueStatus.model_validate(
             {
                 "running": len(self._active),
                 "queued": len(self._queue),
                 "paused": self._paused,
                 "rate_per_s": round(rate, 2),
-                "eta_s": round(remaining / rate, 1) if rate > 0 else None,
+                "eta_s": max(known) if known else (round(remaining / rate, 1) if rate > 0 else None),
+                "batch_eta_s": etas,
                 "concurrency": {"in_use": len(self._active), "limit": self.config.concurrency},
                 "limits": self.limiter.usage(),
                 "last_event_id": self.events.last_id,
                 "running_runs": [
-                    {"run_id": a.run.run_id, "batch_id": a.run.batch_id, "test_name": a.run.test.name}
+                    {
+                        "run_id": a.run.run_id,
+                        "batch_id": a.run.batch_id,
+                        "test_name": a.run.test.name,
+                        "started_at": a.started_at,
+                    }
                     for a in self._active.values()
                 ],
             }

@@ -189,11 +189,12 @@ class LimitUsage(BaseModel):
 
 
 class RunningRun(BaseModel):
-    """A run executing now."""
+    """A run executing now, since ``started_at``."""
 
     run_id: int
     batch_id: int
     test_name: str
+    started_at: datetime | None = None
 
 
 class QueueStatus(BaseModel):
@@ -209,6 +210,9 @@ class QueueStatus(BaseModel):
     running_runs: list[RunningRun]
     active_batches: list[Batch] = Field(default_factory=list)
     last_event_id: int = 0
+    batch_eta_s: dict[int, float | None] = Field(
+        default_factory=dict, description="Each running batch's ETA in seconds (null: not known yet)."
+    )
 
 
 class TrendPointOut(BaseModel):

@@ -63,7 +63,7 @@ def test_run_wait_junit_fail_under_and_the_commands_on_runs(
     assert sorted(row["status"] for row in csv.DictReader(exported.open())) == ["failed", "passed", "passed"]
 
     retried = run_cli("retry", "--batch", "1", "--failed")
-    assert retried.returncode == 0 and "batch 4 queued: 1 runs (retry of batch 1 (failed))" in retried.stdout
+    assert retried.returncode == 0 and "batch 4 queued: 1 run (retry of batch 1 (failed))" in retried.stdout
     assert run_cli("retry", "--failed").returncode == 2
 
 
@@ -111,5 +111,5 @@ def test_html_report_trends_and_flaky(run_cli: CliRunner, suite: Path, tmp_path:
     assert [(t["name"], t["flaky_version"]) for t in only_flaky] == [("coin", 1)]
     assert run_cli("prune").returncode == 2  # no limit given and none configured
     pruned = run_cli("prune", "--max-runs", "4")
-    assert pruned.stdout.startswith("pruned 1 batches (4 runs), database vacuumed"), pruned.stderr
+    assert pruned.stdout.startswith("pruned 1 batch (4 runs), database vacuumed"), pruned.stderr
     assert [b["id"] for b in json.loads(run_cli("runs", "--json").stdout)["runs"]][-1] > 4

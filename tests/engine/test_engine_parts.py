@@ -152,6 +152,35 @@ def test_batch_tracker_counts_rate_and_eta() -> None:
     assert not tracker.finished
 
 
+def test_eta_is_not_zero_while_a_long_run_is_still_going() -> None:
+    # Nine quick command runs finish in the first second; the tenth, a long one, keeps going.
+    tracker = BatchTracker(1, BatchCounts(total=10, queued=10), started=0.0)
+    for run_id in range(1, 11):
+        tracker.start(run_id, "command", timeout_s=60.0, now=0.0)
+    for run_id in range(1, 10):
+        tracker.record(RunStatus.PASSED, was_running=True, now=0.1 * run_id, run_id=run_id, duration_ms=100.0)
+    # By the recent rate alone one run is left at ~0.9 runs/s: about a second, and soon "0s".
+    assert tracker.eta_s(now=1.0) >= 0.5
+    assert tracker.eta_s(now=10.0) == pytest.approx(5.0)  # ten seconds in: about half as long again
+    assert tracker.eta_s(now=40.0) == pytest.approx(20.0)
+    assert tracker.eta_s(now=55.0) == pytest.approx(5.0)  # never past its timeout
+    tracker.record(RunStatus.PASSED, was_running=True, now=56.0, run_id=10, duration_ms=56_000.0)
+    assert tracker.finished and tracker.eta_s(now=56.0) == 0.0
+
+
+def test_eta_weighs_queued_runs_by_the_batch_s_durations() -> None:
+    tracker = BatchTracker(1, BatchCounts(total=12, queued=12), started=0.0)
+    for run_id in range(1, 11):
+        tracker.start(run_id, "http", timeout_s=30.0, now=0.0)
+    for run_id in range(1, 9):
+        tracker.record(RunStatus.PASSED, was_running=True, now=1.0, run_id=run_id, duration_ms=2000.0)
+    # The rate (8 finishes in 1 s) says 4 runs take 0.5 s; but runs take ~2 s here: two running with
+    # ~1 s left each and two queued of ~2 s, two at a time.
+    assert tracker.eta_s(now=1.0) == pytest.approx((1.0 + 1.0 + 2 * 2.0) / 2)
+    # Nothing finished yet and nothing known: no ETA rather than a guess.
+    assert BatchTracker(2, BatchCounts(total=3, queued=3), started=0.0).eta_s(now=5.0) is None
+
+
 def test_limit_keys_by_kind_and_target() -> None:
     http = parse_test({"name": "h", "kind": "http", "request": {"url": "https://api.example.com/x"}})
     assert limit_keys(http) == ("kind:http", "host:api.example.com:443")

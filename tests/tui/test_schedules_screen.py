@@ -16,12 +16,16 @@ async def test_schedules_mode(daemon: DaemonProcess) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
         table = app.screen.query_one("#schedules-table", DataTable)
+
+        def row(index: int) -> list[str]:
+            return [str(cell) for cell in table.get_row_at(index)]
+
         await until(pilot, lambda: table.row_count == 1)
-        assert table.get_row_at(0)[:4] == ["nightly", "0 2 * * 0 (Europe/Paris)", "tag:slow", "active"]
+        assert row(0)[:4] == ["nightly", "0 2 * * 0 (Europe/Paris)", "tag:slow", "active"]
         await pilot.press("p")
-        await until(pilot, lambda: table.get_row_at(0)[3] == "paused")
+        await until(pilot, lambda: row(0)[3] == "paused")
         await pilot.press("n")
-        await until(pilot, lambda: table.get_row_at(0)[5].startswith("#1 "))
+        await until(pilot, lambda: row(0)[5].startswith("#1 "))
         assert any("Batch 1 queued" in note for note in notifications(app))
         await pilot.press("d")
         await pilot.press("y")

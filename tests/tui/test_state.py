@@ -171,7 +171,7 @@ def test_trend_board_flaky_only_order_and_window() -> None:
     assert board.flaky_count == 1
     board.toggle_order()
     assert board.order is TrendOrder.WORST
-    assert [trend.name for trend in board.visible] == ["gamma", "beta", "alpha"]
+    assert [trend.name for trend in board.visible] == ["beta", "gamma", "alpha"]
     board.toggle_flaky_only()
     assert [trend.name for trend in board.visible] == ["gamma"]
     board.load([_trend("alpha", [0])])  # the switches hold across a reload
@@ -182,6 +182,18 @@ def test_trend_board_flaky_only_order_and_window() -> None:
     assert [board.next_window() for _ in range(4)] == [20, 50, 5, 10]
     assert mean_pass_rate(_trend("beta", [0, 50])) == 25.0
     assert last_pass_rate(_trend("none", [])) is None
+
+
+def test_worst_first_puts_a_test_that_never_passes_above_a_flaky_one() -> None:
+    board = TrendBoard()
+    board.load([
+        _trend("flaky", [100, 100, 0], flaky=True),
+        _trend("never", [0, 0]),
+        _trend("fine", [100]),
+        _trend("also-never", [0], flaky=True),
+    ])  # fmt: skip
+    board.toggle_order()
+    assert [trend.name for trend in board.visible] == ["also-never", "never", "flaky", "fine"]
 
 
 def test_catalog_marks_flaky_tests_and_filters_on_the_word() -> None:

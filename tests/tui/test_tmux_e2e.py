@@ -73,3 +73,30 @@ def test_callboard_in_tmux(run_cli: CliRunner, state_dir: Path, tmp_path: Path) 
     assert run_cli("daemon", "status").returncode == 0
     runs = run_cli("runs", "--status", "passed", "--json")
     assert '"test_name": "second-check"' in runs.stdout
+
+
+def test_keys_typed_while_the_tui_starts_do_not_land_in_the_filter(
+    run_cli: CliRunner, state_dir: Path, tmp_path: Path
+) -> None:
+    suite = tmp_path / "suite.toml"
+    suite.write_text(SUITE)
+    assert run_cli("import", str(suite)).returncode == 0  # the daemon is up: the TUI starts at once
+    session = f"callboard-keys-{tmp_path.name}"[:60]
+    state = shlex.quote(str(state_dir))
+    command = (
+        f"env -u COLUMNS -u LINES CALLBOARD_STATE_DIR={state} {shlex.quote(sys.executable)} -m callboard.core"
+    )
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "140", "-y", "40", command], timeout=10)
+    try:
+        # An impatient user types during the first second, while the screen is being built.
+        for _ in range(10):
+            time.sleep(0.1)
+            _tmux("send-keys", "-t", session, "e")
+        screen = _screen_until(session, "second-check")
+        time.sleep(0.5)
+        screen = _tmux("capture-pane", "-p", "-t", session)
+        assert "filter:" not in screen and "eeee" not in screen
+        assert "2 tests · 0 selected" in screen
+        _tmux("send-keys", "-t", session, "q")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

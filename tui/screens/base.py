@@ -39,6 +39,10 @@ class CallboardScreen(Screen[None]):
         footer rebuilds its widgets each time, too slow to do on every event."""
         if not self.is_mounted:  # not composed yet: check_action would find no widgets
             return
+        if not self.is_current:
+            # A screen of another mode (or under a dialog) has no footer on show; while the app quits,
+            # pruning it moves its focus with no screen on the current stack to check bindings against.
+            return
         state = tuple((key, active.enabled) for key, active in self.active_bindings.items())
         if state != self._binding_state:
             self._binding_state = state

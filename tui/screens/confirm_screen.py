@@ -12,28 +12,34 @@ from textual.widgets import Button, Label, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Dismissed with True when confirmed (``y``, enter on the button), False otherwise (``n``, esc)."""
+    """Dismissed with True when confirmed (``y``, enter on the button), False otherwise (``n``, esc).
+
+    ``confirm`` and ``refuse`` label the two buttons; a question that is itself about cancelling says
+    e.g. "Cancel it" / "Keep it", so that neither button reads as the other."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes", tooltip="Go ahead"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no", tooltip="Leave things as they are"),
     ]
 
-    def __init__(self, title: str, body: str, confirm: str = "OK", danger: bool = False) -> None:
+    def __init__(
+        self, title: str, body: str, confirm: str = "OK", danger: bool = False, refuse: str = "Cancel"
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.body = body
         self.confirm = confirm
+        self.refuse = refuse
         self.danger = danger
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.title_text, classes="dialog-title", markup=False)
             yield Static(self.body, classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 variant = "error" if self.danger else "primary"
                 yield Button(f"{self.confirm} (y)", variant=variant, id="confirm-yes")
-                yield Button("Cancel (n)", id="confirm-no")
+                yield Button(f"{self.refuse} (n)", id="confirm-no")
 
     def on_mount(self) -> None:
         self.query_one("#confirm-yes", Button).focus()

@@ -9,7 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label
+from textual.widgets import Label
+
+from callboard.tui.widgets.literal_table import LiteralDataTable
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,14 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(f"Keys — {self.place}", classes="dialog-title")
-            yield DataTable(id="help-keys", cursor_type="none", zebra_stripes=True)
-            yield Label("ctrl+p opens the command palette: every action above, by name.", classes="hint")
+            yield Label(f"Keys — {self.place}", classes="dialog-title", markup=False)
+            yield LiteralDataTable(id="help-keys", cursor_type="none", zebra_stripes=True)
+            yield Label(
+                "ctrl+p opens the command palette: every action above, by name.", classes="hint", markup=False
+            )
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(LiteralDataTable)
         table.add_columns("key", "action", "what it does")
         for key in self.keys:
             note = key.tooltip if key.enabled else f"{key.tooltip} (not available now)"

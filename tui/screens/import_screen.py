@@ -31,8 +31,8 @@ class ImportScreen(ModalScreen[ImportResult | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label("Import suite files", classes="dialog-title")
-            yield Static("TOML or CSV; several paths separated by spaces. All or nothing.")
+            yield Label("Import suite files", classes="dialog-title", markup=False)
+            yield Static("TOML or CSV; several paths separated by spaces. All or nothing.", markup=False)
             yield Input(placeholder="path/to/suite.toml", id="import-path")
             yield Static("", id="import-error", markup=False)
             with Horizontal(classes="dialog-buttons"):

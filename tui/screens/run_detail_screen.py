@@ -20,14 +20,16 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import Label, Static
 
+from callboard.core.literal import literal, literal_cells
 from callboard.core.models.runs import Run
 from callboard.tui.context import attempt
 from callboard.tui.formatting import NONE, duration_ms, score
 from callboard.tui.messages import RunChanged
 from callboard.tui.screens.base import CallboardScreen
 from callboard.tui.theme import MUTED, status_text, theme_style
+from callboard.tui.widgets.literal_table import LiteralDataTable
 
 _VALUE_CHARS = 120
 _SPEAKER_COLOUR = {
@@ -73,19 +75,19 @@ class RunDetailScreen(CallboardScreen):
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="run-body"):
-            yield Static(f"run {self.run_id} — loading…", id="run-summary")
+            yield Static(f"run {self.run_id} — loading…", id="run-summary", markup=False)
             with Vertical(id="run-checks-section", classes="section"):
-                yield Label("checks (failures first)", classes="section-title")
-                yield DataTable(id="run-checks", cursor_type="none", zebra_stripes=True)
+                yield Label("checks (failures first)", classes="section-title", markup=False)
+                yield LiteralDataTable(id="run-checks", cursor_type="none", zebra_stripes=True)
             with Vertical(id="run-transcript-section", classes="section"):
-                yield Label("transcript", classes="section-title")
-                yield Static("", id="run-transcript")
+                yield Label("transcript", classes="section-title", markup=False)
+                yield Static("", id="run-transcript", markup=False)
             with Vertical(id="run-metrics-section", classes="section"):
-                yield Label("metrics", classes="section-title")
-                yield Static("", id="run-metrics")
+                yield Label("metrics", classes="section-title", markup=False)
+                yield Static("", id="run-metrics", markup=False)
             with Vertical(id="run-artifacts-section", classes="section"):
-                yield Label("artifacts", classes="section-title")
-                yield Static("", id="run-artifacts")
+                yield Label("artifacts", classes="section-title", markup=False)
+                yield Static("", id="run-artifacts", markup=False)
 
     def on_mount(self) -> None:
         for section in self.query(".section"):
@@ -149,7 +151,7 @@ class RunDetailScreen(CallboardScreen):
         """Fill every section from ``run``."""
         self.query_one("#run-summary", Static).update(self.summary(run))
         self._section("run-checks", bool(run.checks))
-        table = self.query_one("#run-checks", DataTable)
+        table = self.query_one("#run-checks", LiteralDataTable)
         table.clear(columns=True)
         table.add_columns("", "check", "expected", "actual", "message")
         for check in sorted(run.checks, key=lambda c: c.passed):
@@ -179,21 +181,24 @@ class RunDetailScreen(CallboardScreen):
         now = self.context.clock()
         started = run.started_at is not None
         tries = f"attempt {run.attempt + 1} of {run.max_attempts}" if started else "not started"
-        grid.add_row("run", f"{run.id} · batch {run.batch_id} · trial {run.trial} · {tries}")
-        grid.add_row("test", f"{run.test_name} v{run.test_version} · {run.kind} · {run.target}")
+        test = f"{run.test_name} v{run.test_version} · {run.kind} · {run.target}"
+        grid.add_row(*literal_cells("run", f"{run.id} · batch {run.batch_id} · trial {run.trial} · {tries}"))
+        grid.add_row(*literal_cells("test", test))
         grid.add_row(
-            "status", Text.assemble(status_text(self.app, run.status, now), f"   score {score(run.score)}")
+            literal("status"),
+            Text.assemble(status_text(self.app, run.status, now), f"   score {score(run.score)}"),
         )
-        grid.add_row("queued", when(run.queued_at))
-        grid.add_row("started", when(run.started_at))
-        grid.add_row("finished", f"{when(run.finished_at)}   took {duration_ms(run.duration_ms)}")
+        grid.add_row(*literal_cells("queued", when(run.queued_at)))
+        grid.add_row(*literal_cells("started", when(run.started_at)))
+        took = f"{when(run.finished_at)}   took {duration_ms(run.duration_ms)}"
+        grid.add_row(*literal_cells("finished", took))
         if run.external_id:
-            grid.add_row("external id", run.external_id)
+            grid.add_row(*literal_cells("external id", run.external_id))
         if run.skip_reason:
-            grid.add_row("skipped", run.skip_reason)
+            grid.add_row(*literal_cells("skipped", run.skip_reason))
         if run.error_kind or run.error_message:
             error = f"{run.error_kind or 'error'}: {run.error_message or ''}"
-            grid.add_row("error", Text(error, style=theme_style(self.app, "text-error")))
+            grid.add_row(literal("error"), literal(error, theme_style(self.app, "text-error")))
         return grid
 
     def transcript(self, run: Run) -> Text:
@@ -216,5 +221,5 @@ def _pairs(items: Iterable[tuple[str, str]]) -> RenderableType:
     grid.add_column(style=MUTED)
     grid.add_column()
     for name, value in items:
-        grid.add_row(name, value)
+        grid.add_row(*literal_cells(name, value))
     return grid

@@ -9,14 +9,16 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from callboard.core.models.schedules import ScheduleView
+from callboard.core.wording import plural
 from callboard.tui.context import attempt, done
 from callboard.tui.formatting import percent, span
 from callboard.tui.messages import BatchEnded
-from callboard.tui.screens.base import CallboardScreen
 from callboard.tui.screens.confirm_screen import ConfirmScreen
+from callboard.tui.screens.list_screen import ListScreen
+from callboard.tui.widgets.literal_table import LiteralDataTable
 
 REFRESH_S = 5.0
 _COLUMNS = ("name", "when", "runs", "state", "next run", "last batch", "pass rate")
@@ -37,10 +39,14 @@ def _runs(view: ScheduleView) -> str:
     )
 
 
-class SchedulesScreen(CallboardScreen):
+class SchedulesScreen(ListScreen):
     """A table of schedules, keyed by schedule id, read again every few seconds and when a batch ends."""
 
     PLACE = "Schedules"
+    # The list, never the filter box: keys typed while the screen starts must not land in the box.
+    AUTO_FOCUS = "#schedules-table"
+    LIST_ID = "schedules-table"
+    FILTER_HINT = "words in the name, the timing, the tests it runs, active or paused"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "p", "toggle", "Pause/resume", id="schedules.toggle", tooltip="Pause or resume this schedule"
@@ -49,20 +55,26 @@ class SchedulesScreen(CallboardScreen):
         Binding(
             "d", "remove", "Remove", id="schedules.remove", tooltip="Remove this schedule (its batches stay)"
         ),
+        ListScreen.filter_binding("schedules.filter", "Filter by name, timing, tests, state"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        # Every schedule as last read, and those the filter shows (the table's rows).
+        self.all_views: list[ScheduleView] = []
         self.views: dict[int, ScheduleView] = {}
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="schedules-summary")
-        table: DataTable[str] = DataTable(id="schedules-table", cursor_type="row", zebra_stripes=True)
+        yield self.filter_box()
+        yield Static("", id="schedules-summary", markup=False)
+        table = LiteralDataTable(id="schedules-table", cursor_type="row", zebra_stripes=True)
         for column in _COLUMNS:
             table.add_column(column, key=column)
         yield table
         yield Static(
-            "Add schedules with: callboard schedule add NAME --cron EXPR | --every 15m", id="schedules-hint"
+            "Add schedules with: callboard schedule add NAME --cron EXPR | --every 15m",
+            id="schedules-hint",
+            markup=False,
         )
 
     def on_mount(self) -> None:
@@ -76,10 +88,10 @@ class SchedulesScreen(CallboardScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle", "run_now", "remove"):
             return True if self._selected() is not None else None
-        return True
+        return super().check_action(action, parameters)
 
     def _selected(self) -> ScheduleView | None:
-        table = self.query_one("#schedules-table", DataTable)
+        table = self.query_one("#schedules-table", LiteralDataTable)
         if not self.views or table.cursor_row < 0 or table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
@@ -89,11 +101,25 @@ class SchedulesScreen(CallboardScreen):
     async def reload(self) -> None:
         """Read the schedules and update the table in place (rows keyed by schedule id)."""
         views = await attempt(self, "Reading schedules", self.context.client.list_schedules())
-        if views is None:
-            return
-        table = self.query_one("#schedules-table", DataTable)
+        if views is not None:
+            self.all_views = views
+            self.show_views()
+
+    def apply_filter(self, query: str) -> None:
+        """Show the schedules whose name, timing, tests or state hold every word of ``query``."""
+        self.show_views()
+
+    def show_views(self) -> None:
+        """Update the table in place (rows keyed by schedule id) to the schedules the filter shows."""
+        views = self.all_views
+        words = self.filter_query.lower().split()
+        table = self.query_one("#schedules-table", LiteralDataTable)
         now = self.context.clock()
-        fresh = {view.schedule.id: view for view in views}
+        fresh = {
+            view.schedule.id: view
+            for view in views
+            if all(word in " ".join(self._cells(view, now)).lower() for word in words)
+        }
         with self.app.batch_update():
             for gone in set(self.views) - set(fresh):
                 table.remove_row(str(gone))
@@ -106,7 +132,10 @@ class SchedulesScreen(CallboardScreen):
                     table.add_row(*cells, key=str(schedule_id))
         self.views = fresh
         active = sum(1 for view in views if view.schedule.enabled)
-        self.query_one("#schedules-summary", Static).update(f"{len(views)} schedules · {active} active")
+        summary = f"{plural(len(views), 'schedule')} · {active} active"
+        if words:
+            summary += f" · {len(fresh):,} shown (filter: {self.filter_query})"
+        self.query_one("#schedules-summary", Static).update(summary)
         self.refresh_bindings()
 
     def _cells(self, view: ScheduleView, now: datetime) -> tuple[str, ...]:
@@ -154,7 +183,7 @@ class SchedulesScreen(CallboardScreen):
             self, "Running the schedule", self.context.client.run_schedule(view.schedule.id)
         )
         if created is not None:
-            self.notify(f"Batch {created.batch.id} queued ({created.batch.counts.total:,} runs)")
+            self.notify(f"Batch {created.batch.id} queued ({plural(created.batch.counts.total, 'run')})")
             self.reload()
 
     def action_remove(self) -> None:

@@ -12,11 +12,11 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from callboard.core.models.runs import RunStatus
+from callboard.core.wording import plural
 from callboard.tui.context import attempt, done
-from callboard.tui.formatting import plural
 from callboard.tui.messages import Resync, RunChanged, RunsQueued
-from callboard.tui.screens.base import CallboardScreen
 from callboard.tui.screens.confirm_screen import ConfirmScreen
+from callboard.tui.screens.list_screen import ListScreen
 from callboard.tui.screens.run_detail_screen import RunDetailScreen
 from callboard.tui.state.run_window import MAX_RELOAD, RunFilter, RunView, RunWindow
 from callboard.tui.widgets.batch_panel import BatchPanel
@@ -28,10 +28,14 @@ _TICK_S = 0.25
 _AGES_EVERY = 20  # ticks
 
 
-class SimulationsScreen(CallboardScreen):
+class SimulationsScreen(ListScreen):
     """Mode ``simulations`` (key 2)."""
 
     PLACE = "Simulations"
+    # The list, never the filter box: keys typed while the screen starts must not land in the box.
+    AUTO_FOCUS = "#runs"
+    LIST_ID = "runs"
+    FILTER_HINT = "words in the test's name, the status, batch N"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "c", "cancel_run", "Cancel run", id="sims.cancel_run", tooltip="Cancel this queued or running run"
@@ -56,6 +60,7 @@ class SimulationsScreen(CallboardScreen):
             tooltip="all, active, running, failed, passed, cancelled",
         ),
         Binding("b", "batch_filter", "Batch", id="sims.batch", tooltip="Only this run's batch (again: all)"),
+        ListScreen.filter_binding("sims.filter", "Filter by test name, status or batch N"),
         Binding("m", "more", "More", id="sims.more", tooltip="Load an older page of runs"),
         Binding("ctrl+r", "reload", "Reload", id="sims.reload", tooltip="Read the runs again", show=False),
     ]
@@ -68,7 +73,8 @@ class SimulationsScreen(CallboardScreen):
 
     def compose_body(self) -> ComposeResult:
         yield BatchPanel()
-        yield Static("", id="runs-info")
+        yield self.filter_box()
+        yield Static("", id="runs-info", markup=False)
         yield RunsTable(id="runs")
 
     @property
@@ -93,7 +99,8 @@ class SimulationsScreen(CallboardScreen):
     async def load(self) -> None:
         """Read the newest page of runs and the active batches."""
         client, window = self.context.client, self.window
-        limit = min(window.limit, MAX_RELOAD)
+        # The words of the filter are matched here, not by the API: read as many runs as it gives.
+        limit = MAX_RELOAD if window.filter.text.strip() else min(window.limit, MAX_RELOAD)
         page = await attempt(
             self,
             "Loading runs",
@@ -200,7 +207,7 @@ class SimulationsScreen(CallboardScreen):
             return view is not None or None
         if action == "more":
             return self.window.more or None
-        return True
+        return super().check_action(action, parameters)
 
     @on(DataTable.RowHighlighted, "#runs")
     def _highlighted(self) -> None:
@@ -230,7 +237,9 @@ class SimulationsScreen(CallboardScreen):
         if view is None:
             return
         line = self.panel.lines.get(view.batch_id)
-        left = f"{line.total - line.done:,} of {line.total:,} runs are not finished." if line else ""
+        unfinished = line.total - line.done if line else 0
+        verb = "is" if unfinished == 1 else "are"
+        left = f"{unfinished:,} of {plural(line.total, 'run')} {verb} not finished." if line else ""
         self._confirm(f"Cancel batch {view.batch_id}?", left, self.cancel_batch, view.batch_id)
 
     def _confirm(self, title: str, body: str, then: Callable[[int], object], target: int) -> None:
@@ -238,7 +247,8 @@ class SimulationsScreen(CallboardScreen):
             if yes:
                 then(target)
 
-        self.app.push_screen(ConfirmScreen(title, body, confirm="Cancel it", danger=True), answered)
+        dialog = ConfirmScreen(title, body, confirm="Cancel it", danger=True, refuse="Keep it")
+        self.app.push_screen(dialog, answered)
 
     @work(group="sims-act")
     async def cancel_run(self, run_id: int) -> None:
@@ -303,6 +313,10 @@ class SimulationsScreen(CallboardScreen):
             self._refilter(replace(run_filter, batch_id=None))
         elif view is not None:
             self._refilter(replace(run_filter, batch_id=view.batch_id))
+
+    def apply_filter(self, query: str) -> None:
+        """Show the runs whose test name, status or batch holds every word of ``query``."""
+        self._refilter(replace(self.window.filter, text=query))
 
     def _refilter(self, run_filter: RunFilter) -> None:
         self.window.refilter(run_filter)

@@ -52,14 +52,18 @@ class TestDetailScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(f"test {self.test_id}", id="test-title", classes="dialog-title")
-            yield Static("loading…", id="test-meta")
-            yield Label("recent scores (oldest → newest)", classes="section-title")
+            yield Label(f"test {self.test_id}", id="test-title", classes="dialog-title", markup=False)
+            yield Static("loading…", id="test-meta", markup=False)
+            yield Label("recent scores (oldest → newest)", classes="section-title", markup=False)
             yield Sparkline([], id="test-scores")
-            yield Static("", id="test-score-list")
-            yield Label(f"pass rate and score over the last {TREND_BATCHES} batches", classes="section-title")
+            yield Static("", id="test-score-list", markup=False)
+            yield Label(
+                f"pass rate and score over the last {TREND_BATCHES} batches",
+                classes="section-title",
+                markup=False,
+            )
             yield TrendChart(id="test-trend")
-            yield Label("definition", classes="section-title")
+            yield Label("definition", classes="section-title", markup=False)
             yield TextArea("", read_only=True, soft_wrap=False, id="test-definition")
 
     def on_mount(self) -> None:

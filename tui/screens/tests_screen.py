@@ -8,16 +8,16 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from callboard.core.models.api import BatchRequest, ImportResult
 from callboard.core.models.events import RunFinished
+from callboard.core.wording import plural
 from callboard.tui.context import attempt, done
-from callboard.tui.formatting import plural
 from callboard.tui.messages import BatchEnded, Resync, RunChanged, TestsUpdated
-from callboard.tui.screens.base import CallboardScreen
 from callboard.tui.screens.confirm_screen import ConfirmScreen
 from callboard.tui.screens.import_screen import ImportScreen
+from callboard.tui.screens.list_screen import ListScreen
 from callboard.tui.screens.test_detail_screen import TestDetailScreen
 from callboard.tui.state.test_catalog import RunPlan, TestCatalog
 from callboard.tui.widgets.tests_table import TestsTable
@@ -40,15 +40,19 @@ def plan_text(plan: RunPlan) -> str:
     return "\n".join(lines)
 
 
-class TestsScreen(CallboardScreen):
+class TestsScreen(ListScreen):
     """Mode ``tests`` (key 1)."""
 
     __test__ = False
     PLACE = "Tests"
+    # The list, never the filter box: keys typed while the screen starts must not land in the box.
+    AUTO_FOCUS = "#tests"
+    LIST_ID = "tests"
+    FILTER_HINT = "words in the name, a tag or the kind"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle", "Select", id="tests.toggle", tooltip="Select or unselect this test"),
         Binding("a", "select_all", "All", id="tests.all", tooltip="Select every shown test (again: none)"),
-        Binding("slash", "filter", "Filter", id="tests.filter", tooltip="Filter by name, tag or kind"),
+        ListScreen.filter_binding("tests.filter", "Filter by name, tag or kind"),
         Binding(
             "r", "run_selected", "Run selected", id="tests.run_selected", tooltip="Queue the selected tests"
         ),
@@ -58,14 +62,6 @@ class TestsScreen(CallboardScreen):
             "d", "delete", "Delete", id="tests.delete", tooltip="Delete the selected or highlighted tests"
         ),
         Binding("ctrl+r", "reload", "Reload", id="tests.reload", tooltip="Read the tests again", show=False),
-        Binding(
-            "escape",
-            "leave_filter",
-            "Clear filter",
-            id="tests.clear_filter",
-            show=False,
-            tooltip="Leave the filter box, or clear the filter",
-        ),
     ]
 
     def __init__(self) -> None:
@@ -75,8 +71,8 @@ class TestsScreen(CallboardScreen):
         self._ticks = 0
 
     def compose_body(self) -> ComposeResult:
-        yield Input(placeholder="filter: words in the name, a tag or the kind", id="filter")
-        yield Static("", id="tests-info")
+        yield self.filter_box()
+        yield Static("", id="tests-info", markup=False)
         yield TestsTable(self.catalog, id="tests")
 
     @property
@@ -160,30 +156,10 @@ class TestsScreen(CallboardScreen):
 
     # -- filter ----------------------------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        """Show the filter box and type into it."""
-        box = self.query_one("#filter", Input)
-        box.add_class("-shown")
-        box.focus()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.catalog.apply_filter(event.value)
+    def apply_filter(self, query: str) -> None:
+        """Show the tests whose name, kind or a tag holds every word of ``query``."""
+        self.catalog.apply_filter(query)
         self.show_rows()
-
-    @on(Input.Submitted, "#filter")
-    def _filter_done(self) -> None:
-        self.action_leave_filter()
-
-    def action_leave_filter(self) -> None:
-        """From the box: back to the table. From the table: clear the filter."""
-        box = self.query_one("#filter", Input)
-        if box.has_focus:
-            box.set_class(bool(box.value), "-shown")
-            self.table.focus()
-        elif box.value:
-            box.value = ""
-            box.remove_class("-shown")
 
     # -- selection -------------------------------------------------------------------------------
 
@@ -194,7 +170,7 @@ class TestsScreen(CallboardScreen):
             return bool(self.catalog.tests) or None
         if action in ("toggle", "select_all", "delete"):
             return bool(self.catalog.visible) or None
-        return True
+        return super().check_action(action, parameters)
 
     def action_toggle(self) -> None:
         """Select or unselect the highlighted test."""
@@ -271,9 +247,9 @@ class TestsScreen(CallboardScreen):
         def imported(result: ImportResult | None) -> None:
             if result is not None:
                 self.notify(
-                    f"{len(result.added)} added, {len(result.updated)} updated, "
-                    f"{len(result.unchanged)} unchanged",
-                    title="Imported",
+                    f"{len(result.added):,} added, {len(result.updated):,} updated, "
+                    f"{len(result.unchanged):,} unchanged",
+                    title=f"Imported {plural(len(result.added + result.updated + result.unchanged), 'test')}",
                 )
                 self.load()
 

@@ -10,26 +10,31 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from callboard.core.wording import plural
 from callboard.tui.context import attempt
-from callboard.tui.formatting import plural
 from callboard.tui.messages import BatchEnded, Resync
-from callboard.tui.screens.base import CallboardScreen
+from callboard.tui.screens.list_screen import ListScreen
 from callboard.tui.state.trend_board import TrendBoard
 from callboard.tui.widgets.trend_chart import TrendChart
 from callboard.tui.widgets.trends_table import TrendsTable
 from callboard.tui.widgets.virtual_table import VirtualTable
 
 
-class TrendsScreen(CallboardScreen):
+class TrendsScreen(ListScreen):
     """Mode ``trends`` (key 4): read again when a batch ends."""
 
     PLACE = "Trends"
+    # The list, never the filter box: keys typed while the screen starts must not land in the box.
+    AUTO_FOCUS = "#trends"
+    LIST_ID = "trends"
+    FILTER_HINT = "words in the test's name, or flaky"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "f", "flaky_only", "Flaky only", id="trends.flaky_only", tooltip="Show only flaky tests, or all"
         ),
         Binding("s", "order", "Sort", id="trends.order", tooltip="Sort by name, or worst first"),
         Binding("b", "window", "Batches", id="trends.window", tooltip="Look back 10, 20, 50 or 5 batches"),
+        ListScreen.filter_binding("trends.filter", "Filter by the test's name"),
         Binding(
             "ctrl+r", "reload", "Reload", id="trends.reload", tooltip="Read the trends again", show=False
         ),
@@ -40,7 +45,8 @@ class TrendsScreen(CallboardScreen):
         self.board = TrendBoard()
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="trends-info")
+        yield self.filter_box()
+        yield Static("", id="trends-info", markup=False)
         yield TrendsTable(id="trends")
         yield TrendChart(empty_text="no test highlighted", id="trend-chart")
 
@@ -79,12 +85,14 @@ class TrendsScreen(CallboardScreen):
         self.show_chart()
         board = self.board
         parts = [
-            f"{plural(len(board.trends), 'test')} over the last {board.last_batches} batches",
+            f"{plural(len(board.trends), 'test')} over the last {plural(board.last_batches, 'batch')}",
             f"{board.flaky_count:,} flaky",
             f"sorted by {board.order.value}",
         ]
         if board.flaky_only:
             parts.append("flaky only")
+        if board.query.strip():
+            parts.append(f"{len(board.visible):,} shown (filter: {board.query})")
         self.query_one("#trends-info", Static).update(" · ".join(parts))
 
     def show_chart(self) -> None:
@@ -97,6 +105,11 @@ class TrendsScreen(CallboardScreen):
     @on(VirtualTable.RowHighlighted, "#trends")
     def _row_highlighted(self) -> None:
         self.show_chart()
+
+    def apply_filter(self, query: str) -> None:
+        """Show the tests whose name holds every word of ``query``."""
+        self.board.apply_filter(query)
+        self.show_rows()
 
     def action_flaky_only(self) -> None:
         """Show only the flaky tests, or all."""

@@ -78,19 +78,32 @@ class RunView:
         return replace(self, status=event.status, score=event.score, duration_ms=event.duration_ms)
 
 
+def run_haystack(view: RunView) -> str:
+    """What the ``/`` filter looks in: the test's name, the status, ``batch N`` (also ``batch:N``), the
+    run's id (``#N``)."""
+    return (
+        f"{view.test_name} {view.status.value} batch {view.batch_id} batch:{view.batch_id} #{view.id}".lower()
+    )
+
+
 @dataclass(frozen=True)
 class RunFilter:
-    """Which runs the table shows: some statuses (none: all) and maybe one batch."""
+    """Which runs the table shows: some statuses (none: all), maybe one batch, and the words of the
+    ``/`` filter (each in the name, the status or the batch)."""
 
     name: str = "all"
     statuses: tuple[RunStatus, ...] = ()
     batch_id: int | None = None
+    text: str = ""
 
     def matches(self, view: RunView) -> bool:
         """Whether ``view`` belongs in the table."""
         if self.batch_id is not None and view.batch_id != self.batch_id:
             return False
-        return not self.statuses or view.status in self.statuses
+        if self.statuses and view.status not in self.statuses:
+            return False
+        haystack = run_haystack(view)
+        return all(word in haystack for word in self.text.lower().split())
 
     def status_query(self) -> list[str] | None:
         """The ``status`` parameter of ``list_runs``."""
@@ -103,8 +116,9 @@ class RunFilter:
         return replace(self, name=name, statuses=statuses)
 
     def describe(self) -> str:
-        """``status: failed · batch: 3``."""
-        return f"status: {self.name} · batch: {'all' if self.batch_id is None else self.batch_id}"
+        """``status: failed · batch: 3`` (and ``· filter: words``)."""
+        text = f"status: {self.name} · batch: {'all' if self.batch_id is None else self.batch_id}"
+        return f"{text} · filter: {self.text}" if self.text.strip() else text
 
 
 STATUS_FILTERS: list[tuple[str, tuple[RunStatus, ...]]] = [
@@ -143,15 +157,15 @@ class RunWindow:
         self.rows = {}
 
     def reset(self, views: list[RunView], more: bool) -> None:
-        """Replace every row (a load, a filter change, a resync)."""
-        self.rows = {view.id: view for view in views}
+        """Replace every row (a load, a filter change, a resync) with those of ``views`` that match."""
+        self.rows = {view.id: view for view in views if self.filter.matches(view)}
         self.more = more
 
     def extend(self, views: list[RunView], more: bool) -> WindowChange:
         """Add an older page."""
         self.limit += self.page
         self.more = more
-        added = [view for view in views if view.id not in self.rows]
+        added = [view for view in views if view.id not in self.rows and self.filter.matches(view)]
         self.rows.update((view.id, view) for view in added)
         return WindowChange(added=added)
 

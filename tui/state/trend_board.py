@@ -31,9 +31,10 @@ def mean_pass_rate(trend: TestTrendOut) -> float | None:
 
 
 def _worst_first(trend: TestTrendOut) -> tuple[float, float, str]:
-    # Flaky tests lead, then the lowest mean pass rate; the name breaks ties so the order is stable.
+    # The lowest mean pass rate leads (a test that never passes is worse than a flaky one); among
+    # equals flaky tests come first, and the name keeps the order stable.
     mean = mean_pass_rate(trend)
-    return (0.0 if trend.flaky else 1.0, 101.0 if mean is None else mean, trend.name)
+    return (101.0 if mean is None else mean, 0.0 if trend.flaky else 1.0, trend.name)
 
 
 class TrendBoard:
@@ -45,6 +46,7 @@ class TrendBoard:
         self.window_index = 0
         self.flaky_only = False
         self.order = TrendOrder.NAME
+        self.query = ""
         self.visible: list[TestTrendOut] = []
 
     @property
@@ -74,12 +76,23 @@ class TrendBoard:
         self._arrange()
 
     def toggle_order(self) -> None:
-        """Sort by name, or worst first (flaky, then the lowest mean pass rate)."""
+        """Sort by name, or worst first (the lowest mean pass rate, flaky first among equals)."""
         self.order = TrendOrder.WORST if self.order is TrendOrder.NAME else TrendOrder.NAME
         self._arrange()
 
+    def apply_filter(self, query: str) -> None:
+        """Show only the tests whose name holds every word of ``query`` ("flaky" finds flaky ones)."""
+        self.query = query
+        self._arrange()
+
     def _arrange(self) -> None:
-        shown = [trend for trend in self.trends if trend.flaky] if self.flaky_only else list(self.trends)
+        words = self.query.lower().split()
+        shown = [
+            trend
+            for trend in self.trends
+            if (trend.flaky or not self.flaky_only)
+            and all(word in f"{trend.name} {'flaky' if trend.flaky else ''}".lower() for word in words)
+        ]
         if self.order is TrendOrder.WORST:
             shown.sort(key=_worst_first)
         self.visible = shown

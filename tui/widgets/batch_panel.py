@@ -13,7 +13,7 @@ from callboard.core.models.events import BatchProgress
 from callboard.core.models.runs import Batch, BatchStatus
 from callboard.tui.context import attempt, context_of
 from callboard.tui.formatting import percent, rate, span
-from callboard.tui.messages import BatchEnded, BatchProgressed, RunsQueued
+from callboard.tui.messages import BatchEnded, BatchProgressed, QueueUpdated, RunsQueued
 
 
 @dataclass
@@ -56,9 +56,9 @@ class BatchBar(Horizontal):
         self.line = line
 
     def compose(self) -> ComposeResult:
-        yield Label(f"batch {self.line.batch_id} · {self.line.label}", classes="batch-name")
+        yield Label(f"batch {self.line.batch_id} · {self.line.label}", classes="batch-name", markup=False)
         yield ProgressBar(total=max(self.line.total, 1), show_eta=False)
-        yield Label(self.line.figures(), classes="batch-figures")
+        yield Label(self.line.figures(), classes="batch-figures", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(ProgressBar).update(progress=self.line.done)
@@ -81,7 +81,7 @@ class BatchPanel(Vertical):
 
     def on_mount(self) -> None:
         self.display = False
-        context_of(self).feed.subscribe(self, RunsQueued, BatchProgressed, BatchEnded)
+        context_of(self).feed.subscribe(self, RunsQueued, BatchProgressed, BatchEnded, QueueUpdated)
 
     def on_unmount(self) -> None:
         context_of(self).feed.unsubscribe(self)
@@ -89,6 +89,10 @@ class BatchPanel(Vertical):
     def set_batches(self, batches: list[Batch]) -> None:
         """Show exactly these batches (after a load or a resync)."""
         self.lines = {batch.id: BatchLine.of(batch) for batch in batches}
+        queue = context_of(self).feed.queue
+        for batch_id, eta in (queue.batch_eta_s if queue else {}).items():
+            if batch_id in self.lines:
+                self.lines[batch_id].eta_s = eta
         self.remove_children()
         self.mount_all(BatchBar(line) for line in sorted(self.lines.values(), key=lambda x: -x.batch_id))
         self.display = bool(self.lines)
@@ -105,6 +109,16 @@ class BatchPanel(Vertical):
         for bar in self.query(BatchBar):
             if bar.line is line:
                 bar.show()
+
+    def on_queue_updated(self, message: QueueUpdated) -> None:
+        # Progress events come only as runs end; the queue figures (read every few seconds) keep the
+        # ETA current while a long run goes on.
+        for bar in self.query(BatchBar):
+            if bar.line.batch_id in message.status.batch_eta_s:
+                eta = message.status.batch_eta_s[bar.line.batch_id]
+                if eta != bar.line.eta_s:
+                    bar.line.eta_s = eta
+                    bar.show()
 
     def on_batch_ended(self, message: BatchEnded) -> None:
         batch_id = message.event.batch_id

@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellType, RowDoesNotExist
 
+from callboard.core.literal import literal
+from callboard.core.models.runs import RunStatus
 from callboard.tui.context import context_of
-from callboard.tui.formatting import NONE, age, duration_ms, score
+from callboard.tui.formatting import NONE, age, duration_ms, score, span
 from callboard.tui.state.run_window import RunView, WindowChange
 from callboard.tui.theme import status_text
+from callboard.tui.widgets.literal_table import LiteralDataTable
 
 COLUMNS: list[tuple[str, str, int]] = [
     ("status", "status", 12),
@@ -28,7 +31,7 @@ COLUMNS: list[tuple[str, str, int]] = [
 ]
 
 
-class RunsTable(DataTable[CellType]):
+class RunsTable(LiteralDataTable):
     """Rows of ``RunView``s, newest run first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -49,13 +52,20 @@ class RunsTable(DataTable[CellType]):
         return {
             "status": status_text(self.app, view.status, now),
             "run": view.id,
-            "test": view.test_name,
+            "test": literal(view.test_name),
             "batch": view.batch_id,
             "attempt": view.tries or NONE,
             "score": Text(score(view.score), justify="right"),
-            "duration": Text(duration_ms(view.duration_ms), justify="right"),
+            "duration": Text(self._duration(view, now), justify="right"),
             "started": age(view.started_at, now),
         }
+
+    @staticmethod
+    def _duration(view: RunView, now: datetime) -> str:
+        # A running run shows how long it has been going, counting up with the clock.
+        if view.status is RunStatus.RUNNING and view.started_at is not None:
+            return span(max(0.0, (now - view.started_at).total_seconds()))
+        return duration_ms(view.duration_ms)
 
     @property
     def highlighted(self) -> int | None:

@@ -71,7 +71,7 @@ class ConnectionBanner(Static):
     """Shown while the event stream is down; hidden again when it is back."""
 
     def __init__(self) -> None:
-        super().__init__("⚠ lost the daemon's event stream — reconnecting…")
+        super().__init__("⚠ lost the daemon's event stream — reconnecting…", markup=False)
 
     def on_mount(self) -> None:
         feed = context_of(self).feed
