@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from callboard.core.cli.batch_wait import WaitOptions, nothing_ran, wait_for_batch, warn_if_paused
 from callboard.core.cli.context import CliContext, pass_cli
 from callboard.core.cli.daemon_link import EXIT_INTERRUPTED, with_daemon
 from callboard.core.cli.output_files import check_writable
 from callboard.core.client import CallboardClient
+from callboard.core.literal import literal, plain_console
 from callboard.core.models import BatchStatus
 
 
@@ -28,7 +28,7 @@ def wait_cmd(cli: CliContext, batch_id: int, junit: Path | None, fail_under: flo
     nothing ran (as run --wait). Ctrl-C stops following; the batch goes on."""
     if junit is not None:
         check_writable(junit, "--junit")
-    console = Console()
+    console = plain_console()
 
     async def go(client: CallboardClient) -> int:
         queue = await client.queue()
@@ -40,7 +40,7 @@ def wait_cmd(cli: CliContext, batch_id: int, junit: Path | None, fail_under: flo
                 client, batch, queue.last_event_id, console, WaitOptions(junit, fail_under)
             )
         except KeyboardInterrupt:
-            console.print(f"[yellow]stopped following; batch {batch_id} goes on in the daemon[/yellow]")
+            console.print(literal(f"stopped following; batch {batch_id} goes on in the daemon", "yellow"))
             return EXIT_INTERRUPTED
 
     raise SystemExit(with_daemon(cli, go))
