@@ -54,8 +54,9 @@ api_key = "{model_key}"
 stt = "openai"
 stt_url = "{url}/v1"
 """
-# Where the example suites expect the demo agent.
+# Where the example suites expect the demo agent, and the simulator's Media Streams agent (voice tests).
 _EXAMPLE_AGENT = "127.0.0.1:8700"
+_EXAMPLE_SIMULATOR = "127.0.0.1:8710"
 
 
 def _health(paths: DaemonPaths) -> Health | None:
@@ -137,13 +138,16 @@ def _demo_up(cli: CliContext, demo_state: Path, agent_port: int, simulator_port:
 
 
 def _examples_for(record: HelperRecord, folder: Path) -> list[Path]:
-    """The shipped examples, copied into the demo state dir and pointed at the demo agent's port."""
+    """The shipped examples, copied into the demo state dir and pointed at the demo agent's and the
+    simulator's ports."""
     folder.mkdir(mode=0o700, exist_ok=True)
     copies = []
     for source in example_files():
         copy = folder / source.name
         text = source.read_text(encoding="utf-8")
-        copy.write_text(text.replace(_EXAMPLE_AGENT, f"127.0.0.1:{record.agent_port}"), encoding="utf-8")
+        text = text.replace(_EXAMPLE_AGENT, f"127.0.0.1:{record.agent_port}")
+        text = text.replace(_EXAMPLE_SIMULATOR, f"127.0.0.1:{record.simulator_port}")
+        copy.write_text(text, encoding="utf-8")
         copies.append(copy)
     return copies
 
