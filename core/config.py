@@ -95,6 +95,11 @@ class TwilioSettings(_Section):
     poll_initial_s: float = Field(default=1.0, gt=0, le=60)
     poll_max_s: float = Field(default=5.0, gt=0, le=300)
     default_time_limit_s: int = Field(default=600, ge=1, le=14_400)
+    # After the call: its own budget for the recording, the transcript (within that, its own deadline)
+    # and the price, so a call that runs to its time limit still gets its recording and checks.
+    post_call_timeout_s: float = Field(default=300.0, gt=0, le=3600)
+    transcript_timeout_s: float = Field(default=240.0, gt=0, le=3600)
+    price_wait_s: float = Field(default=30.0, ge=0, le=600)
     ring_timeout_s: int = Field(default=30, ge=5, le=600)
     cps: float = Field(default=1.0, gt=0, le=1000)
     max_concurrent_calls: int | None = Field(default=10, ge=1, le=10_000)
@@ -109,6 +114,24 @@ class TwilioSettings(_Section):
         if self.poll_max_s < self.poll_initial_s:
             raise ValueError("poll_max_s must be at least poll_initial_s")
         return self
+
+
+class LlmSettings(_Section):
+    """The OpenAI-compatible model behind simulated users and judge checks; ``api_key`` is a secret
+    (CALLBOARD_LLM__API_KEY), sent only as ``Authorization: Bearer``."""
+
+    base_url: str = Field(default="https://api.openai.com/v1", pattern=r"^https?://[^\s/]+(/\S*)?$")
+    model: str = Field(default="gpt-4o-mini", min_length=1, max_length=200)
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    concurrency: int | None = Field(default=8, ge=1, le=4096)
+    rate_per_s: float | None = Field(default=None, gt=0)
+    batch_max_tokens: int | None = Field(default=2_000_000, ge=1)
+    judge_samples: int = Field(default=1, ge=1, le=15)
+    seed: int | None = 7
+    user_temperature: float = Field(default=0.7, ge=0, le=2)
+    user_prompt_file: Path | None = None
+    judge_prompt_file: Path | None = None
 
 
 class SchedulerSettings(_Section):
@@ -169,6 +192,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
 from callboard.core.models import FINAL_STATUSES, Run, RunStatus
+from callboard.core.models.dial_intent import DialIntent
 from callboard.storage.rows import RUN_DOCUMENT, run_from_document
 
 StatusFilter = str | Sequence[str] | None
@@ -83,6 +85,21 @@ class RunsRepo:
             f"SELECT {RUN_DOCUMENT} FROM runs WHERE status = 'queued' ORDER BY priority DESC, id LIMIT ?",
             (-1 if limit is None else limit,),  # a negative LIMIT means no limit in SQLite
         )
+
+    async def dial_intents(self) -> dict[int, DialIntent]:
+        """The dial intents of queued runs that have no external id yet (calls that may or may not have
+        been placed before a restart), by run id."""
+        sql = (
+            "SELECT run_id, to_number, from_number, created_at"
+            " FROM dial_intents JOIN runs ON runs.id = run_id"
+            " WHERE runs.status = 'queued' AND runs.external_id IS NULL"
+        )
+        async with self._reads.execute(sql) as cursor:
+            rows = await cursor.fetchall()
+        return {
+            int(run_id): DialIntent(str(to), str(from_), datetime.fromisoformat(str(at)))
+            for run_id, to, from_, at in rows
+        }
 
     async def count(self, status: StatusFilter = None) -> int:
         """How many runs there are (in the given status or statuses)."""

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from callboard.core.models import CheckResult, RunResult, TranscriptEntry, score
+from callboard.core.models.dial_intent import DialIntent
 from callboard.storage.connection import DEFAULT_BUSY_TIMEOUT_MS, open_sync_connection
 from callboard.storage.errors import StoreError, translate
 from callboard.storage.timestamps import now_text, to_text
@@ -42,6 +43,17 @@ _REQUEUE = (
     "UPDATE runs SET status = 'queued', started_at = NULL WHERE id = ? AND status = 'running' AND attempt = ?"
 )
 _SET_EXTERNAL_ID = "UPDATE runs SET external_id = ? WHERE id = ? AND status = 'running' AND attempt = ?"
+# Guarded like the rest: only the running attempt may record or clear the call it is about to place.
+_SET_DIAL_INTENT = """
+INSERT INTO dial_intents (run_id, to_number, from_number, created_at)
+SELECT id, ?, ?, ? FROM runs WHERE id = ? AND status = 'running' AND attempt = ?
+ON CONFLICT (run_id) DO UPDATE SET
+    to_number = excluded.to_number, from_number = excluded.from_number, created_at = excluded.created_at
+"""
+_CLEAR_DIAL_INTENT = """
+DELETE FROM dial_intents
+WHERE run_id = ? AND EXISTS (SELECT 1 FROM runs WHERE id = ? AND status = 'running' AND attempt = ?)
+"""
 _CANCEL_QUEUED = """
 UPDATE runs SET status = 'cancelled', finished_at = ?
 WHERE status = 'queued' AND id IN (SELECT value FROM json_each(?)) RETURNING id
@@ -150,6 +162,16 @@ class ResultWriter:
     async def set_external_id(self, run_id: int, attempt: int, external_id: str) -> bool:
         """Record the provider's id for the running attempt (e.g. a Twilio call SID) before relying on it."""
         return await self._submit(_SET_EXTERNAL_ID, (external_id, run_id, attempt))
+
+    async def set_dial_intent(self, run_id: int, attempt: int, intent: DialIntent | None) -> bool:
+        """Record the call the running attempt is about to place (None: it placed none); False, and
+        nothing written, if the run is not running that attempt."""
+        if intent is None:
+            params: tuple[Any, ...] = (run_id, run_id, attempt)
+            await self._submit(_CLEAR_DIAL_INTENT, params)
+            return True
+        params = (intent.to, intent.from_, to_text(intent.at), run_id, attempt)
+        return await self._submit(_SET_DIAL_INTENT, params)
 
     async def cancel_queued(self, run_ids: list[int]) -> list[int]:
         """Cancel those of ``run_ids`` that are still queued; returns their ids, ascending."""

@@ -7,13 +7,13 @@ actual value; every other check fails as not evaluable, with a message saying wh
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from callboard.core.checks.common import compiled_regex, not_applicable, result, truncate
+from callboard.core.checks.turns import AGENT, analyse_turns, latency_metrics
 from callboard.core.models import CheckBase, CheckResult, TranscriptEntry
 from callboard.core.models.checks import (
     AgentNeverSaysCheck,
@@ -24,9 +24,8 @@ from callboard.core.models.checks import (
     FirstWordCheck,
     TurnLatencyCheck,
 )
+from callboard.core.models.percentiles import percentile
 
-CALLER = "caller"
-AGENT = "agent"
 ANSWERED_STATUS = "completed"
 _SNIPPET_MARGIN = 60
 _TRANSCRIPT_CHECKS = (AgentSaysCheck, AgentNeverSaysCheck, FirstWordCheck, TurnLatencyCheck)
@@ -97,56 +96,22 @@ def first_word_ms(transcript: Sequence[TranscriptEntry]) -> float | None:
     return round(min(starts) * 1000.0, 1) if starts else None
 
 
-def turn_gaps_ms(transcript: Sequence[TranscriptEntry]) -> list[float]:
-    """For each caller turn, ms from its end to the start of the next agent sentence starting after it.
-
-    Consecutive caller sentences with no agent sentence starting between them are one turn (a caller
-    saying "Hi. Are you open?" waits once, not twice). Turns the agent never answered give no gap.
-    """
-    timed = sorted(
-        (entry for entry in transcript if entry.start is not None and entry.end is not None),
-        key=lambda entry: entry.start or 0.0,
-    )
-    agent_starts = [entry.start or 0.0 for entry in timed if entry.speaker == AGENT]
-    turn_ends: list[float] = []
-    for entry in timed:
-        if entry.speaker != CALLER:
-            continue
-        end = entry.end or 0.0
-        start = entry.start or 0.0
-        if turn_ends and not any(turn_ends[-1] <= agent < start for agent in agent_starts):
-            turn_ends[-1] = max(turn_ends[-1], end)
-        else:
-            turn_ends.append(end)
-    gaps = []
-    for end in turn_ends:
-        following = [agent for agent in agent_starts if agent >= end]
-        if following:
-            gaps.append(round((min(following) - end) * 1000.0, 1))
-    return gaps
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """The ``share`` (0–1) percentile of ``values`` by linear interpolation between closest ranks."""
-    if not values:
-        raise ValueError("no values")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * share
-    low, high = math.floor(position), math.ceil(position)
-    value = ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-    return round(value, 1)
-
-
 def transcript_metrics(transcript: Sequence[TranscriptEntry]) -> dict[str, float]:
-    """first_word_ms, turn_latency_p50_ms and turn_latency_p90_ms, those that can be worked out."""
+    """first_word_ms, the per-turn latencies (``turn_latency_ms.N``, N the 1-based caller turn), their
+    p50/p90/p95, and the late-answer and talk-over counts — those that can be worked out."""
     metrics: dict[str, float] = {}
     first = first_word_ms(transcript)
     if first is not None:
         metrics["first_word_ms"] = first
-    gaps = turn_gaps_ms(transcript)
-    if gaps:
-        metrics["turn_latency_p50_ms"] = percentile(gaps, 0.5)
-        metrics["turn_latency_p90_ms"] = percentile(gaps, 0.9)
+    taking = analyse_turns(transcript)
+    if not taking.turns:
+        return metrics
+    for turn in taking.turns:
+        if turn.latency_ms is not None:
+            metrics[f"turn_latency_ms.{turn.index}"] = turn.latency_ms
+    metrics.update(latency_metrics(taking.latencies_ms))
+    metrics["late_answer_count"] = float(len(taking.late))
+    metrics["talk_over_count"] = float(taking.talk_over_count)
     return metrics
 
 
@@ -220,18 +185,37 @@ def _transcript_check(check: CheckBase, transcript: Sequence[TranscriptEntry]) -
         first = first_word_ms(transcript)
         expected = _expected(check)
         if first is None:
-            return result(check, False, expected, None, "the agent never spoke")
+            return result(check, False, expected, None, _no_first_word(transcript))
         passed = first < check.first_word_ms_below
         return result(check, passed, expected, first, "" if passed else f"first word after {first:g} ms")
     assert isinstance(check, TurnLatencyCheck)
-    gaps = turn_gaps_ms(transcript)
+    taking = analyse_turns(transcript)
+    gaps = taking.latencies_ms
     expected = _expected(check)
     if not gaps:
-        return result(check, False, expected, None, "no caller turn was followed by an agent reply")
+        why = (
+            "no timing in the transcript"
+            if _untimed(transcript)
+            else "no caller turn was followed by an agent reply"
+        )
+        return result(check, False, expected, None, why)
     p90 = percentile(gaps, 0.9)
     passed = p90 < check.turn_latency_p90_ms_below
-    message = "" if passed else f"p90 turn latency {p90:g} ms over {len(gaps)} turn(s)"
-    return result(check, passed, expected, p90, message)
+    notes = [] if passed else [f"p90 turn latency {p90:g} ms over {len(gaps)} turn(s)"]
+    if taking.late:
+        notes.append(taking.late_note())
+    return result(check, passed, expected, p90, "; ".join(notes))
+
+
+def _untimed(transcript: Sequence[TranscriptEntry]) -> bool:
+    return bool(transcript) and all(entry.start is None for entry in transcript)
+
+
+def _no_first_word(transcript: Sequence[TranscriptEntry]) -> str:
+    """Why there is no first word: the agent said nothing, or the transcript has no times."""
+    if any(entry.speaker == AGENT and entry.text.strip() for entry in transcript):
+        return "no timing in the transcript"
+    return "the agent never spoke"
 
 
 def _agent_text(

@@ -25,6 +25,7 @@ from callboard.core.client import CallboardClient
 from callboard.core.client.spawn import spawn_detached
 from callboard.core.models.api import BatchRequest
 from callboard.core.simulator.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from callboard.core.simulator.scripted_model import SCRIPTED_MODEL, SCRIPTED_MODEL_KEY
 
 AGENT_PORT = 8700
 SIMULATOR_PORT = 8710
@@ -73,6 +74,10 @@ def _point_daemon_at_simulator(cli: CliContext) -> None:
         "CALLBOARD_TWILIO__INTELLIGENCE_BASE_URL": url,
         "CALLBOARD_TWILIO__INTELLIGENCE_SERVICE_SID": "GA" + "0" * 32,
         "CALLBOARD_TWILIO__POLL_INITIAL_S": "0.2",
+        # Simulated users and judges: the simulator's scripted model and its own (not secret) key.
+        "CALLBOARD_LLM__BASE_URL": f"{url}/v1",
+        "CALLBOARD_LLM__MODEL": SCRIPTED_MODEL,
+        "CALLBOARD_LLM__API_KEY": SCRIPTED_MODEL_KEY,
     })  # fmt: skip
     cli.state_dir = demo_state
     cli.reset_settings()

@@ -24,19 +24,40 @@ def demo_agent_cmd(host: str, port: int, latency_ms: float) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8710, show_default=True,
               help="0 picks a free port.")  # fmt: skip
 @click.option("--time-scale", type=click.FloatRange(min=0, min_open=True),
-              help="Real seconds per simulated second (default: the simulator's own, fast).")  # fmt: skip
-@click.option(
-    "--cps", type=click.FloatRange(min=0, min_open=True), help="Calls-per-second cap (429/20429 over it)."
-)
-@click.option("--max-concurrent", type=click.IntRange(1), help="Concurrent-calls cap.")
+              help="Real seconds per simulated second; 0.01 runs a minute in 0.6 s. "
+                   "[default: 1, real time]")  # fmt: skip
+@click.option("--cps", type=click.FloatRange(min=0, min_open=True),
+              help="Calls-per-second cap; calls over it wait in the queue, as on Twilio. "
+                   "[default: 5]")  # fmt: skip
+@click.option("--reject-over-cps", is_flag=True,
+              help="Answer 429 / 20429 over the CPS cap instead of queueing.")  # fmt: skip
+@click.option("--max-concurrent", type=click.IntRange(1), help="Concurrent-calls cap (429 / 20429 over it).")
 def simulator_cmd(
-    host: str, port: int, time_scale: float | None, cps: float | None, max_concurrent: int | None
+    host: str,
+    port: int,
+    time_scale: float | None,
+    cps: float | None,
+    reject_over_cps: bool,
+    max_concurrent: int | None,
 ) -> None:
-    """Serve the telephony simulator: the part of Twilio's REST API callboard uses, with simulated
-    agents on fixed numbers (see ``callboard.core.simulator``), until interrupted."""
+    """Serve the telephony simulator until interrupted: the part of Twilio's REST API that callboard
+    uses, with simulated agents on fixed numbers (+15550100001 a clinic receptionist, +15550100006 a
+    slow one, +15550100005 voicemail, ...). It runs in real time unless --time-scale says otherwise.
+
+    \b
+    Point callboard at it in the config file:
+      [twilio]
+      api_base_url = "http://127.0.0.1:8710"
+      intelligence_base_url = "http://127.0.0.1:8710"
+    """
     from callboard.core.simulator.config import SimulatorConfig
     from callboard.core.simulator.server import run_simulator
 
-    overrides = {"time_scale": time_scale, "cps": cps, "max_concurrent_calls": max_concurrent}
+    overrides = {
+        "time_scale": time_scale,
+        "cps": cps,
+        "cps_excess": "reject" if reject_over_cps else None,
+        "max_concurrent_calls": max_concurrent,
+    }
     config = SimulatorConfig(**{key: value for key, value in overrides.items() if value is not None})
     run_simulator(host, port, config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from callboard.core.models import Batch, BatchCounts, RunStatus
 from callboard.core.models.events import BatchProgress
@@ -96,11 +97,33 @@ def report_view(report: BatchReport) -> Group:
         for bucket in scores.buckets:
             histogram.add_row(bucket.label, str(bucket.count), "█" * round(30 * bucket.count / widest))
         parts.append(histogram)
+    if report.llm_prompt_tokens or report.llm_completion_tokens:
+        tokens = Table("prompt", "completion", "total", title="model tokens")
+        total = report.llm_prompt_tokens + report.llm_completion_tokens
+        tokens.add_row(*(str(n) for n in (report.llm_prompt_tokens, report.llm_completion_tokens, total)))
+        parts.append(tokens)
     if report.slowest:
         slow = Table("run", "test", "trial", "duration", title="slowest runs")
         for run in report.slowest:
             slow.add_row(str(run.run_id), run.test_name, str(run.trial), f"{run.duration_ms / 1000:.3f}s")
         parts.append(slow)
+    if report.turn_latency:
+        parts.append(turn_latency_table(report))
     if report.failures:
         parts.append(failures_table(report.failures, report.total_failures))
     return Group(*parts)
+
+
+def turn_latency_table(report: BatchReport) -> Table:
+    """Turn latency per test, pooled over its trials."""
+    table = Table("test", "runs", "turns", "p50", "p90", "p95", "late answers",
+                  title="turn latency (pooled over trials)")  # fmt: skip
+    for pooled in report.turn_latency:
+        table.add_row(
+            Text(pooled.test_name),
+            str(pooled.runs),
+            str(pooled.turns),
+            *(f"{value:g} ms" for value in (pooled.p50_ms, pooled.p90_ms, pooled.p95_ms)),
+            str(pooled.late_answers),
+        )
+    return table

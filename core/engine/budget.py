@@ -1,9 +1,14 @@
 """The per-batch budget for phone calls: past a number of calls or of call minutes, the batch's
-remaining call runs are skipped rather than dialled (calls cost money)."""
+remaining call runs are skipped rather than dialled (calls cost money). The same for the model: past
+``[llm].batch_max_tokens``, or after the model refused the key or the model name, the batch's remaining
+runs that need the model are skipped with the reason."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from callboard.core.llm.errors import FATAL_KINDS
+from callboard.core.models import RunResult
 
 
 @dataclass(frozen=True)
@@ -44,3 +49,29 @@ class CallBudget:
     def ended(self, batch_id: int, duration_s: float) -> None:
         """A call of the batch ended after ``duration_s`` seconds."""
         self._spent.setdefault(batch_id, _Spent()).seconds += duration_s
+
+
+@dataclass
+class ModelBudget:
+    """Tokens each batch has spent on the model, and the first fatal model error it met. Runs in flight
+    when the cap is reached still finish, so a batch can overshoot by what they use."""
+
+    max_tokens: int | None = None
+    _spent: dict[int, float] = field(default_factory=dict)
+    _fatal: dict[int, str] = field(default_factory=dict)
+
+    def refusal(self, batch_id: int) -> str | None:
+        """Why the batch may not use the model any more, or None when it may."""
+        if (fatal := self._fatal.get(batch_id)) is not None:
+            return fatal
+        if self.max_tokens is not None and self._spent.get(batch_id, 0.0) >= self.max_tokens:
+            return f"batch budget reached: {self.max_tokens} model tokens (llm.batch_max_tokens)"
+        return None
+
+    def ended(self, batch_id: int, run_id: int, result: RunResult) -> None:
+        """A run of the batch that used the model ended with ``result``."""
+        metrics = result.metrics
+        spent = metrics.get("llm_prompt_tokens", 0.0) + metrics.get("llm_completion_tokens", 0.0)
+        self._spent[batch_id] = self._spent.get(batch_id, 0.0) + spent
+        if result.error_kind in FATAL_KINDS and batch_id not in self._fatal:
+            self._fatal[batch_id] = f"the model cannot be used (run {run_id}): {result.error_message}"

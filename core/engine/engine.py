@@ -18,13 +18,13 @@ from typing import Any
 
 from callboard.core.engine.attempt import error_result, monotonic_ms, run_attempt
 from callboard.core.engine.batch_book import BatchBook
-from callboard.core.engine.budget import CallBudget, CallBudgetSpec
+from callboard.core.engine.budget import CallBudget, CallBudgetSpec, ModelBudget
 from callboard.core.engine.events import EventBus
 from callboard.core.engine.limits import Limiter, LimitSpec
 from callboard.core.engine.planner import BatchPlanner
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
-from callboard.core.engine.selection import Selection, choose, limit_keys
+from callboard.core.engine.selection import MODEL_KEY, Selection, choose, limit_keys
 from callboard.core.executors.base import Executor, Job
 from callboard.core.models import (
     Batch,
@@ -35,6 +35,7 @@ from callboard.core.models import (
     parse_test,
 )
 from callboard.core.models.api import QueueStatus
+from callboard.core.models.dial_intent import DialIntent
 from callboard.core.models.events import RunQueued
 from callboard.storage import Store
 from callboard.storage.batches_repo import BatchEntry
@@ -57,6 +58,8 @@ class EngineConfig:
     call_budget: CallBudgetSpec = field(default_factory=CallBudgetSpec)
     # Numbers (or prefixes such as "+1555") calls may go to; empty allows any.
     call_allowlist: tuple[str, ...] = ()
+    # Tokens one batch may spend on the model ([llm].batch_max_tokens); None: no cap.
+    llm_max_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,12 +109,16 @@ class Engine:
         self._fills: dict[int, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[object]] = set()
         self.budget = CallBudget(self.config.call_budget)
+        self.model_budget = ModelBudget(self.config.llm_max_tokens)
+        # Calls whose create may have reached the provider before a crash, by run id (loaded at start).
+        self._dial_intents: dict[int, DialIntent] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> tuple[int, int]:
         """Recover from a crash, load the queue, start dispatching; returns (requeued, errored)."""
         requeued, errored = await requeue_interrupted(self.store)
+        self._dial_intents = await self.store.runs.dial_intents()
         for batch in await self.store.batches.list(limit=100_000, status=BatchStatus.RUNNING):
             self._book.track(batch)
         for run in await self.store.runs.queued(limit=None):
@@ -170,9 +177,7 @@ class Engine:
         fill.add_done_callback(lambda _: self._fills.pop(batch.id, None))
         return Submitted(batch=batch, skipped=skipped)
 
-    async def _fill(
-        self, batch_id: int, priority: int, entries: list[BatchEntry], run_ids: range
-    ) -> None:
+    async def _fill(self, batch_id: int, priority: int, entries: list[BatchEntry], run_ids: range) -> None:
         queued_ids = []
         index = 0
         for entry in entries:
@@ -297,6 +302,8 @@ class Engine:
                 # A call not placed yet must fit the batch's budget; one placed before a restart is
                 # only watched again, whatever the budget says.
                 refusal = self.budget.refusal(run.batch_id) if run.test.kind == "call" else None
+                if refusal is None and MODEL_KEY in run.limit_keys:
+                    refusal = self.model_budget.refusal(run.batch_id)
                 if refusal is not None and run.external_id is None:
                     self._spawn(self._skip_queued([run], refusal))
                     continue
@@ -345,8 +352,20 @@ class Engine:
             await start_op
             await self.writer.set_external_id(run.run_id, attempt, external_id)
 
+        async def record_dial_intent(intent: DialIntent | None) -> None:
+            await start_op
+            if not await self.writer.set_dial_intent(run.run_id, attempt, intent):
+                raise RuntimeError(f"run {run.run_id} is no longer running attempt {attempt}: not dialling")
+
         job = Job(
-            run.run_id, attempt, run.test, run.test.effective_timeout_s(), record_external_id, run.external_id
+            run.run_id,
+            attempt,
+            run.test,
+            run.test.effective_timeout_s(),
+            record_external_id,
+            run.external_id,
+            record_dial_intent,
+            self._dial_intents.pop(run.run_id, None) if run.external_id is None else None,
         )
         try:
             if executor is None:  # queued by an older version that had this kind
@@ -373,6 +392,8 @@ class Engine:
         duration = monotonic_ms(started)
         if run.test.kind == "call":
             self.budget.ended(run.batch_id, result.metrics.get("duration_s", 0.0))
+        if MODEL_KEY in run.limit_keys:
+            self.model_budget.ended(run.batch_id, run.run_id, result)
         try:
             await start_op
             applied = await self.writer.finish(run.run_id, attempt, result, datetime.now(UTC), duration)

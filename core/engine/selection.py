@@ -58,8 +58,18 @@ def _in_name_order(tests: list[StoredTest]) -> bool:
     return all(a.name < b.name for a, b in itertools.pairwise(tests))
 
 
+# The limit key of runs that talk to the model (simulated users, judges): [llm].concurrency.
+MODEL_KEY = "llm"
+
+
 def limit_keys(test: TestDefinition) -> tuple[str, ...]:
-    """The limits a run of this test counts against: its kind, and its target where it has one."""
+    """The limits a run of this test counts against: its kind, its target where it has one, and the
+    model when it uses one."""
+    keys = _own_keys(test)
+    return (*keys, MODEL_KEY) if test.uses_model() else keys
+
+
+def _own_keys(test: TestDefinition) -> tuple[str, ...]:
     if test.kind in ("http", "conversation"):
         # Queueing 10,000 tests parses 10,000 URLs: only the scheme and authority matter, and they
         # repeat, so they are parsed once each.

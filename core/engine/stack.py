@@ -14,6 +14,7 @@ from callboard.core.engine.engine import Engine, EngineConfig
 from callboard.core.engine.events import EventBus, epoch_first_id
 from callboard.core.engine.limits import LimitSpec
 from callboard.core.engine.retry import Backoff
+from callboard.core.engine.selection import MODEL_KEY
 from callboard.core.executors.registry import build_executors, close_executors
 from callboard.storage import Store
 from callboard.storage.writer import ResultWriter
@@ -30,6 +31,7 @@ def engine_config(settings: Settings) -> EngineConfig:
     # The account's pacing applies unless [engine.targets.twilio] says otherwise. Calls start evenly
     # spaced (no burst): the provider's own bucket then always has a token when a create arrives.
     targets = {"twilio": LimitSpec(concurrency=twilio.max_concurrent_calls, rate_per_s=twilio.cps, burst=1.0)}
+    targets[MODEL_KEY] = LimitSpec(concurrency=settings.llm.concurrency)
     targets |= {target: spec(limit) for target, limit in engine.targets.items()}
     return EngineConfig(
         concurrency=engine.concurrency,
@@ -37,6 +39,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         target_limits=targets,
         call_budget=CallBudgetSpec(twilio.batch_max_calls, twilio.batch_max_minutes),
         call_allowlist=tuple(twilio.allowed_numbers),
+        llm_max_tokens=settings.llm.batch_max_tokens,
         backoff=Backoff(engine.retry_base_s, engine.retry_max_s),
         shutdown_grace_s=engine.shutdown_grace_s,
     )
@@ -50,7 +53,9 @@ async def running_engine(settings: Settings, store: Store) -> AsyncIterator[Engi
         tick_ms=settings.store.commit_tick_ms,
         busy_timeout_ms=settings.store.busy_timeout_ms,
     )
-    executors = build_executors(max_http_connections=settings.engine.http_connections, twilio=settings.twilio)
+    executors = build_executors(
+        max_http_connections=settings.engine.http_connections, twilio=settings.twilio, llm=settings.llm
+    )
     engine = Engine(store, writer, executors, engine_config(settings), EventBus(first_id=epoch_first_id()))
     try:
         await engine.start()

@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from callboard.core.models import CheckResult, TestDefinition, TranscriptEntry
+from callboard.core.models.dial_intent import DialIntent
+
+
+async def _no_dial_intents(intent: DialIntent | None) -> None:
+    """For jobs that never dial (every kind but call)."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,10 @@ class Job:
     record_external_id: Callable[[str], Awaitable[None]]
     # Set when the run resumes after a restart (e.g. the call SID stored before the crash).
     external_id: str | None = None
+    # Persist the call about to be placed (None clears it: nothing was placed); returns once committed.
+    record_dial_intent: Callable[[DialIntent | None], Awaitable[None]] = _no_dial_intents
+    # Set when the run resumes with an intent but no external id: the create may have reached Twilio.
+    dial_intent: DialIntent | None = None
 
 
 @dataclass

@@ -11,12 +11,14 @@ refuses to place a call end up in the error kind (``twilio_21215``) and message.
 from __future__ import annotations
 
 from callboard.core.checks.call_checks import CallObservation, evaluate_call_checks, transcript_metrics
+from callboard.core.checks.turns import analyse_turns
 from callboard.core.executors.base import Job, Outcome, RunError
 from callboard.core.models import CallTest
 from callboard.core.models.checks import AnsweredCheck
-from callboard.core.telephony.call_flow import CallFlow, CallReport, FlowSettings, Poller
+from callboard.core.telephony.call_flow import CallFlow, CallReport, FlowSettings
 from callboard.core.telephony.http_client import HttpxTwilioClient
 from callboard.core.telephony.options import TwilioOptions, build_client, missing_settings
+from callboard.core.telephony.polling import Poller
 from callboard.core.telephony.voice import TwilioVoice
 
 
@@ -36,7 +38,7 @@ class CallExecutor:
         test = job.test
         if not isinstance(test, CallTest):
             raise RunError("internal", f"the call executor cannot run a {test.kind} test")
-        if not test.phone and job.external_id is None:
+        if not test.phone and job.external_id is None and job.dial_intent is None:
             raise RunError("config", "the test has no phone number")
         report = await self._ready_flow().run(job, test)
         return _outcome(test, report)
@@ -67,6 +69,9 @@ class CallExecutor:
                 agent_channel=settings.agent_channel,
                 ring_timeout_s=settings.ring_timeout_s,
                 default_time_limit_s=settings.default_time_limit_s,
+                post_call_timeout_s=settings.post_call_timeout_s,
+                transcript_timeout_s=settings.transcript_timeout_s,
+                price_wait_s=settings.price_wait_s,
             )
             self._flow = CallFlow(voice, flow_settings, Poller(settings.poll_initial_s, settings.poll_max_s))
         return self._flow
@@ -103,6 +108,14 @@ def _outcome(test: CallTest, report: CallReport) -> Outcome:
         artifacts["recording_url"] = report.recording.media_url
     if report.no_transcript and observation.answered:
         artifacts["transcript_note"] = report.no_transcript
+    if report.channels is not None:
+        artifacts["agent_channel"] = str(report.channels.agent)
+        artifacts["channel_mapping"] = report.channels.describe()
+        artifacts["channel_mapping_confidence"] = f"{report.channels.confidence:g}"
+    if report.transcript is not None:
+        late = analyse_turns(report.transcript).late_note()
+        if late:
+            artifacts["late_answers"] = late
     return Outcome(
         checks=evaluate_call_checks(test.checks, observation),
         metrics=metrics,

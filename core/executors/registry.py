@@ -10,19 +10,30 @@ from callboard.core.executors.command import CommandExecutor
 from callboard.core.executors.conversation import ConversationExecutor
 from callboard.core.executors.http import HttpExecutor
 from callboard.core.executors.http_client import HttpClientPool
+from callboard.core.executors.judging import JudgingExecutor
+from callboard.core.llm import LlmService
+from callboard.core.llm.options import LlmOptions
 from callboard.core.telephony.options import TwilioOptions
+
+# Kinds whose tests may have judge checks (a transcript to read); voice joins when it exists.
+JUDGED_KINDS = frozenset({"conversation", "call", "voice"})
 
 
 def build_executors(
-    max_http_connections: int = 64, twilio: TwilioOptions | None = None
+    max_http_connections: int = 64, twilio: TwilioOptions | None = None, llm: LlmOptions | None = None
 ) -> dict[str, Executor]:
     """Executors by kind: http, conversation (one shared pool of ``max_http_connections``), command,
-    and call when Twilio settings are given (their credentials are checked when a call runs)."""
+    and call when Twilio settings are given (their credentials are checked when a call runs). With
+    ``llm`` settings, conversations may simulate users and conversation/call tests may have judges."""
     pool = HttpClientPool(max_connections=max_http_connections)
-    executors: list[Executor] = [HttpExecutor(pool), ConversationExecutor(pool), CommandExecutor()]
+    model = LlmService(llm) if llm is not None else None
+    executors: list[Executor] = [HttpExecutor(pool), ConversationExecutor(pool, model), CommandExecutor()]
     if twilio is not None:
         executors.append(CallExecutor(twilio))
-    return {executor.kind: executor for executor in executors}
+    return {
+        executor.kind: JudgingExecutor(executor, model) if executor.kind in JUDGED_KINDS else executor
+        for executor in executors
+    }
 
 
 async def close_executors(executors: Mapping[str, Executor]) -> None:

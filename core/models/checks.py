@@ -227,6 +227,20 @@ class TurnLatencyCheck(CheckBase):
     turn_latency_p90_ms_below: float = Field(gt=0)
 
 
+class JudgeCheck(CheckBase):
+    """A model reads the whole transcript and says, with a reason, whether ``judge`` (a criterion) held.
+
+    ``model`` names another model than ``[llm].model``; ``judge_samples`` asks that many times and
+    takes the majority (default ``[llm].judge_samples``).
+    """
+
+    primary = "judge"
+    applies_to = frozenset({"conversation", "call"})
+    judge: str = Field(min_length=1, max_length=4000)
+    model: str | None = Field(default=None, min_length=1, max_length=200)
+    judge_samples: int | None = Field(default=None, ge=1, le=15)
+
+
 # Order matters: the first primary key found in a check's table decides its model. Specific keys come
 # before the generic matcher keys (contains/regex/equals) that several models share.
 CHECK_MODELS: tuple[type[CheckBase], ...] = (
@@ -243,6 +257,7 @@ CHECK_MODELS: tuple[type[CheckBase], ...] = (
     AgentNeverSaysCheck,
     FirstWordCheck,
     TurnLatencyCheck,
+    JudgeCheck,
     BodyCheck,
 )
 _PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
@@ -259,6 +274,7 @@ _PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "agent_never_says": ("agent_never_says",),
     "first_word_ms_below": ("first_word_ms_below",),
     "turn_latency_p90_ms_below": ("turn_latency_p90_ms_below",),
+    "judge": ("judge",),
     "contains": ("contains", "not_contains", "regex", "equals"),
 }
 KNOWN_CHECK_KEYS = tuple(key for keys in _PRIMARY_KEYS.values() for key in keys)
@@ -288,6 +304,7 @@ Check = Annotated[
     | Annotated[AgentNeverSaysCheck, Tag("agent_never_says")]
     | Annotated[FirstWordCheck, Tag("first_word_ms_below")]
     | Annotated[TurnLatencyCheck, Tag("turn_latency_p90_ms_below")]
+    | Annotated[JudgeCheck, Tag("judge")]
     | Annotated[BodyCheck, Tag("contains")],
     Discriminator(
         _check_tag,

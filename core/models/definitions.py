@@ -9,10 +9,18 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic import HttpUrl as _HttpUrl
 
-from callboard.core.models.checks import Check, CheckBase
+from callboard.core.models.checks import Check, CheckBase, JudgeCheck
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 DEFAULT_TIMEOUT_S: dict[str, float] = {"http": 30.0, "conversation": 120.0, "call": 300.0, "command": 600.0}
@@ -74,6 +82,10 @@ class ChatEndpoint(_Strict):
     body: dict[str, Any] = Field(default_factory=lambda: {"message": "{message}", "session_id": "{session}"})
     reply: str = "$.reply"
     session: str | None = "$.session_id"
+    end: str | None = Field(
+        default=None,
+        description="JSONPath of a flag in the reply that is true when the agent ended the chat.",
+    )
 
     _url = field_validator("url")(classmethod(lambda cls, v: _valid_url(v)))
 
@@ -83,6 +95,16 @@ class Turn(_Strict):
 
     say: str = Field(min_length=1)
     expect: list[Check] = Field(default_factory=list)
+
+
+class SimulatedUserSpec(_Strict):
+    """A user played by a model: who they are (``persona``), what they want (``goal``), and at most
+    ``max_turns`` of their lines; ``model`` names another model than ``[llm].model``."""
+
+    persona: str = Field(min_length=1, max_length=4000)
+    goal: str = Field(min_length=1, max_length=4000)
+    max_turns: int = Field(default=10, ge=1, le=100)
+    model: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class CallerStep(_Strict):
@@ -152,6 +174,12 @@ class TestBase(_Strict):
         """Every check of the test, for kind validation."""
         return list(getattr(self, "checks", []))
 
+    def uses_model(self) -> bool:
+        """Whether a run of this test talks to the LLM (a simulated user or a judge check)."""
+        if getattr(self, "simulate", None) is not None:
+            return True
+        return any(isinstance(check, JudgeCheck) for check in self.all_checks())
+
     @model_validator(mode="after")
     def _checks_fit_kind(self) -> TestBase:
         for check in self.all_checks():
@@ -175,21 +203,60 @@ class HttpTest(TestBase):
 
 
 class ConversationTest(TestBase):
-    """A multi-turn chat over an HTTP endpoint, with checks per turn."""
+    """A multi-turn chat over an HTTP endpoint: scripted ``turns`` with checks per turn, or a user
+    simulated by a model (``simulate``); ``checks`` judge the whole conversation."""
 
     kind: Literal["conversation"] = "conversation"
     endpoint: ChatEndpoint
-    turns: list[Turn] = Field(min_length=1)
+    simulate: SimulatedUserSpec | None = None
+    turns: list[Turn] = Field(default_factory=list, validate_default=True)
+    checks: list[Check] = Field(default_factory=list)
 
     def target(self) -> str:
         return self.endpoint.url
 
     def all_checks(self) -> list[CheckBase]:
-        return [check for turn in self.turns for check in turn.expect]
+        return [*(check for turn in self.turns for check in turn.expect), *self.checks]
+
+    @field_validator("turns")
+    @classmethod
+    def _script_or_simulation(cls, value: list[Turn], info: ValidationInfo) -> list[Turn]:
+        simulated = info.data.get("simulate") is not None
+        if value and simulated:
+            raise ValueError("give either scripted turns or simulate, not both")
+        if not value and not simulated and "simulate" in info.data:
+            raise ValueError("a conversation needs scripted turns or a simulated user (simulate)")
+        return value
+
+    @model_validator(mode="after")
+    def _judges_read_everything(self) -> ConversationTest:
+        if any(isinstance(check, JudgeCheck) for turn in self.turns for check in turn.expect):
+            raise ValueError("judge checks read the whole conversation: put them in the test's checks")
+        return self
+
+
+class MachineDetection(_Strict):
+    """Twilio's answering machine detection options for one call test (unset: Twilio's defaults)."""
+
+    async_amd: bool = Field(default=False, description="Run the script at once; detect in the background.")
+    speech_threshold_ms: int | None = Field(default=None, ge=1000, le=6000)
+    speech_end_threshold_ms: int | None = Field(default=None, ge=500, le=5000)
+    silence_timeout_ms: int | None = Field(default=None, ge=2000, le=10000)
+
+
+# Allowance on top of a call's time limit for queueing, ringing and the post-call work (recording,
+# transcript, price), when the test sets no timeout_s of its own.
+CALL_OVERHEAD_S = 1800.0
+MAX_CALL_TIME_LIMIT_S = 14_400
 
 
 class CallTest(TestBase):
-    """A phone call placed to an agent, with a scripted caller and checks on the call."""
+    """A phone call placed to an agent, with a scripted caller and checks on the call.
+
+    ``time_limit_s`` is the call's own limit (Twilio's TimeLimit; unset: ``twilio.default_time_limit_s``);
+    the work after the call has its own budget (``twilio.post_call_timeout_s``). ``timeout_s``, when
+    set, caps the whole run and so also the call.
+    """
 
     kind: Literal["call"] = "call"
     phone: str | None = None
@@ -197,6 +264,26 @@ class CallTest(TestBase):
     checks: list[Check] = Field(default_factory=list)
     record: bool = True
     machine_detection: bool = False
+    amd: MachineDetection | None = None
+    time_limit_s: int | None = Field(default=None, ge=1, le=MAX_CALL_TIME_LIMIT_S)
+
+    @model_validator(mode="after")
+    def _call_options(self) -> CallTest:
+        if self.amd is not None and not self.machine_detection:
+            raise ValueError("amd options need machine_detection = true")
+        if (
+            self.timeout_s is not None
+            and self.time_limit_s is not None
+            and self.timeout_s <= self.time_limit_s
+        ):
+            raise ValueError("timeout_s caps the whole run: it must be longer than time_limit_s")
+        return self
+
+    def effective_timeout_s(self) -> float:
+        """The test's own timeout; else the call's limit plus the allowance for everything around it."""
+        if self.timeout_s is not None:
+            return self.timeout_s
+        return (self.time_limit_s or MAX_CALL_TIME_LIMIT_S) + CALL_OVERHEAD_S
 
     @field_validator("phone")
     @classmethod

@@ -121,6 +121,11 @@ def _summary(report: BatchReport, runs: list[Run], flaky: set[str]) -> Iterable[
         f'<tr><th>Run time (sum)</th><td class="num" id="run-time">'
         f"{_duration(sum(run.duration_ms or 0.0 for run in runs))}</td></tr>\n"
     )
+    if report.llm_prompt_tokens or report.llm_completion_tokens:
+        yield (
+            f'<tr><th>Model tokens</th><td class="num" id="llm-tokens">{report.llm_prompt_tokens} prompt + '
+            f"{report.llm_completion_tokens} completion</td></tr>\n"
+        )
     names = sorted({run.test_name for run in runs} & flaky)
     yield f'<tr><th>Flaky tests</th><td class="num" id="flaky-count">{len(names)}</td></tr>\n</table>\n'
     if names:
@@ -144,7 +149,25 @@ def _summary(report: BatchReport, runs: list[Run], flaky: set[str]) -> Iterable[
                 f"(trial {slow.trial}): {_duration(slow.duration_ms)}</li>\n"
             )
         yield "</ol>\n"
+    yield from _turn_latency(report)
     yield "</section>\n"
+
+
+_TURN_HEADINGS = ("Test", "Runs", "Turns", "p50", "p90", "p95", "Late answers")
+
+
+def _turn_latency(report: BatchReport) -> Iterable[str]:
+    """Turn latency per test, pooled over its trials (call and voice tests)."""
+    if not report.turn_latency:
+        return
+    yield '<h3>Turn latency (pooled over trials)</h3>\n<table class="turn-latency">\n<tr>'
+    yield "".join(f"<th>{heading}</th>" for heading in _TURN_HEADINGS) + "</tr>\n"
+    for pooled in report.turn_latency:
+        percentiles = (pooled.p50_ms, pooled.p90_ms, pooled.p95_ms)
+        cells = (pooled.runs, pooled.turns, *(f"{value:g} ms" for value in percentiles), pooled.late_answers)
+        row = "".join(f'<td class="num">{cell}</td>' for cell in cells)
+        yield f"<tr><th>{_text(pooled.test_name)}</th>{row}</tr>\n"
+    yield "</table>\n"
 
 
 def _runs_table(runs: list[Run], flaky: set[str]) -> Iterable[str]:

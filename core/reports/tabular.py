@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from callboard.core.models import Batch, BatchCounts, Run, RunStatus
+from callboard.core.reports.turn_latency import PooledLatency, pooled_turn_latency
 
 CSV_COLUMNS = (
     "run_id",
@@ -176,6 +177,11 @@ class BatchReport:
     slowest: tuple[SlowRun, ...]
     failures: tuple[FailureSummary, ...]
     total_failures: int
+    # Model tokens the batch's runs spent (simulated users and judges), as the servers reported them.
+    llm_prompt_tokens: int = 0
+    llm_completion_tokens: int = 0
+    # Per test, turn latencies pooled over its trials (call and voice tests with per-turn metrics).
+    turn_latency: tuple[PooledLatency, ...] = ()
 
 
 def build_report(batch: Batch, runs: list[Run], slowest: int = 5, failures_limit: int = 20) -> BatchReport:
@@ -199,6 +205,9 @@ def build_report(batch: Batch, runs: list[Run], slowest: int = 5, failures_limit
         ),
         failures=tuple(first_failure(run) for run in not_passed[:failures_limit]),
         total_failures=len(not_passed),
+        llm_prompt_tokens=int(sum(run.metrics.get("llm_prompt_tokens", 0.0) for run in runs)),
+        llm_completion_tokens=int(sum(run.metrics.get("llm_completion_tokens", 0.0) for run in runs)),
+        turn_latency=pooled_turn_latency(runs),
     )
 
 

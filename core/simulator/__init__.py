@@ -2,7 +2,7 @@
 
 It serves ``api.twilio.com/2010-04-01`` (Calls, a call's Recordings, Recording metadata and media) and
 ``intelligence.twilio.com/v2`` (Transcripts, Sentences) from one app, with Twilio's JSON shapes, SIDs
-and error bodies, in accelerated time (``time_scale`` real seconds per simulated second).
+and error bodies, in real time or faster (``time_scale`` real seconds per simulated second; 1 by default).
 
 Numbers (``SimulatorConfig.numbers``; every entry can be replaced):
 
@@ -16,14 +16,23 @@ Numbers (``SimulatorConfig.numbers``; every entry can be replaced):
 +15550100006     slow clinic receptionist: rings 4 s, first word after 4 s, answers after 3.5 s
 +15550100007     clinic receptionist that hangs up 8 s after answering
 +15550100008     answers and never speaks (AnsweredBy unknown when detection is asked for)
++15550100009     clinic receptionist whose Voice Intelligence transcripts end in ``error``
++15550100010     clinic receptionist with a short greeting (AMD: human; the usual 8 s one is a machine)
 +15555550100     clinic receptionist (the number the bundled examples dial)
 anything else    refused at creation: HTTP 400, Twilio error 21215 (geo permissions)
 ===============  =====================================================================================
 
 The receptionist's replies are keyword-driven and deterministic (see ``personas``). The caller is the
-inline ``Twiml`` (Say, Pause, Play, Play digits, Hangup; see ``twiml``). On dual-channel recordings the
-transcript puts the caller on media_channel 1 and the agent on 2. Caps: ``cps`` (token bucket, real
-time) and ``max_concurrent_calls``; over either → HTTP 429 with Twilio error 20429.
+inline ``Twiml`` (Say, Pause, Play, Play digits, Hangup; other verbs are refused, see ``twiml``).
+
+Where Twilio's behaviour hides defects, the simulator follows it (each module cites the document):
+recordings are trimmed of leading and trailing silence unless ``Trim=do-not-trim`` (``recordings``);
+calls over ``cps`` wait in the account's queue (``state``; ``cps_excess="reject"`` answers 429 / 20429
+instead) while ``max_concurrent_calls`` answers 429 / 20429; ``price`` appears ``price_delay_s`` after the
+end (``calls``); one transcript per recording, listed by ``SourceSid`` and deletable, optionally made
+automatically (``transcript_book``); answering machine detection by Twilio's thresholds (``amd``); the
+agent on ``agent_channel`` of a dual-channel recording (2 unless configured). Fault hooks for tests:
+``create_hold_s`` holds a create before the call is placed, ``create_answer_hold_s`` after.
 """
 
 from callboard.core.simulator.app import create_app

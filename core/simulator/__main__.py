@@ -14,11 +14,16 @@ from callboard.core.simulator.server import DEFAULT_PORT, run_simulator
 
 def main() -> None:
     """Parse the command line and serve until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m callboard.core.simulator", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m callboard.core.simulator",
+        description="Serve the telephony simulator (real time unless --time-scale says otherwise).",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port; 0 picks a free one")
     parser.add_argument("--config", help="a JSON file of SimulatorConfig fields, or - to read it from stdin")
-    parser.add_argument("--time-scale", type=float, help="real seconds per simulated second (e.g. 0.01)")
+    parser.add_argument(
+        "--time-scale", type=float, help="real seconds per simulated second (default 1, real time; e.g. 0.01)"
+    )
     parser.add_argument("--account-sid", help="the account SID to accept (AC + 32 hex)")
     parser.add_argument("--auth-token", help="the auth token to accept")
     parser.add_argument("--cps", type=float, help="calls-per-second cap")

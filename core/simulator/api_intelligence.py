@@ -1,4 +1,8 @@
-"""The intelligence.twilio.com/v2 routes: create and fetch a Transcript, list its Sentences."""
+"""The intelligence.twilio.com/v2 routes: create, list, fetch and delete Transcripts, list Sentences.
+
+One transcript per recording (see ``transcript_book``); Sentences' ``WordTimestamps`` defaults to false,
+as Twilio's OpenAPI says ("The default is `false`"), so words are null unless asked for.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from starlette.routing import Route
 
 from callboard.core.simulator.errors import bad_request, not_found
 from callboard.core.simulator.state import Simulator
-from callboard.core.simulator.transcripts import Transcript, build_sentences, new_transcript_sid
+from callboard.core.simulator.transcripts import Transcript
 from callboard.core.simulator.web import authorize, base_url, page_params, query_form, read_form
 
 _SERVICE_SID = re.compile(r"^GA[0-9a-fA-F]{32}$")
@@ -35,20 +39,37 @@ async def create_transcript(request: Request) -> Response:
     call = sim.recorded_call(source_sid, now) if isinstance(source_sid, str) else None
     if call is None or call.conversation is None or call.answer_at is None:
         raise bad_request(20001, f"Invalid Channel: no completed recording {source_sid!r} to transcribe")
-    transcript = Transcript(
-        sid=new_transcript_sid(),
-        account_sid=sim.config.account_sid,
-        service_sid=service_sid,
-        channel=channel,
-        customer_key=form.get("CustomerKey"),
-        created=now,
-        media_start=call.answer_at,
-        duration_s=call.duration_s(),
-        sentences=build_sentences(call.conversation, call.request.dual_channel),
-    )
-    sim.transcripts[transcript.sid] = transcript
+    sim.transcripts.transcribe_automatically(sim.calls.values(), now)
+    transcript = sim.transcripts.create(call, service_sid, channel, form.get("CustomerKey"), now)
     body = transcript.to_json(sim.clock, now, sim.config, base_url(request))
     return JSONResponse(body, status_code=202)
+
+
+async def list_transcripts(request: Request) -> Response:
+    """GET /v2/Transcripts, newest first, filtered by ServiceSid, Status and SourceSid."""
+    sim = authorize(request)
+    now = sim.clock.now()
+    sim.transcripts.transcribe_automatically(sim.calls.values(), now)
+    query = query_form(request)
+    filters = {name: query.get(name) for name in ("ServiceSid", "Status", "SourceSid")}
+    found = [
+        item
+        for item in reversed(sim.transcripts.by_sid.values())
+        if filters["ServiceSid"] in (None, item.service_sid)
+        and filters["Status"] in (None, item.status(now, sim.config))
+        and filters["SourceSid"] in (None, item.source_sid)
+    ]
+    items = [item.to_json(sim.clock, now, sim.config, base_url(request)) for item in found]
+    extra = {name: value for name, value in filters.items() if value is not None}
+    return JSONResponse(v2_page(request, "transcripts", items, extra))
+
+
+async def delete_transcript(request: Request) -> Response:
+    """DELETE /v2/Transcripts/{Sid}: 204."""
+    sim = authorize(request)
+    transcript = _find(sim, request, "Sid")
+    sim.transcripts.delete(transcript.sid)
+    return Response(status_code=204)
 
 
 async def fetch_transcript(request: Request) -> Response:
@@ -64,25 +85,32 @@ async def list_sentences(request: Request) -> Response:
     transcript = _find(sim, request, "TranscriptSid")
     completed = transcript.status(sim.clock.now(), sim.config) == "completed"
     sentences = transcript.sentences if completed else []
-    if query_form(request).boolean("WordTimestamps", default=True) is False:
+    if not query_form(request).boolean("WordTimestamps", default=False):
         sentences = [{**sentence, "words": None} for sentence in sentences]
-    page, size = page_params(request, 5000)
+    return JSONResponse(v2_page(request, "sentences", sentences, {}, max_size=5000))
+
+
+def v2_page(
+    request: Request, key: str, items: list[dict[str, Any]], filters: dict[str, str], max_size: int = 1000
+) -> dict[str, Any]:
+    """Twilio's v2 paging envelope (``meta``) around one page of ``items``."""
+    page, size = page_params(request, max_size)
     url = f"{base_url(request)}{request.url.path}"
 
     def page_url(number: int) -> str:
-        return f"{url}?{urlencode({'PageSize': size, 'Page': number})}"
+        return f"{url}?{urlencode({**filters, 'PageSize': size, 'Page': number})}"
 
     start = page * size
     meta: dict[str, Any] = {
-        "key": "sentences",
+        "key": key,
         "page": page,
         "page_size": size,
         "first_page_url": page_url(0),
         "previous_page_url": page_url(page - 1) if page > 0 else None,
         "url": page_url(page),
-        "next_page_url": page_url(page + 1) if start + size < len(sentences) else None,
+        "next_page_url": page_url(page + 1) if start + size < len(items) else None,
     }
-    return JSONResponse({"sentences": sentences[start : start + size], "meta": meta})
+    return {key: items[start : start + size], "meta": meta}
 
 
 def _channel(raw: str | None) -> dict[str, Any]:
@@ -98,7 +126,8 @@ def _channel(raw: str | None) -> dict[str, Any]:
 
 
 def _find(sim: Simulator, request: Request, param: str) -> Transcript:
-    transcript = sim.transcripts.get(request.path_params[param])
+    sim.transcripts.transcribe_automatically(sim.calls.values(), sim.clock.now())
+    transcript = sim.transcripts.by_sid.get(request.path_params[param])
     if transcript is None or transcript.account_sid != sim.config.account_sid:
         raise not_found(request.url.path)
     return transcript
@@ -106,6 +135,8 @@ def _find(sim: Simulator, request: Request, param: str) -> Transcript:
 
 ROUTES = [
     Route("/v2/Transcripts", create_transcript, methods=["POST"]),
+    Route("/v2/Transcripts", list_transcripts, methods=["GET"]),
     Route("/v2/Transcripts/{Sid}", fetch_transcript, methods=["GET"]),
+    Route("/v2/Transcripts/{Sid}", delete_transcript, methods=["DELETE"]),
     Route("/v2/Transcripts/{TranscriptSid}/Sentences", list_sentences, methods=["GET"]),
 ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,16 +13,31 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from callboard.core.simulator.amd import AmdOptions
 from callboard.core.simulator.calls import API_VERSION, Call, CallRequest
 from callboard.core.simulator.errors import bad_request, not_found
 from callboard.core.simulator.media import mp3_bytes, wav_bytes
-from callboard.core.simulator.recordings import has_recording, recording_channels, recording_json
+from callboard.core.simulator.recordings import (
+    agent_channel,
+    has_recording,
+    recorded_audio,
+    recording_channels,
+    recording_duration_s,
+    recording_json,
+)
 from callboard.core.simulator.state import Simulator
-from callboard.core.simulator.twiml import Step, TwimlError, parse_twiml
+from callboard.core.simulator.twiml import (
+    UNSUPPORTED_VERB_CODE,
+    Step,
+    TwimlError,
+    UnsupportedVerb,
+    parse_twiml,
+)
 from callboard.core.simulator.web import Form, authorize, base_url, page_params, query_form, read_form
 
 _ACCOUNT = f"/{API_VERSION}/Accounts/{{AccountSid}}"
 _MACHINE_DETECTION = {"Enable", "DetectMessageEnd"}
+_TRIM = {"trim-silence", "do-not-trim"}
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 
@@ -38,14 +56,16 @@ def parse_call_request(form: Form) -> tuple[CallRequest, list[Step] | None]:
         raise bad_request(21205, "Either Url, Twiml or ApplicationSid is required")
     try:
         steps = parse_twiml(twiml) if twiml is not None else None
+    except UnsupportedVerb as exc:
+        raise bad_request(UNSUPPORTED_VERB_CODE, str(exc)) from exc
     except TwimlError as exc:
         raise bad_request(12100, f"Document parse failure: {exc}") from exc
-    machine_detection = form.get("MachineDetection")
-    if machine_detection is not None and machine_detection not in _MACHINE_DETECTION:
-        raise bad_request(20001, "MachineDetection must be Enable or DetectMessageEnd")
     channels = (form.get("RecordingChannels") or "mono").lower()
     if channels not in ("mono", "dual"):
         raise bad_request(20001, "RecordingChannels must be mono or dual")
+    trim = form.get("Trim") or "trim-silence"
+    if trim not in _TRIM:
+        raise bad_request(20001, "Trim must be trim-silence or do-not-trim")
     request = CallRequest(
         to=to,
         from_=from_,
@@ -53,32 +73,66 @@ def parse_call_request(form: Form) -> tuple[CallRequest, list[Step] | None]:
         dual_channel=channels == "dual",
         timeout_s=form.integer("Timeout", 60, 1, 600),
         time_limit_s=form.integer("TimeLimit", 14_400, 1, 86_400),
-        machine_detection=machine_detection,
-        machine_detection_timeout_s=form.integer("MachineDetectionTimeout", 30, 3, 59),
+        amd=parse_amd(form),
+        trim=trim == "trim-silence",
     )
     return request, steps
 
 
+def parse_amd(form: Form) -> AmdOptions:
+    """The answering-machine-detection parameters, with Twilio's defaults and documented ranges."""
+    mode = form.get("MachineDetection")
+    if mode is not None and mode not in _MACHINE_DETECTION:
+        raise bad_request(20001, "MachineDetection must be Enable or DetectMessageEnd")
+    return AmdOptions(
+        mode=mode,
+        async_amd=form.boolean("AsyncAmd"),
+        timeout_s=form.integer("MachineDetectionTimeout", 30, 3, 59),
+        speech_threshold_s=form.integer("MachineDetectionSpeechThreshold", 2400, 1000, 6000) / 1000,
+        speech_end_threshold_s=form.integer("MachineDetectionSpeechEndThreshold", 1200, 500, 5000) / 1000,
+        silence_timeout_s=form.integer("MachineDetectionSilenceTimeout", 5000, 2000, 10000) / 1000,
+    )
+
+
 async def create_call(request: Request) -> Response:
-    """POST Calls.json."""
+    """POST Calls.json. The fault hooks ``create_hold_s`` / ``create_answer_hold_s`` hold the request
+    before / after the call is placed (a client that went away during the first hold gets no call)."""
     sim = authorize(request)
     call_request, steps = parse_call_request(await read_form(request))
+    if sim.config.create_hold_s and await _gone_after(request, sim.config.create_hold_s):
+        return Response(status_code=499)  # nobody is listening; like a request that never reached Twilio
     call = sim.place_call(sim.config.account_sid, call_request, steps)
+    if sim.config.create_answer_hold_s:
+        await asyncio.sleep(sim.config.create_answer_hold_s)
     return JSONResponse(_call_json(sim, call), status_code=201)
 
 
+async def _gone_after(request: Request, seconds: float) -> bool:
+    """Wait ``seconds`` (real); True when the client disconnected meanwhile."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await request.is_disconnected():
+            return True
+        await asyncio.sleep(min(0.05, max(deadline - time.monotonic(), 0.0)))
+    return await request.is_disconnected()
+
+
 async def list_calls(request: Request) -> Response:
-    """GET Calls.json, newest first, filtered by To, From and Status."""
+    """GET Calls.json, newest first, filtered by To, From, Status and StartTime (``StartTime``,
+    ``StartTime<``, ``StartTime>``: a UTC date ``YYYY-MM-DD``, compared by day as Twilio documents; a
+    queued call has no start time and matches no StartTime filter)."""
     sim = authorize(request)
     query = query_form(request)
     now = sim.clock.now()
-    filters = {name: query.get(name) for name in ("To", "From", "Status")}
+    filters = {name: query.get(name) for name in ("To", "From", "Status", *_START_FILTERS)}
+    days = {name: _day(filters[name]) for name in _START_FILTERS if filters[name] is not None}
     calls = [
         call
         for call in reversed(sim.calls.values())
         if filters["To"] in (None, call.request.to)
         and filters["From"] in (None, call.request.from_)
         and filters["Status"] in (None, call.status(now))
+        and _started_within(sim, call, now, days)
     ]
     path = request.url.path
     extra = {name: value for name, value in filters.items() if value is not None}
@@ -141,12 +195,12 @@ async def fetch_recording(request: Request) -> Response:
     kind = name.rpartition(".")[2] if "." in name else "wav"
     if kind == "json":
         return JSONResponse(recording_json(call, sim.clock, now, sim.config, base_url(request), "account"))
-    length = float(call.duration_s())
+    recorded = recorded_audio(call)
+    length = float(recording_duration_s(call))
     if kind == "mp3":
         return Response(mp3_bytes(length), media_type="audio/mpeg")
-    audio = wav_bytes(
-        call.conversation.segments, length, recording_channels(call), sim.config.wav_sample_rate
-    )
+    channels, rate = recording_channels(call), sim.config.wav_sample_rate
+    audio = wav_bytes(recorded.segments, length, channels, rate, agent_channel(call, sim.config))
     return Response(audio, media_type="audio/x-wav")
 
 
@@ -174,6 +228,31 @@ def list_page(
     }
 
 
+_START_FILTERS = ("StartTime", "StartTime<", "StartTime>")
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError as exc:
+        raise bad_request(20001, f"Invalid StartTime: {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _started_within(sim: Simulator, call: Call, now: float, days: dict[str, date]) -> bool:
+    if not days:
+        return True
+    started = call.started_at(now)
+    if started is None:
+        return False
+    day = sim.clock.datetime_at(started).date()
+    exact, before, after = (days.get(name) for name in _START_FILTERS)
+    return (
+        (exact is None or day == exact)
+        and (before is None or day < before)
+        and (after is None or day >= after)
+    )
+
+
 def _find_call(sim: Simulator, request: Request, param: str = "Sid") -> Call:
     call = sim.calls.get(request.path_params[param])
     if call is None:
@@ -182,7 +261,7 @@ def _find_call(sim: Simulator, request: Request, param: str = "Sid") -> Call:
 
 
 def _call_json(sim: Simulator, call: Call) -> dict[str, Any]:
-    return call.to_json(sim.clock, sim.clock.now(), sim.config.price_per_minute)
+    return call.to_json(sim.clock, sim.clock.now(), sim.config)
 
 
 ROUTES = [

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from callboard.core.simulator.amd import AmdOptions
 from callboard.core.simulator.clock import SimClock, formatted_number
-from callboard.core.simulator.config import NumberBehaviour
+from callboard.core.simulator.config import NumberBehaviour, SimulatorConfig
 from callboard.core.simulator.conversation import Conversation
 
 API_VERSION = "2010-04-01"
@@ -41,8 +42,9 @@ class CallRequest:
     dual_channel: bool
     timeout_s: int
     time_limit_s: int
-    machine_detection: str | None
-    machine_detection_timeout_s: float = 30.0
+    amd: AmdOptions = field(default_factory=AmdOptions)
+    # Trim=trim-silence (Twilio's default) cuts the recording's leading and trailing silence.
+    trim: bool = True
 
 
 @dataclass
@@ -61,6 +63,8 @@ class Call:
     conversation: Conversation | None
     recording_sid: str | None
     error_code: int | None = None
+    # Simulated seconds spent in the account's CPS queue before dialling.
+    cps_wait_s: float = 0.0
 
     def status(self, now: float) -> str:
         """The call's status at simulated time ``now``."""
@@ -95,21 +99,31 @@ class Call:
             self.final_status = "canceled"
         self.end_at = now
 
+    def started_at(self, now: float) -> float | None:
+        """The call's start_time as of ``now``: when it was dialled, then when it was answered; None while
+        queued (as Twilio shows it)."""
+        if self.answer_at is not None and now >= self.answer_at:
+            return self.answer_at
+        return self.ring_at if self.status(now) != "queued" else None
+
     def updated_at(self, now: float) -> float:
         """When the status last changed, as seen at ``now``."""
         moments = [self.created, self.ring_at, self.answer_at, self.end_at]
         return max(moment for moment in moments if moment is not None and moment <= now)
 
-    def to_json(self, clock: SimClock, now: float, price_per_minute: float) -> dict[str, Any]:
-        """The call as Twilio's ``api.v2010.account.call`` JSON, as of ``now``."""
+    def to_json(self, clock: SimClock, now: float, config: SimulatorConfig) -> dict[str, Any]:
+        """The call as Twilio's ``api.v2010.account.call`` JSON, as of ``now``.
+
+        ``price`` stays null until ``price_delay_s`` after the end: the Call resource's ``price`` is
+        "Populated after the call is completed. May not be immediately available." (Twilio's OpenAPI).
+        """
         status = self.status(now)
         ended = not self.is_active(now)
         answered = self.answer_at is not None and now >= self.answer_at
-        # Twilio: start_time is when the call was dialled, then when it was answered; empty while queued.
-        start = self.answer_at if answered else self.ring_at if status != "queued" else None
+        start = self.started_at(now)
         price = None
-        if ended and status == "completed":
-            price = _money(-price_per_minute * math.ceil(self.duration_s() / 60))
+        if status == "completed" and now >= self.end_at + config.price_delay_s:
+            price = _money(-config.price_per_minute * math.ceil(self.duration_s() / 60))
         base = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{self.sid}"
         return {
             "sid": self.sid,

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 Outcome = Literal["answer", "busy", "no-answer", "failed", "rejected"]
 Persona = Literal["clinic", "voicemail", "silent"]
+Channel = Literal[1, 2]
+TranscriptOutcome = Literal["completed", "failed", "error"]
 
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 DEFAULT_AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
@@ -32,6 +34,12 @@ class NumberBehaviour(BaseModel):
     # For "failed" (kept on the call, shown by /_sim/calls) and "rejected" (the HTTP 400's Twilio code).
     error_code: int | None = None
     error_message: str | None = None
+    # The clinic's greeting, when not its usual one (a short "hello" is what AMD classes as a human).
+    greeting: str | None = None
+    # The recording channel the agent is heard on; None: the simulator's ``agent_channel``.
+    agent_channel: Channel | None = None
+    # How a Voice Intelligence transcript of this number's calls ends.
+    transcript_outcome: TranscriptOutcome = "completed"
 
 
 DEFAULT_NUMBERS: dict[str, NumberBehaviour] = {
@@ -53,6 +61,10 @@ DEFAULT_NUMBERS: dict[str, NumberBehaviour] = {
     ),
     "+15550100007": NumberBehaviour(hangup_after_s=8.0, description="clinic that hangs up after 8 s"),
     "+15550100008": NumberBehaviour(persona="silent", description="answers, never speaks"),
+    "+15550100009": NumberBehaviour(transcript_outcome="error", description="clinic whose transcripts fail"),
+    "+15550100010": NumberBehaviour(
+        greeting="Bright Smile Dental, hello?", description="clinic with a short greeting (AMD: human)"
+    ),
     # The number the bundled examples (examples/calls.toml) dial.
     "+15555550100": NumberBehaviour(description="demo clinic receptionist (the examples' number)"),
 }
@@ -75,25 +87,36 @@ class SimulatorConfig(BaseModel):
     api_keys: dict[str, SecretStr] = Field(default_factory=dict)
     # Real seconds per simulated second: 1.0 is real time, 0.01 runs a one-minute call in 0.6 s.
     time_scale: float = Field(default=1.0, gt=0)
-    # Calls-per-second cap (token bucket in real time, as Twilio's CPS is) and its burst size.
+    # Calls-per-second cap (token bucket in real time, as Twilio's CPS is) and its burst size. Calls over
+    # it wait in the account's queue (Twilio's behaviour); "reject" answers 429/20429 instead.
     cps: float = Field(default=5.0, gt=0)
     cps_burst: float | None = Field(default=None, ge=1)
+    cps_excess: Literal["queue", "reject"] = "queue"
     max_concurrent_calls: int = Field(default=100, ge=1)
     numbers: dict[str, NumberBehaviour] = Field(default_factory=lambda: dict(DEFAULT_NUMBERS))
     unknown_number: NumberBehaviour = UNKNOWN_NUMBER
     queue_s: float = Field(default=0.5, ge=0)
-    # Answering machine detection takes this long on a human (MachineDetection=Enable|DetectMessageEnd).
-    amd_s: float = Field(default=2.0, ge=0)
+    # Dual-channel recordings put the agent on this channel (Twilio documents channel 1 as the parent
+    # call; which side an API call's single leg lands on is not documented, so both are testable).
+    agent_channel: Channel = 2
     speech_words_per_s: float = Field(default=2.5, gt=0)
     play_s: float = Field(default=3.0, ge=0)
     # A call given Url/ApplicationSid instead of Twiml: the simulator cannot fetch it, the caller stays
     # silent this long and hangs up.
     url_call_s: float = Field(default=10.0, ge=0)
     price_per_minute: float = Field(default=0.013, ge=0)
+    # Twilio bills a call some time after it ends: its price is null until then (simulated seconds).
+    price_delay_s: float = Field(default=30.0, ge=0)
     recording_price_per_minute: float = Field(default=0.0025, ge=0)
     recording_delay_s: float = Field(default=0.0, ge=0)
     transcript_queue_s: float = Field(default=1.0, ge=0)
     transcript_processing_s: float = Field(default=3.0, ge=0)
+    # A Voice Intelligence service with automatic transcription: every recording gets a transcript.
+    auto_transcribe_service_sid: str | None = Field(default=None, pattern=r"^GA[0-9a-fA-F]{32}$")
+    # Fault hooks (real seconds): hold a create-call request before the call is placed (a client gone
+    # meanwhile gets no call), or hold its answer after the call is placed.
+    create_hold_s: float = Field(default=0.0, ge=0)
+    create_answer_hold_s: float = Field(default=0.0, ge=0)
     wav_sample_rate: int = Field(default=8000, ge=1000, le=48000)
 
     @property

@@ -1,11 +1,12 @@
 """Who says what when, on an answered call: the caller's script against the agent's replies.
 
-Times are simulated seconds from the moment the call is answered (which is also where the recording and
-the transcript's timings start). The caller's script starts at once — or, when answering machine
-detection was asked for, once detection is done, as on Twilio. The agent greets after its first-word
-latency and answers each caller utterance after its turn latency; a caller who starts talking cuts off
-an agent that allows barge-in. The call lasts until the script ends, the agent hangs up (after a goodbye
-or ``hangup_after_s``), whichever comes first; speech still going on then is cut off mid-sentence.
+Times are simulated seconds from the moment the call is answered (which is also where an untrimmed
+recording and its transcript's timings start). The caller's script starts at once — or, when answering
+machine detection was asked for without AsyncAmd, once detection is done, as on Twilio (see ``amd``).
+The agent greets after its first-word latency and answers each caller utterance after its turn
+latency; a caller who starts talking cuts off an agent that allows barge-in. The call lasts until the
+script ends, the agent hangs up (after a goodbye or ``hangup_after_s``), whichever comes first; speech
+still going on then is cut off mid-sentence.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from callboard.core.simulator.amd import AmdOptions, Greeting, detect
 from callboard.core.simulator.config import NumberBehaviour, SimulatorConfig
 from callboard.core.simulator.personas import Agent, Reply
 from callboard.core.simulator.twiml import Step
@@ -53,8 +55,7 @@ def build_conversation(
     behaviour: NumberBehaviour,
     steps: list[Step],
     config: SimulatorConfig,
-    machine_detection: str | None,
-    detection_timeout_s: float,
+    amd: AmdOptions,
 ) -> Conversation:
     """Play ``steps`` against ``agent`` and return the timeline."""
     # A machine plays its greeting to the end whoever talks over it.
@@ -62,11 +63,14 @@ def build_conversation(
         behaviour.turn_latency_s, behaviour.barge_in and not agent.machine, config.speech_words_per_s
     )
     greeting = agent.greeting()
+    heard: Greeting | None = None
     if greeting:
         talk.agent_says(Reply(greeting), behaviour.first_word_s)
+        heard = Greeting(behaviour.first_word_s, talk.agent_free)
         if agent.beep:
             talk.agent_audio(talk.agent_free, _BEEP_S)
-    answered_by, t = _detection(agent, machine_detection, config.amd_s, detection_timeout_s, talk.agent_free)
+            heard = Greeting(heard.start, heard.end, beep_end=talk.agent_free)
+    answered_by, t = detect(amd, heard)
     for step in steps:
         if step.kind == "hangup":
             break
@@ -91,21 +95,6 @@ def build_conversation(
 def speech_seconds(text: str, words_per_s: float) -> float:
     """How long saying ``text`` takes."""
     return max(_MIN_SPEECH_S, len(text.split()) / words_per_s)
-
-
-def _detection(
-    agent: Agent, mode: str | None, amd_s: float, timeout_s: float, greeting_end: float
-) -> tuple[str | None, float]:
-    """AnsweredBy, and when the caller's script may start (Twilio holds the TwiML until AMD is done)."""
-    if not mode:
-        return None, 0.0
-    if agent.machine and mode == "DetectMessageEnd":
-        return "machine_end_beep", greeting_end
-    if agent.machine:
-        return "machine_start", amd_s
-    if agent.greeting() is None:
-        return "unknown", timeout_s
-    return "human", amd_s
 
 
 class _Timeline:

@@ -26,6 +26,18 @@ class TokenBucket:
             return True
         return False
 
+    def reserve(self) -> float:
+        """Take the next token, now or later: returns how many seconds until it is there (0: now).
+
+        Tokens may go below zero: each reservation waits for the tokens reserved before it, which is
+        how an account's queue lets excess calls out at the CPS rate.
+        """
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+        self._last = now
+        self._tokens -= 1.0
+        return max(0.0, -self._tokens / self.rate)
+
     def reset(self) -> None:
         """Full again."""
         self._tokens, self._last = self.burst, self._clock()

@@ -1,7 +1,7 @@
 """Recording media: a real WAV (16-bit PCM) and a real, silent MP3, as long as the recording.
 
-The WAV carries a quiet tone wherever someone speaks — the caller on channel 1, the agent on channel 2
-of a dual-channel recording — so anything that measures speech in the audio finds it where the
+The WAV carries a quiet tone wherever someone speaks — each side on its own channel of a dual-channel
+recording (the agent on ``agent_channel``) — so anything that measures speech in the audio finds it where the
 transcript says it is. The MP3 is silence of the right length (encoding speech would need an encoder).
 """
 
@@ -25,12 +25,17 @@ _MP3_FRAME = _MP3_HEADER + bytes(140)
 _MP3_FRAME_S = 1152 / 32000
 
 
-def wav_bytes(segments: Iterable[Segment], length_s: float, channels: int, sample_rate: int) -> bytes:
+def wav_bytes(
+    segments: Iterable[Segment], length_s: float, channels: int, sample_rate: int, agent_channel: int = 2
+) -> bytes:
     """A PCM WAV of ``length_s`` seconds with a tone under each segment, on its speaker's channel."""
     frames = max(0, round(length_s * sample_rate))
     tracks = [array("h", bytes(2 * frames)) for _ in range(channels)]
     for segment in segments:
-        track = tracks[1 if channels == 2 and segment.speaker == "agent" else 0]
+        channel = 1
+        if channels == 2:
+            channel = agent_channel if segment.speaker == "agent" else 3 - agent_channel
+        track = tracks[channel - 1]
         first, last = round(segment.start * sample_rate), min(frames, round(segment.end * sample_rate))
         if last > first:
             track[first:last] = _tone(_TONE_HZ[segment.speaker], sample_rate, last - first)

@@ -57,12 +57,13 @@ class ClinicAgent:
     machine = False
     beep = False
 
-    def __init__(self) -> None:
+    def __init__(self, greeting: str = GREETING) -> None:
         self._session = Session()
+        self._greeting = greeting
 
     def greeting(self) -> str | None:
         """The receptionist's greeting."""
-        return GREETING
+        return self._greeting
 
     def hear(self, text: str) -> Reply | None:
         """A keyword-driven answer; a goodbye ends the call."""
@@ -106,10 +107,10 @@ class SilentAgent(VoicemailAgent):
         return None
 
 
-def make_agent(persona: Persona) -> Agent:
-    """A fresh agent for one call."""
+def make_agent(persona: Persona, greeting: str | None = None) -> Agent:
+    """A fresh agent for one call; ``greeting`` replaces the clinic's usual one."""
     if persona == "voicemail":
         return VoicemailAgent()
     if persona == "silent":
         return SilentAgent()
-    return ClinicAgent()
+    return ClinicAgent(greeting or GREETING)

@@ -12,7 +12,7 @@ from callboard.core.simulator.errors import bad_request, too_many_requests
 from callboard.core.simulator.limits import TokenBucket
 from callboard.core.simulator.personas import make_agent
 from callboard.core.simulator.recordings import has_recording
-from callboard.core.simulator.transcripts import Transcript
+from callboard.core.simulator.transcript_book import TranscriptBook
 from callboard.core.simulator.twiml import Step
 
 _GEO_MESSAGE = (
@@ -30,7 +30,7 @@ class Simulator:
         self.bucket = TokenBucket(config.cps, config.burst)
         self.calls: dict[str, Call] = {}
         self.recordings: dict[str, Call] = {}
-        self.transcripts: dict[str, Transcript] = {}
+        self.transcripts = TranscriptBook(config)
         self._active: set[str] = set()
 
     def reset(self) -> None:
@@ -44,7 +44,11 @@ class Simulator:
     def place_call(self, account_sid: str, request: CallRequest, steps: list[Step] | None) -> Call:
         """Create a call, or raise the TwilioError Twilio would answer with (400 rejected, 429 caps).
 
-        ``steps`` is the caller's script; None means a Url call, whose caller stays silent.
+        ``steps`` is the caller's script; None means a Url call, whose caller stays silent. Over the CPS
+        cap the call waits in the account's queue ("API requests for calls that exceed the CPS rate limit
+        will be queued, and executed as capacity is available", Twilio support: "How fast can I place or
+        receive phone calls with Twilio?"), its ``queue_time`` showing the wait; ``cps_excess = "reject"``
+        answers 429 / 20429 instead. The concurrent-calls cap always answers 429 / 20429.
         """
         behaviour = self.config.behaviour(request.to)
         if behaviour.outcome == "rejected":
@@ -54,11 +58,16 @@ class Simulator:
         # The concurrency check comes first so a refused call does not spend a CPS token.
         if self.active_calls(now) >= self.config.max_concurrent_calls:
             raise too_many_requests(f"at most {self.config.max_concurrent_calls} concurrent calls")
-        if not self.bucket.try_take():
-            raise too_many_requests(f"at most {self.config.cps:g} calls per second")
+        if self.config.cps_excess == "reject":
+            if not self.bucket.try_take():
+                raise too_many_requests(f"at most {self.config.cps:g} calls per second")
+            wait_s = 0.0
+        else:
+            # The bucket runs on real time; the wait becomes simulated seconds in the call's plan.
+            wait_s = self.bucket.reserve() / self.config.time_scale
         if steps is None:
             steps = [Step("pause", seconds=self.config.url_call_s)]
-        call = self._plan(account_sid, request, behaviour, steps, now)
+        call = self._plan(account_sid, request, behaviour, steps, now, wait_s)
         self.calls[call.sid] = call
         self._active.add(call.sid)
         if call.recording_sid is not None:
@@ -97,6 +106,9 @@ class Simulator:
                     "answered_by": call.answered_by(),
                     "error_code": call.error_code,
                     "recording_sid": call.recording_sid,
+                    # Real milliseconds the call waited in the account's CPS queue.
+                    "cps_wait_ms": round(call.cps_wait_s * self.config.time_scale * 1000, 1),
+                    "trim": call.request.trim,
                     "conversation": talk,
                 }
             )
@@ -109,20 +121,23 @@ class Simulator:
         behaviour: NumberBehaviour,
         steps: list[Step],
         now: float,
+        wait_s: float = 0.0,
     ) -> Call:
-        """The call's whole life, decided now: when it rings, is answered and ends, and how."""
+        """The call's whole life, decided now: when it rings (after ``wait_s`` in the CPS queue), is
+        answered and ends, and how."""
         call = Call(
             sid=new_sid("CA"),
             account_sid=account_sid,
             request=request,
             behaviour=behaviour,
             created=now,
-            ring_at=now + self.config.queue_s,
+            ring_at=now + self.config.queue_s + wait_s,
             answer_at=None,
-            end_at=now + self.config.queue_s,
+            end_at=now + self.config.queue_s + wait_s,
             final_status="failed",
             conversation=None,
             recording_sid=None,
+            cps_wait_s=wait_s,
         )
         ring_at = call.ring_at
         assert ring_at is not None
@@ -134,14 +149,10 @@ class Simulator:
         elif behaviour.outcome == "no-answer" or behaviour.ring_s >= request.timeout_s:
             call.end_at, call.final_status = ring_at + request.timeout_s, "no-answer"
         else:
-            conversation = build_conversation(
-                make_agent(behaviour.persona),
-                behaviour,
-                steps,
-                self.config,
-                request.machine_detection,
-                request.machine_detection_timeout_s,
-            ).until(request.time_limit_s)
+            agent = make_agent(behaviour.persona, behaviour.greeting)
+            conversation = build_conversation(agent, behaviour, steps, self.config, request.amd).until(
+                request.time_limit_s
+            )
             call.answer_at = ring_at + behaviour.ring_s
             call.end_at = call.answer_at + conversation.length_s
             call.final_status, call.conversation = "completed", conversation

@@ -1,10 +1,17 @@
 """Voice Intelligence transcripts of simulated recordings, and their sentences.
 
-Channels: on a dual-channel recording ``media_channel`` 1 is the caller (the TwiML side, Twilio's parent
-leg) and 2 is the agent (the number dialled). A mono recording has no speaker separation: every sentence
-is on channel 1, as Twilio would return it — ask for RecordingChannels=dual to tell speakers apart.
+Channels: on a dual-channel recording the agent's sentences are on ``media_channel`` ``agent_channel``
+(2 unless configured) and the caller's on the other. A mono recording has no speaker separation: every
+sentence is on channel 1, as Twilio would return it — ask for RecordingChannels=dual to tell speakers
+apart. Times count from the start of the recording (after trimming, if the call was trimmed).
+
 A transcript is ``queued`` for ``transcript_queue_s``, ``in-progress`` for ``transcript_processing_s``,
-then ``completed``; its sentences are listed only once it is completed.
+then ends in its number's ``transcript_outcome`` (``completed``, or ``failed``/``error`` — statuses of
+``intelligence.v2.transcript`` in Twilio's OpenAPI); its sentences are listed only once it is completed.
+Twilio keeps one transcript per recording ("If automatic transcription is enabled, Twilio creates a
+Transcript resource whenever a Voice call within your Account has been recorded", Transcript resource
+docs): a second create for the same source is refused with 409 / 20409 Conflict
+(https://www.twilio.com/docs/api/errors/20409) until the first is deleted.
 """
 
 from __future__ import annotations
@@ -15,10 +22,8 @@ from typing import Any
 
 from callboard.core.simulator.clock import SimClock, new_sid
 from callboard.core.simulator.config import SimulatorConfig
-from callboard.core.simulator.conversation import Conversation, Segment
+from callboard.core.simulator.conversation import Segment
 
-CALLER_CHANNEL = 1
-AGENT_CHANNEL = 2
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _CONFIDENCE = {"caller": "0.97", "agent": "0.94"}
 
@@ -36,15 +41,17 @@ class Transcript:
     media_start: float
     duration_s: int
     sentences: list[dict[str, Any]]
+    source_sid: str = ""
+    outcome: str = "completed"
 
     def status(self, now: float, config: SimulatorConfig) -> str:
-        """queued → in-progress → completed, by simulated time."""
+        """queued → in-progress → its outcome, by simulated time."""
         elapsed = now - self.created
         if elapsed < config.transcript_queue_s:
             return "queued"
         if elapsed < config.transcript_queue_s + config.transcript_processing_s:
             return "in-progress"
-        return "completed"
+        return self.outcome
 
     def to_json(self, clock: SimClock, now: float, config: SimulatorConfig, base_url: str) -> dict[str, Any]:
         """The transcript as Twilio's ``intelligence.v2.transcript`` JSON."""
@@ -81,13 +88,17 @@ class Transcript:
         return max(moment for moment in (self.created, started, done) if moment <= now)
 
 
-def build_sentences(conversation: Conversation, dual_channel: bool) -> list[dict[str, Any]]:
+def build_sentences(
+    segments: tuple[Segment, ...], dual_channel: bool, agent_channel: int
+) -> list[dict[str, Any]]:
     """Twilio ``intelligence.v2.transcript.sentence`` objects for every spoken segment, in time order."""
-    spoken = [segment for segment in conversation.segments if segment.text]
+    spoken = [segment for segment in segments if segment.text]
     spoken.sort(key=lambda segment: (segment.start, segment.speaker != "caller"))
     sentences: list[dict[str, Any]] = []
     for segment in spoken:
-        channel = AGENT_CHANNEL if dual_channel and segment.speaker == "agent" else CALLER_CHANNEL
+        channel = 1
+        if dual_channel:
+            channel = agent_channel if segment.speaker == "agent" else 3 - agent_channel
         for text, start, end, words in _split(segment):
             sentences.append(
                 {

@@ -1,8 +1,11 @@
 """The caller's script, read from the inline ``Twiml`` of a call.
 
 Understood: ``<Say>`` (SSML inside is flattened to its text), ``<Pause length>``, ``<Play>url</Play>``
-(caller audio nobody can transcribe), ``<Play digits>`` (DTMF; ``w`` waits half a second), ``<Hangup/>``,
-and the same verbs nested in ``<Gather>``. ``loop`` on Say/Play repeats them. Other verbs are skipped.
+(caller audio nobody can transcribe), ``<Play digits>`` (DTMF; ``w`` waits half a second), ``<Hangup/>``.
+``loop`` on Say/Play repeats them. Any other verb (``<Connect>``, ``<Gather>``, ``<Record>``, ``<Dial>``,
+...) is refused rather than skipped, so a script never silently does less than it would on Twilio: the
+create answers 400 with Twilio error 13750, "Twiml verb not supported"
+(https://www.twilio.com/docs/api/errors/13750).
 """
 
 from __future__ import annotations
@@ -13,12 +16,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 StepKind = Literal["say", "pause", "play", "digits", "hangup"]
+UNSUPPORTED_VERB_CODE = 13750
 _DIGIT_S = 0.25
 _DIGIT_WAIT_S = 0.5
 
 
 class TwimlError(ValueError):
     """The Twiml could not be read."""
+
+
+class UnsupportedVerb(TwimlError):
+    """The Twiml uses a verb the simulator does not carry out."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +57,8 @@ def digits_seconds(digits: str) -> float:
     return sum(_DIGIT_WAIT_S if char in "wW" else _DIGIT_S for char in digits)
 
 
-def _read_verbs(parent: ET.Element, steps: list[Step]) -> bool:
-    """Append the steps under ``parent``; True once a ``<Hangup>`` ends the script."""
+def _read_verbs(parent: ET.Element, steps: list[Step]) -> None:
+    """Append the steps under ``parent``, up to a ``<Hangup>``; raises UnsupportedVerb for other verbs."""
     for verb in parent:
         repeat = _loop(verb)
         if verb.tag == "Say":
@@ -65,10 +73,12 @@ def _read_verbs(parent: ET.Element, steps: list[Step]) -> bool:
             steps.extend([Step("play", text=(verb.text or "").strip())] * repeat)
         elif verb.tag == "Hangup":
             steps.append(Step("hangup"))
-            return True
-        elif verb.tag == "Gather" and _read_verbs(verb, steps):
-            return True
-    return False
+            return
+        else:
+            raise UnsupportedVerb(
+                f"Twiml verb not supported: <{verb.tag}> (the telephony simulator carries out "
+                "<Say>, <Pause>, <Play> and <Hangup> only)"
+            )
 
 
 def _loop(verb: ET.Element) -> int:

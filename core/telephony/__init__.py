@@ -6,10 +6,11 @@ against Twilio or the telephony simulator. ``CallFlow`` takes one call test from
 ``callboard.core.executors.call.CallExecutor`` turns its report into checks, metrics and artifacts.
 """
 
-from callboard.core.telephony.call_flow import CallFlow, CallReport, FlowSettings, Poller, PollTimeout
+from callboard.core.telephony.call_flow import CallFlow, CallReport, FlowSettings
 from callboard.core.telephony.caller_twiml import caller_twiml
 from callboard.core.telephony.http_client import HttpxTwilioClient, last_response_headers
 from callboard.core.telephony.options import TwilioOptions, build_client, missing_settings
+from callboard.core.telephony.polling import Poller, PollTimeout
 from callboard.core.telephony.voice import CallRequest, CallState, Recording, Sentence, TwilioVoice
 
 __all__ = [

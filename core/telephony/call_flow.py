@@ -1,10 +1,16 @@
 """One call from dial to transcript: place it (or resume watching it), wait for its end, hang up when
-cancelled, then collect the recording and its transcript.
+cancelled, then collect the recording, its transcript and the price.
 
-Never dialling twice is the rule everything here bends to. Only a create that certainly did not reach
-Twilio (429, 5xx, a connection never made) raises TransientError (RateLimited for a 429); once Twilio
+Never dialling twice is the rule everything here bends to. A dial intent (to, from, when) is committed
+through the job before every create; only a create that certainly did not reach Twilio (429, 5xx, a
+connection never made) raises TransientError (RateLimited for a 429), and clears the intent. Once Twilio
 gave a call SID it is recorded through the job before anything else, and from then on every failure is
-waited out or ends the run, never retried by the engine (a retry would dial again).
+waited out or ends the run, never retried by the engine (a retry would dial again). A run that resumes
+with an intent but no SID is resolved by listing the account's calls (``dialing``), never re-dialled.
+
+Budgets: the call has its TimeLimit; watching it gives up (and hangs up) past ring time + time limit +
+a grace; the work after the call (recording, transcript, price) has its own budget, and the transcript
+wait its own deadline within it, so a call that runs to its limit still gets its recording and checks.
 """
 
 from __future__ import annotations
@@ -12,79 +18,39 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any
 
-from callboard.core.executors.base import Job, RateLimited, RunError, TransientError
+from callboard.core.executors.base import Job, RunError, TransientError
 from callboard.core.models import CallTest, TranscriptEntry
+from callboard.core.models.dial_intent import DialIntent
 from callboard.core.telephony import errors
 from callboard.core.telephony.caller_twiml import caller_twiml
+from callboard.core.telephony.channels import ChannelMapping, detect_channels
+from callboard.core.telephony.dialing import find_placed_call
 from callboard.core.telephony.errors import describe
+from callboard.core.telephony.polling import Poller, PollTimeout
+from callboard.core.telephony.run_errors import create_error, watch_error
+from callboard.core.telephony.transcription import Transcription
 from callboard.core.telephony.voice import (
     NOT_ANSWERED_YET,
     RECORDING_GONE,
-    TRANSCRIPT_DONE,
     CallRequest,
     CallState,
     Recording,
-    Sentence,
     TwilioVoice,
 )
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # Twilio makes a recording available seconds after the call ends; past this, the run goes on without.
 RECORDING_WAIT_S = 60.0
-AUTH_HINT = (
-    "check twilio.account_sid with twilio.auth_token (or twilio.api_key with twilio.api_secret); "
-    "environment: CALLBOARD_TWILIO__AUTH_TOKEN / CALLBOARD_TWILIO__API_SECRET"
-)
-
-
-class PollTimeout(Exception):
-    """What was polled for did not happen in time."""
-
-
-class Poller:
-    """Asks again with a growing pause (``initial_s`` doubling up to ``max_s``) until an answer will do.
-
-    429s, 5xx answers and network failures are waited out (never sooner than a Retry-After asks); any
-    other failure is raised.
-    """
-
-    def __init__(self, initial_s: float, max_s: float) -> None:
-        self.initial_s = initial_s
-        self.max_s = max(max_s, initial_s)
-
-    async def until(
-        self,
-        fetch: Callable[[], Awaitable[T]],
-        done: Callable[[T], bool],
-        what: str,
-        within_s: float | None = None,
-    ) -> T:
-        """The first fetched value for which ``done`` holds; PollTimeout after ``within_s`` seconds."""
-        deadline = None if within_s is None else time.monotonic() + within_s
-        delay = self.initial_s
-        while True:
-            pause = delay
-            try:
-                value = await fetch()
-            except Exception as exc:
-                if not errors.is_retryable(exc):
-                    raise
-                log.warning("%s: %s; asking again", what, describe(exc))
-                pause = max(delay, errors.retry_after_s() or 0.0)
-            else:
-                if done(value):
-                    return value
-            if deadline is not None and time.monotonic() + pause > deadline:
-                raise PollTimeout(f"{what}: nothing after {within_s:g} s")
-            await asyncio.sleep(pause)
-            delay = min(delay * 2, self.max_s)
+# How many placed or resumed call SIDs are remembered so that no dial intent resolves to them.
+CLAIMED_KEPT = 10_000
+# Watching a call gives up this long after its ring timeout and time limit could have run out.
+WATCH_GRACE_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -97,16 +63,21 @@ class FlowSettings:
     agent_channel: int
     ring_timeout_s: int
     default_time_limit_s: int
+    post_call_timeout_s: float = 300.0
+    transcript_timeout_s: float = 240.0
+    price_wait_s: float = 30.0
 
 
 @dataclass
 class CallReport:
-    """How a call went: its final state, its recording and the transcript (None, with the reason why)."""
+    """How a call went: its final state, its recording, the transcript (None, with the reason why) and
+    which channel was the agent."""
 
     call: CallState
     recording: Recording | None = None
     transcript: list[TranscriptEntry] | None = None
     no_transcript: str = ""
+    channels: ChannelMapping | None = None
 
 
 class CallFlow:
@@ -118,27 +89,44 @@ class CallFlow:
         self._settings = settings
         self._poller = poller
         self._cleanups: set[asyncio.Task[None]] = set()
+        # Calls this flow placed or resumed: a dial intent is never resolved to one of them.
+        self._claimed: dict[str, None] = {}
 
     async def run(self, job: Job, test: CallTest) -> CallReport:
-        """Place the call (or, when the job carries a call SID, resume it) and see it through.
+        """Place the call (or resume it: by its SID, or by looking up a dial intent) and see it through.
 
         Cancellation hangs the call up (or cancels it if not answered yet) and is re-raised.
         """
-        sid = job.external_id or await self._place(job, test)
+        if job.external_id is not None:
+            sid = job.external_id
+        elif job.dial_intent is not None:
+            sid = await self._resolve(job, job.dial_intent)
+        else:
+            sid = await self._place(job, test)
+        self._claim(sid)
+        watch_s = self._settings.ring_timeout_s + _time_limit(test, self._settings) + WATCH_GRACE_S
         try:
             call = await self._poller.until(
-                lambda: self._voice.fetch(sid), lambda state: state.ended, f"call {sid}"
+                lambda: self._voice.fetch(sid), lambda state: state.ended, f"call {sid}", within_s=watch_s
             )
         except BaseException as exc:
             # Cancelled, timed out or failing: never leave a call running on the account.
             await asyncio.shield(self._background(self._hang_up(sid)))
+            if isinstance(exc, PollTimeout):
+                message = f"call {sid} had not ended {watch_s:g} s after it was placed"
+                raise RunError("call_overran", message) from None
             if errors.http_status(exc) is not None:
-                raise _watch_error(sid, exc) from None
+                raise watch_error(sid, exc) from None
             raise
         report = CallReport(call=call)
         if call.status == "completed":
-            await self._collect(report, test)
+            await self._after_the_call(report, test)
         return report
+
+    def _claim(self, sid: str) -> None:
+        self._claimed[sid] = None
+        if len(self._claimed) > CLAIMED_KEPT:  # only recent calls can match a dial intent
+            del self._claimed[next(iter(self._claimed))]
 
     async def drain(self) -> None:
         """Wait for hang-ups still going on."""
@@ -146,6 +134,23 @@ class CallFlow:
             await asyncio.gather(*self._cleanups, return_exceptions=True)
 
     # -- placing ---------------------------------------------------------------------------------------
+
+    async def _resolve(self, job: Job, intent: DialIntent) -> str:
+        """The call an interrupted create placed, found on the account; never dialled again."""
+        try:
+            sid = await find_placed_call(self._voice, self._poller, intent, self._claimed)
+        except Exception as exc:
+            message = f"the calls to {intent.to} could not be listed: {describe(exc)}; not dialled again"
+            raise RunError("call_create_unknown", message) from None
+        if sid is None:
+            message = (
+                f"the daemon stopped while placing a call to {intent.to} and Twilio lists no such call "
+                f"created since {intent.at:%Y-%m-%d %H:%M:%S} UTC; not dialled again"
+            )
+            raise RunError("call_create_unknown", message)
+        self._claim(sid)  # before any await: another run resolving at the same time must not take it
+        await job.record_external_id(sid)
+        return sid
 
     async def _place(self, job: Job, test: CallTest) -> str:
         creating = asyncio.ensure_future(self._create_and_record(job, test))
@@ -158,19 +163,36 @@ class CallFlow:
 
     async def _create_and_record(self, job: Job, test: CallTest) -> str:
         assert test.phone is not None  # a call test without a number is skipped before it gets here
+        amd = test.amd
         request = CallRequest(
             to=test.phone,
             from_=self._settings.from_number,
             twiml=caller_twiml(test.caller),
             record=test.record,
             ring_timeout_s=self._settings.ring_timeout_s,
-            time_limit_s=_time_limit(test, self._settings.default_time_limit_s),
+            time_limit_s=_time_limit(test, self._settings),
             machine_detection=test.machine_detection,
+            async_amd=amd.async_amd if amd else False,
+            speech_threshold_ms=amd.speech_threshold_ms if amd else None,
+            speech_end_threshold_ms=amd.speech_end_threshold_ms if amd else None,
+            silence_timeout_ms=amd.silence_timeout_ms if amd else None,
         )
+        # Committed before the request goes out: a restart finds the call by it instead of dialling again.
+        try:
+            await job.record_dial_intent(DialIntent(request.to, request.from_, datetime.now(UTC)))
+        except Exception as exc:
+            # Nothing was dialled, so trying again later is safe (e.g. once the store is back).
+            raise TransientError(
+                "dial_intent", f"the dial intent could not be stored, not dialled: {exc}"
+            ) from exc
         try:
             call = await self._voice.place(request)
         except Exception as exc:
-            raise _create_error(exc) from None
+            error = create_error(exc)
+            if isinstance(error, TransientError) or errors.twilio_code(exc) is not None:
+                # Twilio certainly placed no call: nothing to look up after a restart.
+                await self._clear_intent(job)
+            raise error from None
         try:
             await job.record_external_id(call.sid)
         except BaseException:
@@ -178,6 +200,13 @@ class CallFlow:
             await self._hang_up(call.sid)
             raise
         return call.sid
+
+    async def _clear_intent(self, job: Job) -> None:
+        try:
+            await job.record_dial_intent(None)
+        except Exception as exc:
+            # Left in place it only makes a restart look the call up (and find none): safe.
+            log.warning("run %s: could not clear its dial intent: %s", job.run_id, exc)
 
     # -- hanging up ------------------------------------------------------------------------------------
 
@@ -208,6 +237,32 @@ class CallFlow:
 
     # -- after the call --------------------------------------------------------------------------------
 
+    async def _after_the_call(self, report: CallReport, test: CallTest) -> None:
+        """Recording, transcript and price within the post-call budget; what is missing becomes a note."""
+        budget = self._settings.post_call_timeout_s
+        try:
+            async with asyncio.timeout(budget):
+                await self._collect(report, test)
+        except TimeoutError:
+            note = f"the work after the call did not finish within {budget:g} s (twilio.post_call_timeout_s)"
+            report.no_transcript = report.no_transcript or note
+        report.call = await self._priced(report.call)
+
+    async def _priced(self, call: CallState) -> CallState:
+        """The call fetched again after the post-call wait, and again while Twilio has not priced it."""
+        try:
+            return await self._poller.until(
+                lambda: self._voice.fetch(call.sid),
+                lambda state: state.price is not None,
+                f"price of call {call.sid}",
+                within_s=self._settings.price_wait_s,
+            )
+        except PollTimeout:
+            return call
+        except Exception as exc:
+            log.warning("call %s: could not fetch its price: %s", call.sid, describe(exc))
+            return call
+
     async def _collect(self, report: CallReport, test: CallTest) -> None:
         """Fill in the recording and the transcript; their failures become notes, not run errors."""
         if not test.record:
@@ -222,12 +277,21 @@ class CallFlow:
         if service is None:
             report.no_transcript = "no transcript: set twilio.intelligence_service_sid to transcribe calls"
             return
+        transcription = Transcription(self._voice, self._poller, service, self._settings.transcript_timeout_s)
         try:
-            sentences = await self._transcribe(service, report.recording.sid, report.call.sid)
+            sentences = await transcription.sentences(report.recording.sid, report.call.sid)
         except RunError as exc:
             report.no_transcript = exc.message
             return
-        report.transcript = [self._entry(sentence) for sentence in sentences]
+        said = [step.say for step in test.caller if step.say]
+        mapping = detect_channels(
+            sentences, said, self._settings.agent_channel, self._settings.caller_channel
+        )
+        report.channels = mapping
+        report.transcript = [
+            TranscriptEntry(speaker=_speaker(s.channel, mapping), text=s.text, start=s.start, end=s.end)
+            for s in sentences
+        ]
 
     async def _recording(self, call_sid: str) -> Recording:
         def ready(found: list[Recording]) -> bool:
@@ -250,73 +314,17 @@ class CallFlow:
             raise RunError("no_recording", f"the call's recording is {found[0].status}")
         return completed[0]
 
-    async def _transcribe(self, service_sid: str, recording_sid: str, call_sid: str) -> list[Sentence]:
-        try:
-            # A create retried after a 5xx or a lost answer may make a second transcript: harmless.
-            transcript_sid = await self._poller.until(
-                lambda: self._voice.create_transcript(service_sid, recording_sid, call_sid),
-                lambda _: True,
-                f"transcript of recording {recording_sid}",
-            )
-            status = await self._poller.until(
-                lambda: self._voice.transcript_status(transcript_sid),
-                lambda value: value in TRANSCRIPT_DONE,
-                f"transcript {transcript_sid}",
-            )
-            if status != "completed":
-                raise RunError("no_transcript", f"transcript {transcript_sid} ended {status}")
-            return await self._poller.until(
-                lambda: self._voice.sentences(transcript_sid),
-                lambda _: True,
-                f"sentences of transcript {transcript_sid}",
-            )
-        except RunError:
-            raise
-        except Exception as exc:
-            raise RunError("no_transcript", f"transcription failed: {describe(exc)}") from None
 
-    def _entry(self, sentence: Sentence) -> TranscriptEntry:
-        if sentence.channel == self._settings.agent_channel:
-            speaker = "agent"
-        elif sentence.channel == self._settings.caller_channel:
-            speaker = "caller"
-        else:
-            speaker = f"channel {sentence.channel}"
-        return TranscriptEntry(speaker=speaker, text=sentence.text, start=sentence.start, end=sentence.end)
+def _speaker(channel: int, mapping: ChannelMapping) -> str:
+    if channel == mapping.agent:
+        return "agent"
+    if channel == mapping.caller:
+        return "caller"
+    return f"channel {channel}"
 
 
-def _time_limit(test: CallTest, default_s: int) -> int:
-    """The test's own timeout bounds the call (the run ends then anyway); else the configured default."""
-    return math.ceil(test.timeout_s) if test.timeout_s is not None else default_s
-
-
-def _create_error(exc: Exception) -> Exception:
-    """The run error for a failed create: retryable only when Twilio certainly placed no call."""
-    if errors.is_rate_limited(exc):
-        # Waited out by the engine for as long as it takes: a rate limit never fails a test.
-        message = f"Twilio is rate limiting calls: {describe(exc)}"
-        return RateLimited("rate_limited", message, errors.retry_after_s())
-    if errors.is_server_error(exc):
-        return TransientError("twilio_unavailable", f"Twilio could not place the call: {describe(exc)}")
-    if errors.not_sent(exc):
-        return TransientError("network", describe(exc))
-    if errors.is_retryable(exc):
-        # A network failure after the request went out: Twilio may have placed the call, and a retry
-        # could dial a second one.
-        message = f"no answer to the create request, not retried: {describe(exc)}"
-        return RunError("call_create_unknown", message)
-    code = errors.twilio_code(exc)
-    if errors.http_status(exc) in (401, 403):
-        return RunError(f"twilio_{code}", f"Twilio refused the credentials: {describe(exc)}; {AUTH_HINT}")
-    if code is not None:
-        return RunError(f"twilio_{code}", f"Twilio refused the call: {describe(exc)}")
-    return exc
-
-
-def _watch_error(sid: str, exc: BaseException) -> RunError:
-    if errors.http_status(exc) == 404:
-        return RunError("call_not_found", f"Twilio has no call {sid} on this account")
-    if errors.http_status(exc) in (401, 403):
-        return RunError("twilio_auth", f"Twilio refused the credentials: {describe(exc)}; {AUTH_HINT}")
-    code = errors.twilio_code(exc)
-    return RunError(f"twilio_{code}" if code else "twilio", f"watching call {sid}: {describe(exc)}")
+def _time_limit(test: CallTest, settings: FlowSettings) -> int:
+    """The call's TimeLimit: the test's ``time_limit_s`` or the configured default, never longer than the
+    test's ``timeout_s`` (which caps the whole run)."""
+    limit = test.time_limit_s or settings.default_time_limit_s
+    return min(limit, math.ceil(test.timeout_s)) if test.timeout_s is not None else limit

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from twilio.rest import Client
 from twilio.rest.api.v2010.account.call import CallInstance
 
 TERMINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 NOT_ANSWERED_YET = frozenset({"queued", "initiated", "ringing"})
-TRANSCRIPT_DONE = frozenset({"completed", "failed", "canceled"})
+# A transcript in any of these will not change again ("error" is in Twilio's status enum too).
+TRANSCRIPT_DONE = frozenset({"completed", "failed", "canceled", "error"})
 # A recording in these states will never have media.
 RECORDING_GONE = frozenset({"absent", "failed", "deleted"})
 SENTENCE_PAGE_SIZE = 1000
@@ -24,6 +26,7 @@ class CallState:
     duration_s: float | None = None
     price: float | None = None
     answered_by: str | None = None
+    created: datetime | None = None
 
     @property
     def ended(self) -> bool:
@@ -61,6 +64,18 @@ class CallRequest:
     ring_timeout_s: int
     time_limit_s: int
     machine_detection: bool
+    async_amd: bool = False
+    speech_threshold_ms: int | None = None
+    speech_end_threshold_ms: int | None = None
+    silence_timeout_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class TranscriptInfo:
+    """A Voice Intelligence transcript's SID and status."""
+
+    sid: str
+    status: str
 
 
 class TwilioVoice:
@@ -76,7 +91,9 @@ class TwilioVoice:
         self._media_base = media_base_url.rstrip("/")
 
     async def place(self, request: CallRequest) -> CallState:
-        """Create the call: dual-channel recording when recorded, answering-machine detection if asked."""
+        """Create the call: dual-channel, untrimmed recording when recorded; answering-machine detection
+        with the test's options if asked."""
+        detect = request.machine_detection
         call = await self._client.calls.create_async(
             to=request.to,
             from_=request.from_,
@@ -84,12 +101,32 @@ class TwilioVoice:
             record=request.record,
             # Caller and agent on separate channels, so the transcript can tell who said what.
             recording_channels="dual" if request.record else None,
+            # Twilio's default, trim-silence, cuts the silence before the agent's first word out of the
+            # recording: its transcript would then put the first word near 0 whatever the agent did.
+            trim="do-not-trim" if request.record else None,
             timeout=request.ring_timeout_s,
             time_limit=request.time_limit_s,
             # DetectMessageEnd reports machine_end_* after the greeting, so the script plays after the beep.
-            machine_detection="DetectMessageEnd" if request.machine_detection else None,
+            machine_detection="DetectMessageEnd" if detect else None,
+            async_amd="true" if detect and request.async_amd else None,
+            machine_detection_speech_threshold=request.speech_threshold_ms if detect else None,
+            machine_detection_speech_end_threshold=request.speech_end_threshold_ms if detect else None,
+            machine_detection_silence_timeout=request.silence_timeout_ms if detect else None,
         )
         return _call_state(call)
+
+    async def find_calls(self, to: str, from_: str, since: datetime) -> list[CallState]:
+        """Calls from ``from_`` to ``to`` created since ``since`` (to the second), oldest first.
+
+        The Calls list filters by To, From and StartTime (a date); a call still queued has no start
+        time, so queued calls are listed separately. Creation times are compared here.
+        """
+        day = (since - timedelta(days=1)).strftime("%Y-%m-%d")  # the filter is by UTC date
+        started = await self._client.calls.list_async(to=to, from_=from_, start_time_after=day, limit=200)
+        queued = await self._client.calls.list_async(to=to, from_=from_, status="queued", limit=200)
+        found = {call.sid: _call_state(call) for call in [*started, *queued]}
+        recent = [state for state in found.values() if state.created is not None and state.created >= since]
+        return sorted(recent, key=lambda state: state.created or since)
 
     async def fetch(self, sid: str) -> CallState:
         """The call as it is now."""
@@ -110,6 +147,11 @@ class TwilioVoice:
             )
             for item in found
         ]
+
+    async def transcripts_of(self, recording_sid: str) -> list[TranscriptInfo]:
+        """The Voice Intelligence transcripts of one recording (Twilio keeps at most one)."""
+        found = await self._client.intelligence.v2.transcripts.list_async(source_sid=recording_sid, limit=20)
+        return [TranscriptInfo(str(item.sid), str(item.status)) for item in found]
 
     async def create_transcript(self, service_sid: str, recording_sid: str, customer_key: str) -> str:
         """Start a Voice Intelligence transcript of the recording; returns its SID."""
@@ -151,6 +193,7 @@ def _call_state(call: CallInstance) -> CallState:
         # Twilio gives the charge as a negative string ("-0.01300"); it is absent until the call is billed.
         price=abs(price) if price is not None else None,
         answered_by=call.answered_by or None,
+        created=call.date_created,
     )
 
 

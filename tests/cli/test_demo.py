@@ -17,10 +17,10 @@ def test_demo_runs_every_example_headless(run_cli: CliRunner, state_dir: Path) -
     started = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", result.stderr)]
     try:
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "imported 14 example tests" in result.stderr
+        assert "imported 17 example tests" in result.stderr
         assert "skipped no-number-yet: no phone number" in result.stdout
         # Every example passes but the Playwright one, which needs a Playwright project to run in.
-        assert re.search(r"│\s+14 │\s+12 │\s+1 │\s+0 │\s+0 │\s+1 │", result.stdout), result.stdout
+        assert re.search(r"│\s+17 │\s+15 │\s+1 │\s+0 │\s+0 │\s+1 │", result.stdout), result.stdout
         assert "login-e2e" in result.stdout
         assert (state_dir / "demo" / "callboard.db").exists()
         assert not (state_dir / "callboard.db").exists()  # the user's own data is left alone

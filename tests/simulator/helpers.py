@@ -21,6 +21,7 @@ API_SECRET = "a-secret-for-the-api-key"
 SERVICE_SID = "GA" + "12" * 16
 CALLER_ID = "+15550009999"
 CLINIC = "+15550100001"
+SHORT_GREETING = "+15550100010"  # the clinic answering "Bright Smile Dental, hello?": AMD says human
 LONG_RING = "+15559990001"  # a test-only number: rings for ten simulated minutes before answering
 TIME_SCALE = 0.002
 FINAL = ("completed", "busy", "no-answer", "failed", "canceled")

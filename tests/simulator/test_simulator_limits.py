@@ -15,8 +15,8 @@ from tests.simulator.twilio_support import SimulatorHttpClient, validate_exchang
 SCRIPT = "<Response><Pause length='1'/></Response>"
 
 
-def test_over_the_cps_cap_gets_429_20429() -> None:
-    with simulator_thread(config(cps=2.0, cps_burst=2.0)) as url:
+def test_over_the_cps_cap_gets_429_20429_when_told_to_reject() -> None:
+    with simulator_thread(config(cps=2.0, cps_burst=2.0, cps_excess="reject")) as url:
         http = SimulatorHttpClient(url)
         twilio = Client(ACCOUNT_SID, AUTH_TOKEN, http_client=http)
         for _ in range(2):

@@ -7,12 +7,13 @@ import wave
 
 import pytest
 
+from callboard.core.simulator.amd import AmdOptions
 from callboard.core.simulator.config import NumberBehaviour, SimulatorConfig
 from callboard.core.simulator.conversation import Conversation, Segment, build_conversation
 from callboard.core.simulator.limits import TokenBucket
 from callboard.core.simulator.media import wav_bytes
 from callboard.core.simulator.personas import VOICEMAIL_GREETING, ClinicAgent, VoicemailAgent
-from callboard.core.simulator.twiml import Step, TwimlError, parse_twiml
+from callboard.core.simulator.twiml import Step, TwimlError, UnsupportedVerb, parse_twiml
 
 
 def test_twiml_verbs_become_steps() -> None:
@@ -20,7 +21,7 @@ def test_twiml_verbs_become_steps() -> None:
         "<?xml version='1.0' encoding='UTF-8'?><Response><Pause length='2'/>"
         "<Say voice='Polly.Joanna' loop='2'>Hello <prosody rate='slow'>there</prosody></Say>"
         "<Play>https://example.com/a.wav</Play><Play digits='1w2'/>"
-        "<Gather><Say>Inside</Say><Hangup/></Gather><Say>never said</Say></Response>"
+        "<Hangup/><Say>never said</Say></Response>"
     )
     assert parse_twiml(twiml) == [
         Step("pause", seconds=2.0),
@@ -28,9 +29,14 @@ def test_twiml_verbs_become_steps() -> None:
         Step("say", text="Hello there"),
         Step("play", text="https://example.com/a.wav"),
         Step("digits", text="1w2", seconds=1.0),
-        Step("say", text="Inside"),
         Step("hangup"),
     ]
+
+
+@pytest.mark.parametrize("verb", ["Connect", "Gather", "Record", "Dial", "Frobnicate"])
+def test_verbs_the_simulator_does_not_carry_out_are_refused(verb: str) -> None:
+    with pytest.raises(UnsupportedVerb, match=f"<{verb}>"):
+        parse_twiml(f"<Response><Say>Hi</Say><{verb}><Say>Inside</Say></{verb}></Response>")
 
 
 @pytest.mark.parametrize(
@@ -43,7 +49,7 @@ def test_bad_twiml_is_refused(twiml: str) -> None:
 
 def talk(steps: list[Step], **behaviour: object) -> Conversation:
     return build_conversation(
-        ClinicAgent(), NumberBehaviour.model_validate(behaviour), steps, SimulatorConfig(), None, 30.0
+        ClinicAgent(), NumberBehaviour.model_validate(behaviour), steps, SimulatorConfig(), AmdOptions()
     )
 
 
@@ -97,8 +103,16 @@ def test_mono_wav_mixes_both_speakers() -> None:
 def test_a_voicemail_greeting_plays_out_over_the_caller() -> None:
     steps = [Step("say", text="hello is anyone there"), Step("pause", seconds=15)]
     conversation = build_conversation(
-        VoicemailAgent(), NumberBehaviour(persona="voicemail"), steps, SimulatorConfig(), None, 30.0
+        VoicemailAgent(), NumberBehaviour(persona="voicemail"), steps, SimulatorConfig(), AmdOptions()
     )
     greeting, beep, hello = conversation.segments
     assert (greeting.text, hello.text, beep.text) == (VOICEMAIL_GREETING, "hello is anyone there", None)
     assert hello.start == 0.0 and greeting.end == pytest.approx(0.8 + 20 / 2.5)  # not cut short
+
+
+def test_the_bucket_reserves_tokens_ahead_for_the_queue() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=2.0, burst=2.0, clock=lambda: now[0])
+    assert [bucket.reserve() for _ in range(4)] == [0.0, 0.0, 0.5, 1.0]
+    now[0] = 1.0  # two tokens later: the queue has caught up
+    assert bucket.reserve() == 0.5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 import httpx
 from pydantic import SecretStr
@@ -92,11 +93,13 @@ class TapTransport(httpx.AsyncBaseTransport):
     ) -> None:
         self.inner = httpx.AsyncHTTPTransport()
         self.requests: list[tuple[str, str]] = []
+        self.sent: list[httpx.Request] = []
         self._fault = fault
         self._create_delay_s = create_delay_s
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append((request.method, request.url.path))
+        self.sent.append(request)
         if self._create_delay_s and is_create(request):
             # The request is on its way: shielding must let it arrive even if the run is cancelled now.
             await asyncio.sleep(self._create_delay_s)
@@ -132,6 +135,12 @@ def place_directly(sim_url: str, record: bool, seconds: int = 3) -> str:
     assert created.status_code == 201, created.text
     sid: str = created.json()["sid"]
     return sid
+
+
+def create_form(tap: TapTransport) -> dict[str, str]:
+    """The form of the (only) create-call request the tap saw."""
+    [create] = [request for request in tap.sent if is_create(request)]
+    return dict(parse_qsl(create.content.decode()))
 
 
 def is_create(request: httpx.Request) -> bool:

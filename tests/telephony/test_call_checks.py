@@ -11,10 +11,9 @@ from callboard.core.checks.call_checks import (
     answered_by_category,
     evaluate_call_check,
     first_word_ms,
-    percentile,
     transcript_metrics,
-    turn_gaps_ms,
 )
+from callboard.core.checks.turns import analyse_turns, percentile
 from callboard.core.models import TranscriptEntry
 from callboard.core.models.checks import (
     AgentNeverSaysCheck,
@@ -67,10 +66,14 @@ def test_answered_by_values_map_to_the_checks_words(value: str | None, category:
     assert answered_by_category(value) == category
 
 
+def gaps(transcript: list[TranscriptEntry]) -> list[float]:
+    return analyse_turns(transcript).latencies_ms
+
+
 def test_turn_gaps_join_a_callers_sentences_and_skip_unanswered_turns() -> None:
     # "Hi." + "Are you open on Sunday?" are one turn (ends 4.0, reply 5.0); "Thanks." waits 2 s;
     # "Bye." gets no reply.
-    assert turn_gaps_ms(TRANSCRIPT) == [1000.0, 2000.0]
+    assert gaps(TRANSCRIPT) == [1000.0, 2000.0]
     assert first_word_ms(TRANSCRIPT) == 800.0
 
 
@@ -80,7 +83,41 @@ def test_an_agent_talking_over_the_caller_is_not_a_reply() -> None:
         said("agent", "Hi", 1.5, 2.2),
         said("agent", "Yes?", 2.6, 3),
     ]
-    assert turn_gaps_ms(transcript) == [600.0]
+    taking = analyse_turns(transcript)
+    assert taking.latencies_ms == [600.0] and taking.talk_over_count == 1
+
+
+def test_a_slow_agent_answering_after_the_callers_next_line_is_late_never_quick() -> None:
+    # The caller speaks every 4 s; the agent takes 6 s, so its answer to turn 1 comes after turn 2.
+    transcript = [
+        said("caller", "I'd like to book a cleaning", 0.0, 2.0),
+        said("caller", "Tuesday at 3pm", 4.0, 5.5),
+        said("agent", "When would you like to come in?", 8.0, 10.0),
+        said("agent", "You're booked for Tuesday at 3pm.", 14.0, 16.0),
+    ]
+    taking = analyse_turns(transcript)
+    assert [(t.index, t.latency_ms, t.late) for t in taking.turns] == [(1, 6000.0, True), (2, 8500.0, False)]
+    assert "turn 1: the agent answered after the caller's next line (6000 ms)" in taking.late_note()
+    metrics = transcript_metrics(transcript)
+    assert metrics["late_answer_count"] == 1.0 and metrics["turn_latency_ms.1"] == 6000.0
+    assert metrics["turn_latency_p50_ms"] > 6000  # the old merge scored this agent 2500 ms
+    check = evaluate_call_check(
+        TurnLatencyCheck(turn_latency_p90_ms_below=3000), answered(transcript=transcript)
+    )
+    assert check.passed is False and "answered after the caller's next line" in check.message
+
+
+def test_talk_over_counts_agent_speech_starting_while_the_caller_speaks() -> None:
+    transcript = [
+        said("agent", "Hello, this is Bright Smile Dental.", 0.5, 3.0),
+        said("caller", "Hi, are you open?", 1.0, 2.5),
+        said("agent", "We're open nine to five.", 3.5, 5.0),
+        said("caller", "And on Sunday?", 6.0, 7.0),
+        said("agent", "Sorry,", 6.5, 6.8),
+        said("agent", "we're closed on Sunday.", 7.6, 9.0),
+    ]
+    assert analyse_turns(transcript).talk_over_count == 1
+    assert transcript_metrics(transcript)["talk_over_count"] == 1.0
 
 
 def test_percentile_interpolates_between_ranks() -> None:
@@ -94,10 +131,19 @@ def test_percentile_interpolates_between_ranks() -> None:
 def test_metrics_leave_out_what_cannot_be_worked_out() -> None:
     assert transcript_metrics(TRANSCRIPT) == {
         "first_word_ms": 800.0,
+        "turn_latency_ms.1": 1000.0,
+        "turn_latency_ms.2": 2000.0,
         "turn_latency_p50_ms": 1500.0,
         "turn_latency_p90_ms": 1900.0,
+        "turn_latency_p95_ms": 1950.0,
+        "late_answer_count": 0.0,
+        "talk_over_count": 0.0,
     }
-    assert transcript_metrics([said("caller", "Hello?", 0.0, 1.0)]) == {}
+    assert transcript_metrics([said("caller", "Hello?", 0.0, 1.0)]) == {
+        "late_answer_count": 0.0,
+        "talk_over_count": 0.0,
+    }
+    assert transcript_metrics([]) == {}
 
 
 @pytest.mark.parametrize(
@@ -153,6 +199,15 @@ def test_a_silent_agent() -> None:
     says = evaluate_call_check(AgentSaysCheck(agent_says="hello"), call)
     assert says.passed is False and says.message == "the agent never spoke"
     assert evaluate_call_check(AgentNeverSaysCheck(agent_never_says="hello"), call).passed is True
+
+
+def test_an_untimed_transcript_says_so_rather_than_that_the_agent_never_spoke() -> None:
+    untimed = [TranscriptEntry(speaker=e.speaker, text=e.text) for e in TRANSCRIPT]
+    call = answered(transcript=untimed)
+    first = evaluate_call_check(FirstWordCheck(first_word_ms_below=5000), call)
+    assert (first.passed, first.message) == (False, "no timing in the transcript")
+    turns = evaluate_call_check(TurnLatencyCheck(turn_latency_p90_ms_below=5000), call)
+    assert (turns.passed, turns.message) == (False, "no timing in the transcript")
 
 
 def test_answered_by_needs_detection() -> None:

@@ -153,7 +153,8 @@ async def test_engine_timeout_hangs_up_too(executor: CallExecutor, admin: httpx.
 
 
 async def test_calls_per_second_cap_makes_the_create_retryable(admin: httpx.Client) -> None:
-    with simulator_thread(sim_config(cps=1.0, cps_burst=1.0)) as url:
+    # A simulator told to answer 429 over its CPS, like Twilio's concurrent-request limit.
+    with simulator_thread(sim_config(cps=1.0, cps_burst=1.0, cps_excess="reject")) as url:
         executor = CallExecutor(settings(url))
         try:
             test = call_test(caller=[{"pause": 1}], checks=[{"answered": True}])

@@ -39,6 +39,7 @@ async def test_sentences_are_read_page_after_page(sim_url: str, admin: httpx.Cli
         script = caller_twiml([CallerStep.model_validate(step) for step in SUNDAY_SCRIPT])
         placed = await voice.place(CallRequest(CLINIC, FROM_NUMBER, script, True, 30, 600, False))
         call = await poller.until(lambda: voice.fetch(placed.sid), lambda state: state.ended, "call")
+        call = await poller.until(lambda: voice.fetch(placed.sid), lambda state: state.price is not None, "$")
         [recording] = await voice.recordings(call.sid)
         transcript = await voice.create_transcript(SERVICE_SID, recording.sid, call.sid)
         await poller.until(
