@@ -1,4 +1,5 @@
-"""Maps the top-level folders core/, storage/ and tui/ to callboard.core, .storage and .tui."""
+"""Maps the top-level folders core/, storage/ and tui/ to callboard.core, .storage and .tui, and the
+example suites in examples/ to callboard.examples (data only)."""
 
 from setuptools import find_namespace_packages, setup
 
@@ -11,5 +12,6 @@ setup(
         for name in find_namespace_packages(
             include=[f"{folder}*" for folder in FOLDERS], exclude=["*__pycache__*"]
         )
-    ],
+    ]
+    + ["callboard.examples"],
 )

@@ -59,8 +59,12 @@ class EngineSettings(_Section):
     """The worker pool and its limits."""
 
     concurrency: int = Field(default=64, ge=1, le=4096)
-    kinds: dict[Literal["http", "conversation", "call", "command"], LimitSettings] = Field(
-        default_factory=lambda: {"command": LimitSettings(concurrency=4)}
+    kinds: dict[Literal["http", "conversation", "call", "command", "voice"], LimitSettings] = Field(
+        # Voice sessions run in real time and pace audio every 20 ms: bounded by CPU, not by the agent.
+        default_factory=lambda: {
+            "command": LimitSettings(concurrency=4),
+            "voice": LimitSettings(concurrency=16),
+        }
     )
     targets: dict[str, LimitSettings] = Field(default_factory=dict)
     retry_base_s: float = Field(default=0.5, gt=0)
@@ -134,6 +138,25 @@ class LlmSettings(_Section):
     judge_prompt_file: Path | None = None
 
 
+class VoiceSettings(_Section):
+    """Voice tests (Media Streams): the caller's speech (TTS), hearing the agent (VAD), understanding it
+    (STT). ``*_url`` is the base of an OpenAI-compatible API (``.../v1``)."""
+
+    tts: Literal["espeak", "openai"] = "espeak"
+    tts_voice: str = Field(default="en-us", min_length=1, max_length=100)
+    tts_url: str = Field(default="https://api.openai.com/v1", pattern=r"^https?://[^\s/]+(/\S*)?$")
+    tts_model: str = Field(default="tts-1", min_length=1)
+    tts_api_key: SecretStr | None = None
+    stt: Literal["none", "openai", "pocketsphinx"] = "none"
+    stt_url: str = Field(default="https://api.openai.com/v1", pattern=r"^https?://[^\s/]+(/\S*)?$")
+    stt_model: str = Field(default="whisper-1", min_length=1)
+    stt_api_key: SecretStr | None = None
+    stt_language: str | None = Field(default="en", max_length=20)
+    vad_aggressiveness: int = Field(default=2, ge=0, le=3)
+    connect_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    provider_timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+
 class SchedulerSettings(_Section):
     """Scheduled runs: what happens to a slot that came due while the daemon was down."""
 
@@ -188,6 +211,7 @@ class Settings(BaseSettings):
     engine: EngineSettings = Field(default_factory=EngineSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
@@ -213,6 +237,11 @@ class Settings(BaseSettings):
     def db_path(self) -> Path:
         """The SQLite database file."""
         return self.state_dir / "callboard.db"
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Where voice tests' recordings go (0700; each file 0600)."""
+        return self.state_dir / "recordings"
 
     @property
     def log_dir(self) -> Path:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from callboard.core.cli.context import CliContext, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
+from callboard.core.cli.output_files import check_writable, write_file
 from callboard.core.cli.run_display import percent, report_view
 from callboard.core.reports.history import sparkline
 
@@ -20,18 +21,21 @@ from callboard.core.reports.history import sparkline
 @click.command("export")
 @click.option("--batch", "batch_id", type=int, required=True, help="The batch to export.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json", "junit"]), default="json", show_default=True
+    "--format", "fmt", type=click.Choice(["csv", "json", "junit", "html"]), default="json", show_default=True
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="File to write ('-' for standard output).")  # fmt: skip
 @pass_cli
 def export_cmd(cli: CliContext, batch_id: int, fmt: str, output: Path) -> None:
     """Write a batch's runs as CSV, JSON, JUnit XML (for CI reporters) or a self-contained HTML report."""
+    to_stdout = str(output) == "-"
+    if not to_stdout:
+        check_writable(output, "-o")
     data = with_daemon(cli, lambda client: client.export_batch(batch_id, fmt))
-    if str(output) == "-":
+    if to_stdout:
         sys.stdout.buffer.write(data)
         return
-    output.write_bytes(data)
+    write_file(output, data, "-o")
     click.echo(f"wrote {output}", err=True)
 
 
@@ -48,7 +52,9 @@ def report_cmd(
 ) -> None:
     """Counts, pass rate, score distribution, slowest runs, and failures with their first failing check."""
     if html_file is not None:
-        html_file.write_bytes(with_daemon(cli, lambda client: client.export_batch(batch_id, "html")))
+        check_writable(html_file, "--html")
+        html = with_daemon(cli, lambda client: client.export_batch(batch_id, "html"))
+        write_file(html_file, html, "--html")
         click.echo(f"wrote {html_file}")
         return
     report = with_daemon(cli, lambda client: client.batch_report(batch_id, slowest, failures))

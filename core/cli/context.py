@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +33,11 @@ class CliContext:
             from callboard.core.config import ConfigError, load_settings
 
             try:
-                self._settings = load_settings(self.config_file, state_dir=self.state_dir)
+                settings = load_settings(self.config_file, state_dir=self.state_dir)
             except ConfigError as exc:
                 fail(f"config error: {exc}", code=EXIT_USAGE)
+            _check_state_dir(settings.state_dir)
+            self._settings = settings
         return self._settings
 
     def reset_settings(self) -> None:
@@ -49,6 +52,20 @@ class CliContext:
         if self.state_dir is not None:
             args += ["--state-dir", str(self.state_dir.absolute())]
         return args
+
+
+def _check_state_dir(state_dir: Path) -> None:
+    """Make the state dir (0700) if needed; one line naming it, exit 2, when it cannot be used."""
+    if state_dir.exists() and not state_dir.is_dir():
+        fail(f"state dir {state_dir}: cannot use it: it is a file, not a folder", code=EXIT_USAGE)
+    try:
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        usable = os.access(state_dir, os.R_OK | os.W_OK | os.X_OK)
+        reason = "" if usable else "not writable"
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    if reason:
+        fail(f"state dir {state_dir}: cannot use it: {reason}", code=EXIT_USAGE)
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:

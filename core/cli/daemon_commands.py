@@ -10,6 +10,7 @@ import time
 import click
 
 from callboard.core.cli.context import CliContext, fail, pass_cli
+from callboard.core.cli.times import uptime
 from callboard.core.client import CallboardClient, DaemonStartError, DaemonUnavailable, start_daemon
 from callboard.core.models.api import Health
 from callboard.core.paths import DaemonPaths, socket_answers
@@ -70,7 +71,7 @@ def status_cmd(cli: CliContext) -> None:
     click.echo(f"running: pid {health.pid}, version {health.version}")
     click.echo(f"socket: {health.socket}")
     click.echo(f"state:  {health.state_dir}")
-    click.echo(f"since:  {health.started_at.astimezone().isoformat(timespec='seconds')}")
+    click.echo(f"uptime: {uptime(health.started_at)}")
 
 
 @daemon_group.command("stop")
@@ -84,18 +85,26 @@ def stop_cmd(cli: CliContext, timeout: float | None) -> None:
     if health is None:
         click.echo("not running")
         return
-    try:
-        os.kill(health.pid, signal.SIGTERM)
-    except ProcessLookupError:
+    limit = timeout if timeout is not None else settings.engine.shutdown_grace_s + 10
+    if not stop_daemon(paths, health.pid, limit):
         click.echo("not running")
         return
-    limit = timeout if timeout is not None else settings.engine.shutdown_grace_s + 10
-    deadline = time.monotonic() + limit
-    while _alive(health.pid) or socket_answers(paths.socket):
-        if time.monotonic() > deadline:
-            fail(f"daemon {health.pid} did not stop within {limit:g} s")
-        time.sleep(_STOP_POLL_S)
     click.echo(f"stopped daemon {health.pid}")
+
+
+def stop_daemon(paths: DaemonPaths, pid: int, limit_s: float) -> bool:
+    """SIGTERM the daemon ``pid`` and wait until it has gone (False: it was not running); a daemon
+    still there after ``limit_s`` ends the command."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + limit_s
+    while _alive(pid) or socket_answers(paths.socket):
+        if time.monotonic() > deadline:
+            fail(f"daemon {pid} did not stop within {limit_s:g} s")
+        time.sleep(_STOP_POLL_S)
+    return True
 
 
 def _alive(pid: int) -> bool:

@@ -1,8 +1,38 @@
-"""``callboard demo-agent``: the bundled dental-clinic receptionist the example suites talk to."""
+"""``callboard demo-agent`` and ``callboard simulator``: the bundled demo agent the example suites
+talk to, and the telephony simulator standing in for Twilio. A busy port is one line and exit 2."""
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Callable
+
 import click
+
+from callboard.core.cli.context import EXIT_USAGE, fail
+
+# Errors that mean "this address cannot be listened on", as opposed to a fault while serving.
+_LISTEN_ERRORS = (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
+
+_EXIT_WITH = click.option(
+    "--exit-with",
+    type=click.IntRange(1),
+    hidden=True,
+    help="Stop when the process with this pid ends (the demo ties its helpers to the demo daemon).",
+)
+
+
+def _serve(what: str, host: str, port: int, owner: int | None, serve: Callable[[], None]) -> None:
+    if owner is not None:
+        from callboard.core.cli.tether import exit_with
+
+        exit_with(owner)
+    try:
+        serve()
+    except OSError as exc:
+        if exc.errno not in _LISTEN_ERRORS:
+            raise
+        why = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        fail(f"the {what} cannot listen on {host}:{port}: {why} (--port picks another)", code=EXIT_USAGE)
 
 
 @click.command("demo-agent")
@@ -12,11 +42,12 @@ import click
 )
 @click.option("--latency-ms", type=click.FloatRange(0, 60_000), default=0.0, show_default=True,
               help="Delay before every answer.")  # fmt: skip
-def demo_agent_cmd(host: str, port: int, latency_ms: float) -> None:
+@_EXIT_WITH
+def demo_agent_cmd(host: str, port: int, latency_ms: float, exit_with: int | None) -> None:
     """Serve the demo agent until interrupted (GET /health, GET /hours, POST /chat)."""
     from callboard.core.demo.app import run_demo_agent
 
-    run_demo_agent(host, port, latency_ms)
+    _serve("demo agent", host, port, exit_with, lambda: run_demo_agent(host, port, latency_ms))
 
 
 @click.command("simulator")
@@ -32,6 +63,7 @@ def demo_agent_cmd(host: str, port: int, latency_ms: float) -> None:
 @click.option("--reject-over-cps", is_flag=True,
               help="Answer 429 / 20429 over the CPS cap instead of queueing.")  # fmt: skip
 @click.option("--max-concurrent", type=click.IntRange(1), help="Concurrent-calls cap (429 / 20429 over it).")
+@_EXIT_WITH
 def simulator_cmd(
     host: str,
     port: int,
@@ -39,6 +71,7 @@ def simulator_cmd(
     cps: float | None,
     reject_over_cps: bool,
     max_concurrent: int | None,
+    exit_with: int | None,
 ) -> None:
     """Serve the telephony simulator until interrupted: the part of Twilio's REST API that callboard
     uses, with simulated agents on fixed numbers (+15550100001 a clinic receptionist, +15550100006 a
@@ -60,4 +93,4 @@ def simulator_cmd(
         "max_concurrent_calls": max_concurrent,
     }
     config = SimulatorConfig(**{key: value for key, value in overrides.items() if value is not None})
-    run_simulator(host, port, config)
+    _serve("telephony simulator", host, port, exit_with, lambda: run_simulator(host, port, config))

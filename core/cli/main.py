@@ -4,21 +4,28 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 
 import click
 
-from callboard.core.cli.context import CliContext
+from callboard.core.cli.context import EXIT_USAGE, CliContext, fail
 
 # name -> (module, attribute, one-line help); modules load only when their command runs.
 _RUNS = "callboard.core.cli.runs_commands"
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": ("callboard.core.cli.suite_commands", "import_cmd", "Import TOML or CSV suite files."),
     "tests": ("callboard.core.cli.suite_commands", "tests_cmd", "List the stored tests."),
+    "rm": ("callboard.core.cli.remove_command", "rm_cmd", "Delete tests by name or tag (asks first)."),
     "export-tests": ("callboard.core.cli.suite_commands", "export_cmd", "Write the stored tests as TOML."),
     "config": ("callboard.core.cli.config_commands", "config_group", "Inspect the settings."),
     "daemon": ("callboard.core.cli.daemon_commands", "daemon_group", "Run, start, stop or check the daemon."),
     "run": ("callboard.core.cli.run_command", "run_cmd", "Queue tests as a batch; --wait follows it."),
+    "wait": (
+        "callboard.core.cli.wait_command",
+        "wait_cmd",
+        "Follow a queued batch to its end (exit status as run --wait).",
+    ),
     "schedule": (
         "callboard.core.cli.schedule_commands",
         "schedule_group",
@@ -40,7 +47,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": (
         "callboard.core.cli.batch_commands",
         "export_cmd",
-        "Write a batch's runs as CSV, JSON or JUnit.",
+        "Write a batch's runs as CSV, JSON, JUnit or HTML.",
     ),
     "report": (
         "callboard.core.cli.batch_commands",
@@ -117,6 +124,13 @@ def cli(ctx: click.Context, config_file: Path | None, state_dir: Path | None, no
         config_file=config_file, state_dir=state_dir, autostart=not no_autostart
     )
     if ctx.invoked_subcommand is None:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            # e.g. `ssh host callboard`: a TUI without a terminal would hang or garble the output.
+            fail(
+                "no terminal for the TUI: give a command (callboard --help lists them), "
+                "or get a terminal (ssh -t host callboard)",
+                code=EXIT_USAGE,
+            )
         from callboard.tui.launch import run_tui
 
         run_tui(cli_context.settings, cli_context.daemon_args(), cli_context.autostart)

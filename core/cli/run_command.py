@@ -7,10 +7,18 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from callboard.core.cli.batch_wait import (
+    EXIT_NOTHING_RAN,
+    WaitOptions,
+    nothing_ran,
+    nothing_ran_reason,
+    wait_for_batch,
+    warn_if_paused,
+    warn_nothing_ran,
+)
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import EXIT_INTERRUPTED, with_daemon
-from callboard.core.cli.follow import follow_batch
-from callboard.core.cli.run_display import failures_table, summary_table
+from callboard.core.cli.output_files import check_writable
 from callboard.core.client import CallboardClient
 from callboard.core.models.api import BatchCreated, BatchRequest
 
@@ -46,11 +54,14 @@ def run_cmd(
     """Queue tests by NAME, --id, --tag or --all as one batch; the daemon runs it in the background.
 
     With --wait the command follows the batch and exits 0 only when every run that ran passed
-    (skipped tests do not count), or, with --fail-under, when the mean score reaches it. Ctrl-C stops
-    following; the batch goes on.
+    (skipped tests do not count), or, with --fail-under, when the mean score reaches it; 1 when not;
+    5 when nothing ran (no test matched, or every run was skipped). Ctrl-C stops following; the
+    batch goes on (callboard wait BATCH follows it again).
     """
     if not (names or run_all or tags or ids):
         fail("nothing to run: give test names, --id, --tag or --all", code=EXIT_USAGE)
+    if junit is not None:
+        check_writable(junit, "--junit")  # before anything is queued
     wait = wait or junit is not None or fail_under is not None
     request = BatchRequest(
         ids=list(ids), names=list(names), tags=list(tags), all=run_all, priority=priority, repeat=repeat,
@@ -59,28 +70,23 @@ def run_cmd(
     console = Console()
 
     async def go(client: CallboardClient) -> int:
-        after_event = (await client.queue()).last_event_id
+        queue = await client.queue()
         created = await client.create_batch(request)
         _announce(console, created)
+        batch = created.batch
         if not wait:
+            if nothing_ran(batch.counts):
+                warn_nothing_ran(await nothing_ran_reason(client, batch))
+                return EXIT_NOTHING_RAN
             return 0
+        if not nothing_ran(batch.counts):
+            warn_if_paused(queue.paused, batch.id)
         try:
-            batch = await follow_batch(client, created.batch, after_event, console)
+            return await wait_for_batch(
+                client, batch, queue.last_event_id, console, WaitOptions(junit, fail_under)
+            )
         except KeyboardInterrupt:
-            return _detached(console, created.batch.id)
-        report = await client.batch_report(batch.id)
-        console.print(summary_table(batch, report.counts))
-        if report.failures:
-            console.print(failures_table(report.failures, report.total_failures))
-        if junit is not None:
-            junit.write_bytes(await client.export_batch(batch.id, "junit"))
-            console.print(f"JUnit XML written to {junit}")
-        if fail_under is not None:
-            mean = report.scores.mean
-            console.print(f"mean score {'-' if mean is None else f'{mean:g}'} (fail under {fail_under:g})")
-            return 0 if mean is not None and mean >= fail_under else 1
-        counts = report.counts
-        return 0 if counts.failed + counts.error + counts.cancelled == 0 else 1
+            return _detached(console, batch.id)
 
     raise SystemExit(with_daemon(cli, go))
 

@@ -31,6 +31,22 @@ def _when(run: Run) -> str:
     return ", ".join(parts)
 
 
+def _turn_timeline(run: Run) -> Table:
+    """A voice run's turns on the playback timeline, each agent turn with the wait before it."""
+    timeline = Table("at", "until", "speaker", "after", "text", title="turn timeline", title_justify="left")
+    previous_end: float | None = None
+    for entry in run.transcript:
+        after = ""
+        if entry.speaker == "agent" and previous_end is not None and entry.start is not None:
+            after = f"{(entry.start - previous_end) * 1000:.0f} ms"
+        at = "" if entry.start is None else f"{entry.start:7.2f}s"
+        until = "" if entry.end is None else f"{entry.end:7.2f}s"
+        speaker = Text(entry.speaker, style=_SPEAKER_STYLE.get(entry.speaker, "white"))
+        timeline.add_row(at, until, speaker, after, Text(entry.text))
+        previous_end = entry.end if entry.speaker == "caller" else None
+    return timeline
+
+
 def run_view(run: Run) -> Group:
     """Status, score and timings; checks with expected vs actual (failures first); transcript;
     metrics; artifacts; the error and its kind."""
@@ -56,7 +72,9 @@ def run_view(run: Run) -> Group:
             mark = "[green]✓[/green]" if check.passed else "[red]✗[/red]"
             checks.add_row(mark, check.name, _short(check.expected), _short(check.actual), check.message)
         parts.append(checks)
-    if run.transcript:
+    if run.transcript and run.kind == "voice":
+        parts.append(_turn_timeline(run))
+    elif run.transcript:
         transcript = Table("at", "speaker", "text", title="transcript", title_justify="left")
         for entry in run.transcript:
             at = "" if entry.start is None else f"{entry.start:7.2f}s"

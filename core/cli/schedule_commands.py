@@ -11,6 +11,7 @@ from rich.table import Table
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.run_display import percent
+from callboard.core.cli.times import local_time
 from callboard.core.client import CallboardClient
 from callboard.core.models.schedules import ScheduleSpec, ScheduleView
 
@@ -78,7 +79,7 @@ def add_cmd(
     view = with_daemon(cli, lambda client: client.create_schedule(spec))
     next_at = view.schedule.next_fire_at
     click.echo(
-        f"schedule {view.schedule.id} {name!r} added; next run {next_at.astimezone() if next_at else '-'}"
+        f"schedule {view.schedule.id} {name!r} added; next run {local_time(next_at) if next_at else '-'}"
     )
 
 
@@ -102,9 +103,7 @@ def list_cmd(cli: CliContext, as_json: bool) -> None:
             f"{when} ({schedule.timezone})",
             selected,
             "active" if schedule.enabled else "paused",
-            schedule.next_fire_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-            if schedule.next_fire_at
-            else "-",
+            local_time(schedule.next_fire_at) if schedule.next_fire_at else "-",
             f"{batch.id} ({batch.status})" if batch else "-",
             percent(batch.counts.pass_rate) if batch else "-",
         )

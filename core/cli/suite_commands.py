@@ -10,8 +10,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from callboard.core.cli.context import CliContext, fail, pass_cli
+from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
+from callboard.core.cli.output_files import check_writable, write_file
 from callboard.core.client import ApiFailure, CallboardClient
 from callboard.core.models import KINDS, parse_test
 from callboard.core.models.api import ImportResult
@@ -25,13 +26,21 @@ def _names(names: list[str]) -> str:
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--examples", is_flag=True, help="Also import the example suites shipped with callboard.")
 @pass_cli
-def import_cmd(cli: CliContext, files: tuple[Path, ...]) -> None:
-    """Import TOML or CSV suite FILES. All or nothing: one bad test stores nothing.
+def import_cmd(cli: CliContext, files: tuple[Path, ...], examples: bool) -> None:
+    """Import TOML or CSV suite FILES (and, with --examples, the bundled example suites). All or
+    nothing: one bad test stores nothing.
 
     Tests are matched by name: a re-import updates them instead of adding copies.
     """
+    if examples:
+        from callboard.core.cli.examples import example_files
+
+        files = (*files, *example_files())
+    if not files:
+        fail("nothing to import: give suite files or --examples", code=EXIT_USAGE)
 
     async def do_import(client: CallboardClient) -> ImportResult:
         try:
@@ -87,6 +96,8 @@ def export_cmd(cli: CliContext, output: Path, tag: str | None, as_json: bool) ->
     """Write the stored tests as a TOML suite that imports back to the same tests."""
     from callboard.core.suites import dump_toml_suite
 
+    if str(output) != "-":
+        check_writable(output, "-o")
     definitions = with_daemon(cli, lambda client: client.test_definitions(tag=tag))
     try:
         text = (
@@ -99,4 +110,4 @@ def export_cmd(cli: CliContext, output: Path, tag: str | None, as_json: bool) ->
     if str(output) == "-":
         sys.stdout.write(text)
         return
-    output.write_text(text, encoding="utf-8")
+    write_file(output, text.encode("utf-8"), "-o")

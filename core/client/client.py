@@ -106,6 +106,11 @@ class CallboardClient:
         """Who the daemon is; raises DaemonUnavailable when none answers."""
         return Health.model_validate_json((await self.request("GET", "/v1/health")).content)
 
+    async def daemon_settings(self) -> dict[str, Any]:
+        """The settings the daemon started with, secrets masked (as ``masked`` gives them)."""
+        settings: dict[str, Any] = (await self.request("GET", "/v1/settings")).json()["settings"]
+        return settings
+
     # -- tests -----------------------------------------------------------------------------------
 
     async def list_tests(

@@ -44,8 +44,12 @@ def _allow(exc: web.HTTPException) -> dict[str, str]:
     return {"Allow": allow} if allow else {}
 
 
+SERVICE = "callboard-demo-agent"
+
+
 async def _health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    # ``service`` tells callboard's own demo agent from any other server on the port.
+    return web.json_response({"status": "ok", "service": SERVICE})
 
 
 async def _hours(request: web.Request) -> web.Response:

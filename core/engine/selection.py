@@ -54,6 +54,18 @@ def choose(tests: list[StoredTest], selection: Selection) -> list[StoredTest]:
     return sorted(picked.values(), key=lambda t: t.name)
 
 
+def unmatched(tests: list[StoredTest], selection: Selection) -> list[str]:
+    """What the selection names that matches no stored test: ``tag 'x'``, ``test 'y'``, ``id 7``."""
+    ids = {test.id for test in tests}
+    names = {test.name for test in tests}
+    tags = {tag for test in tests for tag in test.definition.tags}
+    return (
+        [f"tag {tag!r}" for tag in selection.tags if tag not in tags]
+        + [f"test {name!r}" for name in selection.names if name not in names]
+        + [f"id {test_id}" for test_id in selection.ids if test_id not in ids]
+    )
+
+
 def _in_name_order(tests: list[StoredTest]) -> bool:
     return all(a.name < b.name for a, b in itertools.pairwise(tests))
 
@@ -77,6 +89,10 @@ def _own_keys(test: TestDefinition) -> tuple[str, ...]:
         return (f"kind:{test.kind}", _host_key(scheme, _AUTHORITY_END.split(rest, maxsplit=1)[0]))
     if test.kind == "call":
         return (f"kind:{test.kind}", "twilio")
+    if test.kind == "voice":
+        scheme, _, rest = test.target().partition("://")
+        secure = "https" if scheme.lower() == "wss" else "http"
+        return (f"kind:{test.kind}", _host_key(secure, _AUTHORITY_END.split(rest, maxsplit=1)[0]))
     return (f"kind:{test.kind}",)
 
 

@@ -54,7 +54,11 @@ async def running_engine(settings: Settings, store: Store) -> AsyncIterator[Engi
         busy_timeout_ms=settings.store.busy_timeout_ms,
     )
     executors = build_executors(
-        max_http_connections=settings.engine.http_connections, twilio=settings.twilio, llm=settings.llm
+        max_http_connections=settings.engine.http_connections,
+        twilio=settings.twilio,
+        llm=settings.llm,
+        voice=settings.voice,
+        recordings_dir=settings.recordings_dir,
     )
     engine = Engine(store, writer, executors, engine_config(settings), EventBus(first_id=epoch_first_id()))
     try:

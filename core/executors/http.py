@@ -8,9 +8,9 @@ from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 from callboard.core.checks import evaluate_http_checks
-from callboard.core.checks.common import truncate
 from callboard.core.executors.base import Job, Outcome, RunError, TransientError
 from callboard.core.executors.http_client import EXCERPT_BYTES, HttpClientPool, HttpReply
+from callboard.core.executors.http_errors import body_gist
 from callboard.core.models import CheckBase, CheckResult, HttpTest
 from callboard.core.models.checks import StatusCheck
 
@@ -63,8 +63,8 @@ def raise_if_transient(reply: HttpReply, checks: Iterable[CheckBase]) -> None:
             expected = check.status if isinstance(check.status, list) else [check.status]
             if reply.status in expected:
                 return
-    excerpt = truncate(reply.text.strip(), 200)
-    message = f"the server answered {reply.status}" + (f": {excerpt}" if excerpt else "")
+    gist = body_gist(reply.text, reply.headers.get("Content-Type", ""))
+    message = f"the server answered {reply.status}" + (f": {gist}" if gist else "")
     retry_after = parse_retry_after(reply.headers.get("Retry-After")) if reply.status == 429 else None
     raise TransientError("rate_limited" if reply.status == 429 else "server_error", message, retry_after)
 

@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 
 from callboard.core.executors.base import RunError, TransientError
+from callboard.core.executors.http_errors import connection_failure
 
 EXCERPT_BYTES = 4096
 # A reply bigger than this is cut (and flagged) rather than held whole in memory.
@@ -125,7 +126,7 @@ class HttpClientPool:
         except (aiohttp.InvalidURL, ValueError) as exc:
             raise RunError("request", f"{method} {url}: cannot send: {exc}") from None
         except (aiohttp.ClientError, OSError) as exc:
-            raise TransientError("connection", f"{method} {url}: {_describe(exc)}") from None
+            raise TransientError("connection", f"{method} {url}: {connection_failure(exc)}") from None
 
     async def _read_body(self, response: aiohttp.ClientResponse) -> tuple[bytes, bool]:
         length = response.content_length
@@ -154,8 +155,3 @@ def _decode(raw: bytes, charset: str | None) -> str:
         return raw.decode(charset or "utf-8", errors="replace")
     except LookupError:  # a charset Python does not know
         return raw.decode("utf-8", errors="replace")
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) <= 300 else text[:300] + "…"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from callboard.core.executors.base import Executor
 from callboard.core.executors.call import CallExecutor
@@ -11,25 +12,34 @@ from callboard.core.executors.conversation import ConversationExecutor
 from callboard.core.executors.http import HttpExecutor
 from callboard.core.executors.http_client import HttpClientPool
 from callboard.core.executors.judging import JudgingExecutor
+from callboard.core.executors.voice import VoiceExecutor
 from callboard.core.llm import LlmService
 from callboard.core.llm.options import LlmOptions
 from callboard.core.telephony.options import TwilioOptions
+from callboard.core.voice.options import VoiceOptions
 
-# Kinds whose tests may have judge checks (a transcript to read); voice joins when it exists.
+# Kinds whose tests may have judge checks (a transcript to read).
 JUDGED_KINDS = frozenset({"conversation", "call", "voice"})
 
 
 def build_executors(
-    max_http_connections: int = 64, twilio: TwilioOptions | None = None, llm: LlmOptions | None = None
+    max_http_connections: int = 64,
+    twilio: TwilioOptions | None = None,
+    llm: LlmOptions | None = None,
+    voice: VoiceOptions | None = None,
+    recordings_dir: Path | None = None,
 ) -> dict[str, Executor]:
     """Executors by kind: http, conversation (one shared pool of ``max_http_connections``), command,
-    and call when Twilio settings are given (their credentials are checked when a call runs). With
-    ``llm`` settings, conversations may simulate users and conversation/call tests may have judges."""
+    call when Twilio settings are given (their credentials are checked when a call runs), and voice when
+    voice settings are given (recordings under ``recordings_dir``). With ``llm`` settings, conversations
+    may simulate users and conversation, call and voice tests may have judges."""
     pool = HttpClientPool(max_connections=max_http_connections)
     model = LlmService(llm) if llm is not None else None
     executors: list[Executor] = [HttpExecutor(pool), ConversationExecutor(pool, model), CommandExecutor()]
     if twilio is not None:
         executors.append(CallExecutor(twilio))
+    if voice is not None:
+        executors.append(VoiceExecutor(voice, recordings_dir))
     return {
         executor.kind: JudgingExecutor(executor, model) if executor.kind in JUDGED_KINDS else executor
         for executor in executors

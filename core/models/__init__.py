@@ -13,6 +13,7 @@ from callboard.core.models.definitions import (
     SimulatedUserSpec,
     TestDefinition,
     Turn,
+    VoiceTest,
     dump_test,
     parse_test,
 )
@@ -29,6 +30,7 @@ from callboard.core.models.runs import (
     TranscriptEntry,
     score,
 )
+from callboard.core.models.voice_steps import VoiceEndpoint, VoiceStep
 
 __all__ = [
     "FINAL_STATUSES",
@@ -54,6 +56,9 @@ __all__ = [
     "TestDefinition",
     "TranscriptEntry",
     "Turn",
+    "VoiceEndpoint",
+    "VoiceStep",
+    "VoiceTest",
     "dump_test",
     "parse_test",
     "score",

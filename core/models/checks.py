@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-TestKind = Literal["http", "conversation", "call", "command"]
+TestKind = Literal["http", "conversation", "call", "command", "voice"]
 
 
 class CheckBase(BaseModel):
@@ -82,6 +82,8 @@ def _compile_regex(pattern: str) -> None:
 
 
 HTTP_LIKE = frozenset({"http", "conversation"})
+# Checks on what was heard: phone calls (Twilio's transcript) and voice tests (callboard's own audio).
+CALL_LIKE = frozenset({"call", "voice"})
 
 
 class StatusCheck(CheckBase):
@@ -179,10 +181,10 @@ class AnsweredByCheck(CheckBase):
 
 
 class DurationCheck(CheckBase):
-    """The call lasted within these bounds, in seconds."""
+    """The call (or voice session) lasted within these bounds, in seconds."""
 
     primary = "duration_s_below"
-    applies_to = frozenset({"call"})
+    applies_to = CALL_LIKE
     duration_s_below: float | None = Field(default=None, gt=0)
     duration_s_above: float | None = Field(default=None, ge=0)
 
@@ -197,7 +199,7 @@ class AgentSaysCheck(CheckBase):
     """The agent's side of the call contains this text (or matches `regex`)."""
 
     primary = "agent_says"
-    applies_to = frozenset({"call"})
+    applies_to = CALL_LIKE
     agent_says: str = Field(min_length=1)
     regex: bool = False
 
@@ -206,7 +208,7 @@ class AgentNeverSaysCheck(CheckBase):
     """The agent's side of the call never contains this text (or matches `regex`)."""
 
     primary = "agent_never_says"
-    applies_to = frozenset({"call"})
+    applies_to = CALL_LIKE
     agent_never_says: str = Field(min_length=1)
     regex: bool = False
 
@@ -215,7 +217,7 @@ class FirstWordCheck(CheckBase):
     """The agent's first sentence started within this many milliseconds of the answer."""
 
     primary = "first_word_ms_below"
-    applies_to = frozenset({"call"})
+    applies_to = CALL_LIKE
     first_word_ms_below: float = Field(gt=0)
 
 
@@ -223,7 +225,7 @@ class TurnLatencyCheck(CheckBase):
     """The 90th percentile gap from caller sentence end to agent sentence start is below this."""
 
     primary = "turn_latency_p90_ms_below"
-    applies_to = frozenset({"call"})
+    applies_to = CALL_LIKE
     turn_latency_p90_ms_below: float = Field(gt=0)
 
 
@@ -235,10 +237,35 @@ class JudgeCheck(CheckBase):
     """
 
     primary = "judge"
-    applies_to = frozenset({"conversation", "call"})
+    applies_to = frozenset({"conversation", "call", "voice"})
     judge: str = Field(min_length=1, max_length=4000)
     model: str | None = Field(default=None, min_length=1, max_length=200)
     judge_samples: int | None = Field(default=None, ge=1, le=15)
+
+
+class BargeInStopCheck(CheckBase):
+    """When the caller spoke over the agent, the agent fell silent within this many milliseconds
+    (every barge-in; a test with none fails as not evaluable)."""
+
+    primary = "barge_in_stop_ms_below"
+    applies_to = frozenset({"voice"})
+    barge_in_stop_ms_below: float = Field(gt=0)
+
+
+class TalkOverCheck(CheckBase):
+    """The agent started speaking while the caller was speaking at most this many times."""
+
+    primary = "talk_over_count_max"
+    applies_to = frozenset({"voice"})
+    talk_over_count_max: int = Field(ge=0)
+
+
+class LateAnswerCheck(CheckBase):
+    """The agent answered a turn after the caller had moved on (spoken again) at most this many times."""
+
+    primary = "late_answer_count_max"
+    applies_to = frozenset({"voice"})
+    late_answer_count_max: int = Field(ge=0)
 
 
 # Order matters: the first primary key found in a check's table decides its model. Specific keys come
@@ -258,6 +285,9 @@ CHECK_MODELS: tuple[type[CheckBase], ...] = (
     FirstWordCheck,
     TurnLatencyCheck,
     JudgeCheck,
+    BargeInStopCheck,
+    TalkOverCheck,
+    LateAnswerCheck,
     BodyCheck,
 )
 _PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
@@ -275,6 +305,9 @@ _PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "first_word_ms_below": ("first_word_ms_below",),
     "turn_latency_p90_ms_below": ("turn_latency_p90_ms_below",),
     "judge": ("judge",),
+    "barge_in_stop_ms_below": ("barge_in_stop_ms_below",),
+    "talk_over_count_max": ("talk_over_count_max",),
+    "late_answer_count_max": ("late_answer_count_max",),
     "contains": ("contains", "not_contains", "regex", "equals"),
 }
 KNOWN_CHECK_KEYS = tuple(key for keys in _PRIMARY_KEYS.values() for key in keys)
@@ -305,6 +338,9 @@ Check = Annotated[
     | Annotated[FirstWordCheck, Tag("first_word_ms_below")]
     | Annotated[TurnLatencyCheck, Tag("turn_latency_p90_ms_below")]
     | Annotated[JudgeCheck, Tag("judge")]
+    | Annotated[BargeInStopCheck, Tag("barge_in_stop_ms_below")]
+    | Annotated[TalkOverCheck, Tag("talk_over_count_max")]
+    | Annotated[LateAnswerCheck, Tag("late_answer_count_max")]
     | Annotated[BodyCheck, Tag("contains")],
     Discriminator(
         _check_tag,

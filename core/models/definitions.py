@@ -1,6 +1,6 @@
 """Test definitions: what to run and what to check, one model per kind.
 
-``TestDefinition`` is the discriminated union of the four kinds; ``parse_test`` turns one suite
+``TestDefinition`` is the discriminated union of the kinds; ``parse_test`` turns one suite
 entry into it. Validation happens here so that nonsense is refused at import, not at run time.
 """
 
@@ -21,9 +21,16 @@ from pydantic import (
 from pydantic import HttpUrl as _HttpUrl
 
 from callboard.core.models.checks import Check, CheckBase, JudgeCheck
+from callboard.core.models.voice_steps import DEFAULT_SILENCE_MS, VoiceEndpoint, VoiceStep
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
-DEFAULT_TIMEOUT_S: dict[str, float] = {"http": 30.0, "conversation": 120.0, "call": 300.0, "command": 600.0}
+DEFAULT_TIMEOUT_S: dict[str, float] = {
+    "http": 30.0,
+    "conversation": 120.0,
+    "call": 300.0,
+    "command": 600.0,
+    "voice": 300.0,
+}
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _URL = TypeAdapter(_HttpUrl)
 
@@ -320,10 +327,31 @@ class CommandTest(TestBase):
         return self.command
 
 
-TestDefinition = Annotated[HttpTest | ConversationTest | CallTest | CommandTest, Field(discriminator="kind")]
+class VoiceTest(TestBase):
+    """A conversation with a voice agent over its own Media Streams WebSocket, callboard playing Twilio."""
+
+    kind: Literal["voice"] = "voice"
+    endpoint: VoiceEndpoint
+    caller: list[VoiceStep] = Field(min_length=1, max_length=500)
+    checks: list[Check] = Field(default_factory=list)
+    silence_ms: int = Field(
+        default=DEFAULT_SILENCE_MS, ge=100, le=10_000, description="Quiet that ends the agent's turn."
+    )
+    record: bool = True
+
+    def target(self) -> str:
+        return self.endpoint.url
+
+    def all_checks(self) -> list[CheckBase]:
+        return [*self.checks, *(check for step in self.caller for check in step.expect)]
+
+
+TestDefinition = Annotated[
+    HttpTest | ConversationTest | CallTest | CommandTest | VoiceTest, Field(discriminator="kind")
+]
 """A test of any kind."""
 
-KINDS = ("http", "conversation", "call", "command")
+KINDS = ("http", "conversation", "call", "command", "voice")
 _ADAPTER: TypeAdapter[TestDefinition] = TypeAdapter(TestDefinition)
 
 

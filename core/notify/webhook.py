@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 
+from callboard.core.executors.http_errors import connection_failure
 from callboard.core.notify.base import NotifyError
 from callboard.core.notify.settings import WebhookSettings
 from callboard.core.notify.summary import BatchSummary, short
@@ -80,4 +81,4 @@ def _describe(exc: BaseException) -> str:
         return f"{type(exc).__name__} (HTTP {exc.status}: {exc.message})"
     if isinstance(exc, aiohttp.InvalidURL | TimeoutError):
         return type(exc).__name__
-    return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {connection_failure(exc)}"

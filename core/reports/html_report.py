@@ -25,7 +25,7 @@ MAX_TEXT_CHARS = 4_000
 MAX_DETAIL_CHARS = 200
 MAX_TRANSCRIPT_LINES = 500
 # Kinds whose transcript is a conversation worth reading (http and command runs have none).
-TRANSCRIPT_KINDS = frozenset({"conversation", "call"})
+TRANSCRIPT_KINDS = frozenset({"conversation", "call", "voice"})
 # Everything but tab/LF/CR, printable ASCII and non-control Unicode: C0/C1 controls and DEL are parse
 # errors in HTML, and lone surrogates cannot be encoded as UTF-8 when the page is written.
 _UNSAFE_CHARS = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from callboard.core.simulator import api_intelligence, api_voice, scripted_model
+from callboard.core.simulator import api_intelligence, api_voice, media_streams, scripted_model, transcription
 from callboard.core.simulator.config import SimulatorConfig
 from callboard.core.simulator.errors import TwilioError, not_found
 from callboard.core.simulator.state import Simulator
@@ -23,7 +23,14 @@ from callboard.core.simulator.web import authorize, simulator
 def create_app(config: SimulatorConfig | None = None) -> Starlette:
     """The simulator as an ASGI app; its state lives on ``app.state.simulator``."""
     app = Starlette(
-        routes=[*api_voice.ROUTES, *api_intelligence.ROUTES, *_ADMIN_ROUTES, *scripted_model.ROUTES],
+        routes=[
+            *api_voice.ROUTES,
+            *api_intelligence.ROUTES,
+            *_ADMIN_ROUTES,
+            *media_streams.ROUTES,
+            *transcription.ROUTES,
+            *scripted_model.ROUTES,
+        ],
         exception_handlers={
             TwilioError: _twilio_error,
             HTTPException: _http_error,

@@ -76,6 +76,6 @@ def problems_from_validation(
         elif error["type"] == "unknown_check" and isinstance(error.get("input"), dict):
             message = f"unknown check {{{', '.join(map(str, error['input']))}}}: {message.split(': ', 1)[1]}"
         elif error["type"] == "union_tag_invalid":
-            message = "unknown kind; use one of http, conversation, call, command"
+            message = "unknown kind; use one of http, conversation, call, voice, command"
         problems.append(SuiteProblem(file=file, line=line, test=test, field=path or None, message=message))
     return problems

@@ -34,7 +34,10 @@ async def chat(client: aiohttp.ClientSession, message: str, session_id: str | No
 
 async def test_health_and_hours(client: aiohttp.ClientSession) -> None:
     async with client.get("/health") as response:
-        assert (response.status, await response.json()) == (200, {"status": "ok"})
+        assert (response.status, await response.json()) == (
+            200,
+            {"status": "ok", "service": "callboard-demo-agent"},
+        )
     async with client.get("/hours") as response:
         hours = await response.json()
     assert (
@@ -122,7 +125,7 @@ def test_runs_as_a_module_on_a_free_port() -> None:
         assert line.startswith("demo agent listening on http://127.0.0.1:")
         url = line.split()[4]
         with urllib.request.urlopen(f"{url}/health", timeout=10) as response:
-            assert response.read() == b'{"status": "ok"}'
+            assert response.read() == b'{"status": "ok", "service": "callboard-demo-agent"}'
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0

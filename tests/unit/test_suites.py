@@ -39,7 +39,7 @@ def _problems(paths: list[Path], limits: SuiteLimits | None = None) -> list[str]
 def test_examples_load() -> None:
     files = sorted(EXAMPLES.glob("*.toml")) + sorted(EXAMPLES.glob("*.csv"))
     tests = load_suites(files)
-    assert {test.kind for test in tests} == {"http", "conversation", "call", "command"}
+    assert {test.kind for test in tests} == {"http", "conversation", "call", "command", "voice"}
 
 
 def test_malformed_toml(tmp_path: Path) -> None:

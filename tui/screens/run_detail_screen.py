@@ -1,11 +1,16 @@
 """One run in full: status, score and timings; checks (failures first, expected vs actual);
-the transcript coloured by speaker; metrics; artifacts; the error and its kind."""
+the transcript coloured by speaker; metrics; artifacts; the error and its kind. A voice run's recording
+opens in the system's player (``o``)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
+import subprocess
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import ClassVar
 
 from rich.console import RenderableType
@@ -52,6 +57,13 @@ class RunDetailScreen(CallboardScreen):
         Binding("escape", "app.pop_screen", "Back", id="run.back", tooltip="Back to the runs"),
         Binding("x", "retry", "Retry", id="run.retry", tooltip="Run this test again"),
         Binding("ctrl+r", "reload", "Reload", id="run.reload", tooltip="Read the run again", show=False),
+        Binding(
+            "o",
+            "open_recording",
+            "Recording",
+            id="run.recording",
+            tooltip="Play the recording (system player)",
+        ),
     ]
 
     def __init__(self, run_id: int) -> None:
@@ -88,6 +100,9 @@ class RunDetailScreen(CallboardScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "retry":
             return (self.run is not None and self.run.status.is_final) or None
+        if action == "open_recording":
+            # Only voice runs have a recording file of their own (a call's is Twilio's, behind a URL).
+            return self.run is not None and self.run.kind == "voice" and "recording" in self.run.artifacts
         return True
 
     @work(exclusive=True, group="run-load")
@@ -109,6 +124,26 @@ class RunDetailScreen(CallboardScreen):
         created = await attempt(self, "Retrying", self.context.client.retry_run(self.run_id))
         if created is not None:
             self.notify(f"Queued again in batch {created.batch.id}")
+
+    async def action_open_recording(self) -> None:
+        """Hand the recording to the desktop's opener (xdg-open, or open on macOS); do not wait for it."""
+        path = Path(self.run.artifacts["recording"]) if self.run is not None else None
+        if path is None or not path.is_file():
+            self.notify(f"No recording on this machine at {path}", severity="error", markup=False)
+            return
+        opener = shutil.which("xdg-open") or shutil.which("open")
+        if opener is None:
+            self.notify(f"No system player found; the recording is {path}", severity="warning", markup=False)
+            return
+        await asyncio.create_subprocess_exec(
+            opener,
+            str(path),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.notify(f"Opening {path}", markup=False)
 
     def show(self, run: Run) -> None:
         """Fill every section from ``run``."""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response
 
 from callboard.core.api.deps import Daemon, PathId
 from callboard.core.api.errors import ApiError, not_found
+from callboard.core.engine.selection import Selection, SelectionError, choose, unmatched
 from callboard.core.models.api import BatchCreated, ErrorResponse
 from callboard.core.models.schedules import Schedule, ScheduleList, ScheduleSpec, ScheduleView
 from callboard.core.scheduling.cron import CronError
@@ -21,6 +22,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (400, 404, 409, 413, 422)
 }
 _RECENT_FIRES = 10
+
+
+def _selection_of(spec: ScheduleSpec) -> Selection:
+    return Selection(tuple(spec.ids), tuple(spec.names), tuple(spec.tags), spec.all)
 
 
 async def _view(daemon: Daemon, schedule: Schedule) -> ScheduleView:
@@ -51,6 +56,11 @@ async def create_schedule(daemon: Daemon, spec: ScheduleSpec) -> ScheduleView:
             trigger_for(Schedule(id=0, created_at=datetime.now(UTC), **spec.model_dump()))
         except CronError as exc:
             raise ApiError(422, "invalid_request", f"POST /v1/schedules: cron: {exc}") from None
+    missing = unmatched(await daemon.store.tests.list(), _selection_of(spec))
+    if missing:
+        raise ApiError(
+            422, "invalid_request", f"schedule {spec.name!r}: no test matches {', '.join(missing)}"
+        )
     try:
         schedule = await daemon.store.schedules.create(spec)
     except NameTakenError as exc:
@@ -94,10 +104,25 @@ async def resume_schedule(daemon: Daemon, schedule_id: PathId) -> ScheduleView:
     return await _set_enabled(daemon, schedule_id, True)
 
 
+async def _refuse_an_empty_selection(daemon: Daemon, schedule: Schedule) -> None:
+    """A 409 naming what matches nothing when the schedule would queue an empty batch."""
+    tests = await daemon.store.tests.list()
+    selection = _selection_of(schedule)
+    try:
+        chosen = choose(tests, selection)
+    except SelectionError:
+        chosen = []
+    if not chosen:
+        missing = unmatched(tests, selection)
+        why = f"no test matches {', '.join(missing)}" if missing else "no test is stored"
+        raise ApiError(409, "nothing_to_run", f"schedule {schedule.name!r} selects no test: {why}")
+
+
 @router.post("/{schedule_id}/run", status_code=202, response_model=BatchCreated, responses=_ERRORS)
 async def run_schedule_now(daemon: Daemon, schedule_id: PathId) -> BatchCreated:
     """Queue the schedule's batch now, whatever its timing (it does not move the next slot)."""
     schedule = await _schedule(daemon, schedule_id)
+    await _refuse_an_empty_selection(daemon, schedule)
     submitted = await daemon.schedules.fire(schedule, datetime.now(UTC), "manual")
     if submitted is None:
         raise ApiError(409, "nothing_to_run", f"schedule {schedule.name!r}: its tests no longer exist")
