@@ -17,10 +17,11 @@ from callboard.storage.timestamps import now_text
 from callboard.storage.transactions import WriteGate
 
 # The runs of a batch are made inside SQLite: the entries go into a temporary table (one row per test),
-# then one INSERT … SELECT expands the trials and copies each snapshot from tests.definition. That is
-# several times faster than a Python tuple (and a JSON snapshot) per run. Joining on the version makes
-# sure each snapshot is the very definition the caller selected. The statement starts with INSERT (the
-# CTE follows it) because Python 3.11's sqlite3 reports no rowcount for a statement starting with WITH.
+# then one INSERT … SELECT expands the trials and points each run at its test's current version
+# (tests.version_id, kept by triggers on tests) instead of copying the definition: several times faster
+# than a Python tuple per run. Joining on the version number makes sure each run refers to the very
+# definition the caller selected. The statement starts with INSERT (the CTE follows it) because Python
+# 3.11's sqlite3 reports no rowcount for a statement starting with WITH.
 _CREATE_ENTRIES = """
 CREATE TEMP TABLE IF NOT EXISTS batch_entry (
     test_id INTEGER NOT NULL, version INTEGER NOT NULL, target TEXT NOT NULL, priority INTEGER NOT NULL,
@@ -30,14 +31,14 @@ CREATE TEMP TABLE IF NOT EXISTS batch_entry (
 _INSERT_ENTRY = "INSERT INTO temp.batch_entry VALUES (?, ?, ?, ?, ?, ?, ?)"
 _INSERT_RUNS = """
 INSERT INTO runs (batch_id, test_id, test_name, test_version, kind, target, trial, priority, status,
-                  skip_reason, max_attempts, queued_at, finished_at, snapshot)
+                  skip_reason, max_attempts, queued_at, finished_at, version_id)
 WITH RECURSIVE trial (number) AS (
     SELECT 1 UNION ALL SELECT number + 1 FROM trial WHERE number < (SELECT MAX(trials) FROM temp.batch_entry)
 )
 SELECT :batch_id, tests.id, tests.name, tests.version, tests.kind, entry.target, trial.number,
        entry.priority + :priority,
        IIF(entry.skip_reason IS NULL, 'queued', 'skipped'), entry.skip_reason, entry.max_attempts, :now,
-       IIF(entry.skip_reason IS NULL, NULL, :now), tests.definition
+       IIF(entry.skip_reason IS NULL, NULL, :now), tests.version_id
 FROM temp.batch_entry AS entry
 JOIN tests ON tests.id = entry.test_id AND tests.version = entry.version
 JOIN trial ON trial.number <= entry.trials

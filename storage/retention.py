@@ -24,6 +24,13 @@ SELECT id FROM (
 ) AS totals JOIN batches USING (id) WHERE kept > ? AND batches.status != 'running'
 """
 
+# Versions that no run refers to any more and that are no test's current definition.
+_UNUSED_VERSIONS = """
+DELETE FROM test_versions
+WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.version_id = test_versions.id)
+  AND NOT EXISTS (SELECT 1 FROM tests WHERE tests.version_id = test_versions.id)
+"""
+
 
 @dataclass(frozen=True)
 class PruneResult:
@@ -51,6 +58,7 @@ async def prune(store: Store, older_than: datetime | None, max_runs: int | None)
             marks = ", ".join("?" * len(ids))
             runs = (await conn.execute(f"DELETE FROM runs WHERE batch_id IN ({marks})", ids)).rowcount
             await conn.execute(f"DELETE FROM batches WHERE id IN ({marks})", ids)
+            await conn.execute(_UNUSED_VERSIONS)
     vacuumed = False
     if ids:
         try:

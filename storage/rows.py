@@ -17,11 +17,13 @@ _RUN_SCALARS = (
     "status", "skip_reason", "attempt", "max_attempts", "external_id", "queued_at", "started_at",
     "finished_at", "duration_ms", "score", "error_kind", "error_message",
 )  # fmt: skip
-_RUN_JSON_COLUMNS = ("checks", "metrics", "transcript", "artifacts", "snapshot")
+_RUN_JSON_COLUMNS = ("checks", "metrics", "transcript", "artifacts")
 
 _RUN_FIELDS = [
     *(f"'{name}', runs.{name}" for name in _RUN_SCALARS),
     *(f"'{name}', json(runs.{name})" for name in _RUN_JSON_COLUMNS),
+    # The test as it ran: the version the run refers to.
+    "'snapshot', json((SELECT definition FROM test_versions WHERE test_versions.id = runs.version_id))",
 ]
 RUN_DOCUMENT = f"json_object({', '.join(_RUN_FIELDS)})"
 """SQL expression: a run row as a JSON document that ``Run`` validates."""

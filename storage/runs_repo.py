@@ -8,14 +8,12 @@ from typing import Any
 
 import aiosqlite
 
-from callboard.core.models import FINAL_STATUSES, Run, RunStatus
+from callboard.core.models import LastResult, Run, RunStatus
 from callboard.core.models.dial_intent import DialIntent
 from callboard.storage.rows import RUN_DOCUMENT, run_from_document
 
 StatusFilter = str | Sequence[str] | None
 """One status, several, or None for any."""
-
-_FINAL = ", ".join(f"'{status.value}'" for status in FINAL_STATUSES)
 
 
 def _statuses(status: StatusFilter) -> list[str]:
@@ -66,17 +64,21 @@ class RunsRepo:
         found = await self._runs(f"SELECT {RUN_DOCUMENT} FROM runs WHERE id = ?", (run_id,))
         return found[0] if found else None
 
-    async def last_per_test(self) -> dict[int, Run]:
-        """The newest final run of every test that has one, by test id."""
-        # Each test's newest final run is found by walking runs_by_test backwards from its end, so the
-        # cost follows the number of tests, not the number of runs stored.
-        runs = await self._runs(
-            f"SELECT {RUN_DOCUMENT} FROM tests JOIN runs ON runs.id = ("
-            f" SELECT id FROM runs AS latest WHERE latest.test_id = tests.id AND latest.status IN ({_FINAL})"
-            " ORDER BY latest.id DESC LIMIT 1)",
-            (),
-        )
-        return {run.test_id: run for run in runs if run.test_id is not None}
+    async def last_results(self) -> dict[int, LastResult]:
+        """How the newest final run of every test that has one ended, by test id."""
+        # tests.last_run_id is kept by triggers (migration 0005) on every write that finishes a run, so
+        # this is one scan of the tests, however many runs are stored.
+        async with self._reads.execute(
+            "SELECT tests.id, runs.status, runs.score, runs.finished_at"
+            " FROM tests JOIN runs ON runs.id = tests.last_run_id"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return {
+            test_id: LastResult(
+                RunStatus(status), score, datetime.fromisoformat(finished) if finished else None
+            )
+            for test_id, status, score, finished in rows
+        }
 
     async def queued(self, limit: int | None) -> list[Run]:
         """The next queued runs to start, highest priority first, then oldest first (all when ``limit``

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -96,6 +96,14 @@ class StoredTest(BaseModel):
     def name(self) -> str:
         """The test's unique name."""
         return self.definition.name
+
+
+class LastResult(NamedTuple):
+    """How a test's newest finished run ended: what the tests list shows beside each test."""
+
+    status: RunStatus
+    score: float | None
+    finished_at: datetime | None
 
 
 class Run(BaseModel):

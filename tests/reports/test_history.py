@@ -66,8 +66,8 @@ class History:
                 [(batch_id,) for batch_id in batches],
             )
             conn.executemany(
-                "INSERT INTO runs (id, batch_id, test_name, test_version, kind, status, score, queued_at,"
-                " snapshot) VALUES (?, ?, ?, ?, 'http', ?, ?, '', '{}')",
+                "INSERT INTO runs (id, batch_id, test_name, test_version, kind, status, score, queued_at)"
+                " VALUES (?, ?, ?, ?, 'http', ?, ?, '')",
                 rows,
             )
 

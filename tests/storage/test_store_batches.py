@@ -163,7 +163,10 @@ async def test_a_batch_of_ten_thousand_runs_is_one_transaction(store: Store, db_
 
     assert batch.counts.total == batch.counts.queued == 10_000
     with sqlite3.connect(db_path) as conn:
-        rows = conn.execute("SELECT test_name, target, snapshot FROM runs ORDER BY id").fetchall()
+        rows = conn.execute(
+            "SELECT test_name, target, definition FROM runs"
+            " JOIN test_versions ON test_versions.id = runs.version_id ORDER BY runs.id"
+        ).fetchall()
     assert [row[0] for row in rows] == [test.name for test in tests]
     assert rows[42][1] == "echo 42"
     assert json.loads(rows[42][2]) == dump_test(tests[42].definition)

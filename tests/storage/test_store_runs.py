@@ -74,7 +74,7 @@ async def test_get_returns_everything_the_writer_stored(
     assert await store.runs.get(run_id + 1) is None
 
 
-async def test_last_per_test_is_the_newest_final_run_of_each_test(
+async def test_last_results_are_the_newest_final_run_of_each_test(
     store: Store, writer: ResultWriter, queue_runs: QueueRuns
 ) -> None:
     ids = await queue_runs(count=3, trials=3)  # t0: ids[0:3], t1: ids[3:6], t2: ids[6:9]
@@ -85,10 +85,14 @@ async def test_last_per_test_is_the_newest_final_run_of_each_test(
     t0, t1 = await store.tests.get("t0"), await store.tests.get("t1")
     assert t0 is not None and t1 is not None
 
-    last = await store.runs.last_per_test()
+    last = await store.runs.last_results()
 
-    assert {test_id: run.id for test_id, run in last.items()} == {t0.id: ids[1], t1.id: ids[4]}
-    assert last[t0.id].status is RunStatus.FAILED
+    assert {test_id: result.status for test_id, result in last.items()} == {
+        t0.id: RunStatus.FAILED,
+        t1.id: RunStatus.ERROR,
+    }
+    finished = await store.runs.get(ids[1])
+    assert finished is not None and last[t0.id].finished_at == finished.finished_at
 
 
 async def test_queued_is_highest_priority_first_then_oldest(store: Store, make_test: MakeTest) -> None:

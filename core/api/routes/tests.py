@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Query, Response
 from callboard.core.api.deps import Daemon, PathId
 from callboard.core.api.errors import ApiError, not_found
 from callboard.core.daemon.heap import settle_heap
-from callboard.core.models import KINDS, Run, StoredTest, TestDefinition, dump_test
+from callboard.core.models import KINDS, LastResult, Run, StoredTest, TestDefinition, dump_test
 from callboard.core.models.api import (
     ErrorResponse,
     ImportRequest,
@@ -33,7 +33,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def summary(test: StoredTest, last: Run | None) -> TestSummary:
+def summary(test: StoredTest, last: LastResult | None) -> TestSummary:
     """A stored test as listed, with its last result."""
     definition = test.definition
     return TestSummary(
@@ -82,7 +82,7 @@ async def list_tests(
 ) -> TestList:
     """Tests in name order with their last result, optionally by tag, kind or part of the name."""
     tests = await daemon.store.tests.list(tag=tag, kind=kind, search=search)
-    last = await daemon.store.runs.last_per_test()
+    last = await daemon.store.runs.last_results()
     return TestList(tests=[summary(test, last.get(test.id)) for test in tests])
 
 
