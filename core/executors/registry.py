@@ -39,7 +39,7 @@ def build_executors(
     if twilio is not None:
         executors.append(CallExecutor(twilio))
     if voice is not None:
-        executors.append(VoiceExecutor(voice, recordings_dir))
+        executors.append(VoiceExecutor(voice, recordings_dir, model))
     return {
         executor.kind: JudgingExecutor(executor, model) if executor.kind in JUDGED_KINDS else executor
         for executor in executors

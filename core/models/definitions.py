@@ -332,7 +332,8 @@ class VoiceTest(TestBase):
 
     kind: Literal["voice"] = "voice"
     endpoint: VoiceEndpoint
-    caller: list[VoiceStep] = Field(min_length=1, max_length=500)
+    simulate: SimulatedUserSpec | None = None
+    caller: list[VoiceStep] = Field(default_factory=list, max_length=500, validate_default=True)
     checks: list[Check] = Field(default_factory=list)
     silence_ms: int = Field(
         default=DEFAULT_SILENCE_MS, ge=100, le=10_000, description="Quiet that ends the agent's turn."
@@ -344,6 +345,16 @@ class VoiceTest(TestBase):
 
     def all_checks(self) -> list[CheckBase]:
         return [*self.checks, *(check for step in self.caller for check in step.expect)]
+
+    @field_validator("caller")
+    @classmethod
+    def _script_or_simulation(cls, value: list[VoiceStep], info: ValidationInfo) -> list[VoiceStep]:
+        simulated = info.data.get("simulate") is not None
+        if value and simulated:
+            raise ValueError("give either caller steps or simulate, not both")
+        if not value and not simulated and "simulate" in info.data:
+            raise ValueError("a voice test needs caller steps or a simulated user (simulate)")
+        return value
 
 
 TestDefinition = Annotated[

@@ -31,16 +31,16 @@ def test_version_and_help(run_cli: CliRunner) -> None:
 def test_import_is_idempotent_and_updates_by_name(run_cli: CliRunner, tmp_path: Path) -> None:
     first = run_cli("import", *EXAMPLE_FILES)
     assert first.returncode == 0, first.stderr
-    assert "added: 19" in first.stdout
+    assert "added: 20" in first.stdout
     second = run_cli("import", *EXAMPLE_FILES)
-    assert "added: 0" in second.stdout and "unchanged: 19" in second.stdout
+    assert "added: 0" in second.stdout and "unchanged: 20" in second.stdout
     changed = tmp_path / "http.toml"
     changed.write_text(
         (EXAMPLES / "http.toml").read_text().replace("latency_ms_below = 800", "latency_ms_below = 900")
     )
     third = run_cli("import", str(changed))
     assert "updated: 1 (greets-caller)" in third.stdout and "unchanged: 2" in third.stdout
-    assert len(_names(run_cli)) == 19
+    assert len(_names(run_cli)) == 20
     assert _names(run_cli, "--tag", "smoke") == ["csv-health", "greets-caller", "health", "python-version"]
     assert _names(run_cli, "--kind", "conversation") == [
         "asks-sunday-hours", "books-cleaning", "busy-parent-books",
