@@ -23,6 +23,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from callboard.core.models.definitions import EnvVarName
 from callboard.core.notify.settings import NotifySettings
 
 APP_NAME = "callboard"
@@ -126,6 +127,13 @@ class RetentionSettings(_Section):
     interval_h: float = Field(default=24.0, gt=0)
 
 
+class CommandSettings(_Section):
+    """Command tests: which of the daemon's environment variables every command gets on purpose
+    (besides PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, LC_*, TERM, TZ and TMPDIR)."""
+
+    pass_env: list[EnvVarName] = Field(default_factory=list)
+
+
 class DaemonSettings(_Section):
     """The daemon: its socket, request limits, event stream and log files."""
 
@@ -169,6 +177,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    commands: CommandSettings = Field(default_factory=CommandSettings)
 
     @classmethod
     def settings_customise_sources(

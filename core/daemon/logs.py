@@ -8,6 +8,7 @@ from logging.handlers import RotatingFileHandler
 
 from callboard.core.config import Settings
 from callboard.core.paths import DaemonPaths
+from callboard.core.redaction import RedactingFilter, Redactor, secret_values
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -29,8 +30,10 @@ def configure_logging(settings: Settings, paths: DaemonPaths, to_stderr: bool) -
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
+    redacting = RedactingFilter(Redactor(secret_values(settings)))
     for handler in handlers:
         handler.setFormatter(formatter)
+        handler.addFilter(redacting)
         root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
     # Per-request lines are noise at info level; they show with log_level = "debug".

@@ -36,6 +36,7 @@ from callboard.core.models import (
 )
 from callboard.core.models.api import QueueStatus
 from callboard.core.models.events import RunQueued
+from callboard.core.redaction import Redactor
 from callboard.storage import Store
 from callboard.storage.batches_repo import BatchEntry
 from callboard.storage.recovery import requeue_interrupted
@@ -57,6 +58,8 @@ class EngineConfig:
     call_budget: CallBudgetSpec = field(default_factory=CallBudgetSpec)
     # Numbers (or prefixes such as "+1555") calls may go to; empty allows any.
     call_allowlist: tuple[str, ...] = ()
+    # Masks the settings' secret values in every result before it is stored.
+    redactor: Redactor = field(default_factory=Redactor)
 
 
 @dataclass(frozen=True)
@@ -170,9 +173,7 @@ class Engine:
         fill.add_done_callback(lambda _: self._fills.pop(batch.id, None))
         return Submitted(batch=batch, skipped=skipped)
 
-    async def _fill(
-        self, batch_id: int, priority: int, entries: list[BatchEntry], run_ids: range
-    ) -> None:
+    async def _fill(self, batch_id: int, priority: int, entries: list[BatchEntry], run_ids: range) -> None:
         queued_ids = []
         index = 0
         for entry in entries:
@@ -373,6 +374,7 @@ class Engine:
         duration = monotonic_ms(started)
         if run.test.kind == "call":
             self.budget.ended(run.batch_id, result.metrics.get("duration_s", 0.0))
+        result = self.config.redactor.result(result)
         try:
             await start_op
             applied = await self.writer.finish(run.run_id, attempt, result, datetime.now(UTC), duration)

@@ -12,6 +12,7 @@ from typing import Any
 
 from callboard.core.checks import evaluate_command_checks
 from callboard.core.executors.base import Job, Outcome, RunError
+from callboard.core.executors.command_env import CommandEnvironment
 from callboard.core.executors.junit import read_junit
 from callboard.core.models import CheckBase, CommandTest
 from callboard.core.models.checks import ExitCodeCheck
@@ -27,16 +28,24 @@ class CommandExecutor:
 
     kind = "command"
 
-    def __init__(self, tail_bytes: int = TAIL_BYTES, terminate_grace_s: float = TERMINATE_GRACE_S) -> None:
+    def __init__(
+        self,
+        tail_bytes: int = TAIL_BYTES,
+        terminate_grace_s: float = TERMINATE_GRACE_S,
+        environment: CommandEnvironment | None = None,
+    ) -> None:
         self._tail_bytes = tail_bytes
         self._grace_s = terminate_grace_s
+        self._environment = environment or CommandEnvironment()
 
     async def execute(self, job: Job) -> Outcome:
         """Run the command to its end; stdout/stderr keep only their last ``tail_bytes`` bytes."""
         test = job.test
         if not isinstance(test, CommandTest):
             raise RunError("internal", f"the command executor cannot run a {test.kind} test")
-        cwd = Path(test.cwd).expanduser() if test.cwd else Path.cwd()
+        # Import makes cwd absolute (the suite file's directory); a test created without a file and
+        # without a cwd runs in the home directory, never wherever the daemon happened to start.
+        cwd = Path(test.cwd or "~").expanduser()
         started = time.perf_counter()
         started_wall = time.time()
         try:
@@ -46,7 +55,7 @@ class CommandExecutor:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=cwd,
-                env={**os.environ, **test.env},
+                env=self._environment.build(test.env, test.pass_env),
                 start_new_session=True,  # its own process group, so everything it starts can be killed
             )
         except OSError as exc:

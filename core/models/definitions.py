@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 from pydantic import HttpUrl as _HttpUrl
 
 from callboard.core.models.checks import Check, CheckBase
@@ -217,13 +225,32 @@ class CallTest(TestBase):
         return None if self.phone else "no phone number"
 
 
+def _not_callboard_setting(name: str) -> str:
+    if name.upper().startswith("CALLBOARD_"):
+        raise ValueError("CALLBOARD_* variables are callboard's own settings and are never passed on")
+    return name
+
+
+EnvVarName = Annotated[
+    str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"), AfterValidator(_not_callboard_setting)
+]
+"""The name of an environment variable a command may be given from the daemon's environment."""
+
+
 class CommandTest(TestBase):
     """A command line (a Playwright or pytest suite, a script) and checks on how it ended."""
 
     kind: Literal["command"] = "command"
     command: str = Field(min_length=1)
-    cwd: str | None = None
+    cwd: str | None = Field(
+        default=None,
+        description="Where the command runs; relative to the suite file's directory (the default).",
+    )
     env: dict[str, str] = Field(default_factory=dict)
+    pass_env: list[EnvVarName] = Field(
+        default_factory=list,
+        description="The daemon's environment variables passed on to the command (never CALLBOARD_*).",
+    )
     junit: str | None = Field(
         default=None, description="JUnit XML file the command writes; parsed into checks."
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from callboard.core.models import TestDefinition
+from callboard.core.models import CommandTest, TestDefinition
 from callboard.core.suites.csv_suite import read_csv_suite
 from callboard.core.suites.errors import SuiteError, SuiteProblem
 from callboard.core.suites.toml_suite import read_toml_suite
@@ -47,7 +47,7 @@ def load_suites(paths: Iterable[Path], limits: SuiteLimits | None = None) -> lis
                 )
                 continue
             first_seen[test.name] = str(path)
-            tests.append(test)
+            tests.append(_anchored(test, path))
             if len(tests) > limits.max_tests:
                 message = f"more than {limits.max_tests} tests; split the suite or raise imports.max_tests"
                 raise SuiteError([SuiteProblem(file=str(path), message=message)])
@@ -56,6 +56,15 @@ def load_suites(paths: Iterable[Path], limits: SuiteLimits | None = None) -> lis
     if problems:
         raise SuiteError(problems)
     return tests
+
+
+def _anchored(test: TestDefinition, path: Path) -> TestDefinition:
+    """A command test's directory made absolute: relative to the suite file's folder, which is also
+    the default, so the command never runs wherever the daemon happened to start."""
+    if not isinstance(test, CommandTest):
+        return test
+    cwd = path.resolve().parent / Path(test.cwd or ".").expanduser()
+    return test.model_copy(update={"cwd": str(cwd.resolve())})
 
 
 def _read(path: Path, limits: SuiteLimits) -> Iterator[tuple[TestDefinition | None, list[SuiteProblem]]]:
