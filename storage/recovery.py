@@ -21,3 +21,13 @@ async def requeue_interrupted(store: Store) -> tuple[int, int]:
         errored = (await conn.execute(_GIVE_UP, (now_text(),))).rowcount
         requeued = (await conn.execute(_REQUEUE)).rowcount
     return requeued, errored
+
+
+async def interrupted_external_ids(store: Store) -> list[str]:
+    """The external ids (call SIDs, command process groups) of the runs left 'running' by a crash.
+    Call it before ``requeue_interrupted``."""
+    async with store.gate.transaction() as conn:
+        cursor = await conn.execute(
+            "SELECT external_id FROM runs WHERE status = 'running' AND external_id IS NOT NULL"
+        )
+        return [row[0] for row in await cursor.fetchall()]

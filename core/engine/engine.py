@@ -39,7 +39,7 @@ from callboard.core.models.events import RunQueued
 from callboard.core.redaction import Redactor
 from callboard.storage import Store
 from callboard.storage.batches_repo import BatchEntry
-from callboard.storage.recovery import requeue_interrupted
+from callboard.storage.recovery import interrupted_external_ids, requeue_interrupted
 from callboard.storage.writer import ResultWriter
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,16 @@ class Engine:
 
     async def start(self) -> tuple[int, int]:
         """Recover from a crash, load the queue, start dispatching; returns (requeued, errored)."""
+        leftovers = self._abandon(await interrupted_external_ids(self.store))
         requeued, errored = await requeue_interrupted(self.store)
+        if requeued or errored or leftovers:
+            log.info(
+                "recovered from an unclean stop: %d interrupted runs requeued, %d ended 'interrupted' "
+                "(out of attempts), %d leftover command processes killed",
+                requeued,
+                errored,
+                leftovers,
+            )
         for batch in await self.store.batches.list(limit=100_000, status=BatchStatus.RUNNING):
             self._book.track(batch)
         for run in await self.store.runs.queued(limit=None):
@@ -124,6 +133,16 @@ class Engine:
         self._dispatcher = asyncio.create_task(self._dispatch(), name="callboard-dispatcher")
         self._wake.set()
         return requeued, errored
+
+    def _abandon(self, external_ids: list[str]) -> int:
+        """Let each executor clean up what a crashed daemon left behind (a command's process group)
+        before anything runs again; returns how many processes were killed."""
+        killed = 0
+        for executor in self.executors.values():
+            abandon = getattr(executor, "abandon", None)
+            if abandon is not None:
+                killed += sum(abandon(external_id) for external_id in external_ids)
+        return killed
 
     async def shutdown(self, grace_s: float | None = None) -> None:
         """Stop dispatching, let running runs finish within the grace period, requeue the rest."""

@@ -1,9 +1,11 @@
-"""The ``command`` executor: runs a shell command in its own process group and judges how it ended."""
+"""The ``command`` executor: runs a shell command in its own process group (which dies with the daemon)
+and judges how it ended."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import time
@@ -14,8 +16,17 @@ from callboard.core.checks import evaluate_command_checks
 from callboard.core.executors.base import Job, Outcome, RunError
 from callboard.core.executors.command_env import CommandEnvironment
 from callboard.core.executors.junit import read_junit
+from callboard.core.executors.process_group import (
+    PREFIX,
+    die_with_parent,
+    group_record,
+    kill_recorded_group,
+    leader_argv,
+)
 from callboard.core.models import CheckBase, CommandTest
 from callboard.core.models.checks import ExitCodeCheck
+
+log = logging.getLogger(__name__)
 
 TAIL_BYTES = 8 * 1024
 TERMINATE_GRACE_S = 2.0
@@ -49,18 +60,19 @@ class CommandExecutor:
         started = time.perf_counter()
         started_wall = time.time()
         try:
-            process = await asyncio.create_subprocess_shell(
-                test.command,
+            process = await asyncio.create_subprocess_exec(
+                *leader_argv(test.command),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=cwd,
                 env=self._environment.build(test.env, test.pass_env),
                 start_new_session=True,  # its own process group, so everything it starts can be killed
+                preexec_fn=die_with_parent(),  # ...and dies with the daemon
             )
         except OSError as exc:
             raise RunError("command", f"cannot start the command in {str(cwd)!r}: {exc}") from None
-        exit_code, stdout, stderr = await self._finish(process)
+        exit_code, stdout, stderr = await self._finish(job, process)
         duration_ms = (time.perf_counter() - started) * 1000.0
         checks = evaluate_command_checks(_with_exit_code_check(test.checks), exit_code, stdout)
         metrics = {"exit_code": float(exit_code), "duration_ms": round(duration_ms, 3)}
@@ -73,12 +85,28 @@ class CommandExecutor:
             checks=checks, metrics=metrics, artifacts={"stdout_tail": stdout, "stderr_tail": stderr}
         )
 
-    async def _finish(self, process: asyncio.subprocess.Process) -> tuple[int, str, str]:
+    @staticmethod
+    async def _record_group(job: Job, process: asyncio.subprocess.Process) -> None:
+        # Recovery kills what is left of a recorded group; the death signal covers the moments before.
+        record = group_record(process.pid)
+        if record is None:
+            return
+        try:
+            await job.record_external_id(record)
+        except Exception as exc:
+            log.warning("run %s: could not record its process group: %s", job.run_id, exc)
+
+    def abandon(self, external_id: str) -> int:
+        """Kill what is left of a command group recorded before a crash; returns how many processes."""
+        return kill_recorded_group(external_id) if external_id.startswith(PREFIX) else 0
+
+    async def _finish(self, job: Job, process: asyncio.subprocess.Process) -> tuple[int, str, str]:
         assert process.stdout is not None and process.stderr is not None
         readers = asyncio.gather(
             read_tail(process.stdout, self._tail_bytes), read_tail(process.stderr, self._tail_bytes)
         )
         try:
+            await self._record_group(job, process)
             # Process.wait() also waits for the pipes to close, and something the command left running
             # (`server &`) can hold them open forever; the return code shows the exit itself.
             while not readers.done() and process.returncode is None:
