@@ -41,6 +41,7 @@ WHERE id = ? AND status = 'running' AND attempt = ?
 _REQUEUE = (
     "UPDATE runs SET status = 'queued', started_at = NULL WHERE id = ? AND status = 'running' AND attempt = ?"
 )
+_NEXT_ATTEMPT = "UPDATE runs SET attempt = ? WHERE id = ? AND status = 'running' AND attempt = ?"
 _SET_EXTERNAL_ID = "UPDATE runs SET external_id = ? WHERE id = ? AND status = 'running' AND attempt = ?"
 _CANCEL_QUEUED = """
 UPDATE runs SET status = 'cancelled', finished_at = ?
@@ -116,7 +117,8 @@ class ResultWriter:
         return writer
 
     async def mark_started(self, run_id: int, attempt: int, started_at: datetime) -> bool:
-        """Move a queued run to running with this attempt number; False if it was not queued."""
+        """Move a queued run to running with this attempt number (1 for its first execution); False if
+        it was not queued."""
         return await self._submit(_MARK_STARTED, (attempt, to_text(started_at), run_id))
 
     async def finish(
@@ -146,6 +148,11 @@ class ResultWriter:
         """Put a running attempt back in the queue, unfinished (e.g. at shutdown); its attempt number is
         kept, as the run did not fail. False if the run is not running that attempt."""
         return await self._submit(_REQUEUE, (run_id, attempt))
+
+    async def next_attempt(self, run_id: int, attempt: int) -> bool:
+        """Count a re-execution of a running run (a transient error's retry): ``attempt`` + 1. False if
+        the run is not running ``attempt``."""
+        return await self._submit(_NEXT_ATTEMPT, (attempt + 1, run_id, attempt))
 
     async def set_external_id(self, run_id: int, attempt: int, external_id: str) -> bool:
         """Record the provider's id for the running attempt (e.g. a Twilio call SID) before relying on it."""

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,6 +68,13 @@ class Submitted:
 
     batch: Batch
     skipped: dict[str, str]
+
+
+@dataclass
+class _Attempt:
+    """The attempt a run is on; a transient error's retry moves it on."""
+
+    number: int
 
 
 @dataclass
@@ -352,27 +359,41 @@ class Engine:
     # -- one run ---------------------------------------------------------------------------------
 
     async def _execute(self, run: QueuedRun) -> None:
-        attempt = run.attempt
+        attempt = _Attempt(run.attempt + 1)
         started = time.monotonic()
-        started_at = datetime.now(UTC)
-        # The start is committed in the background, ordered before the finish in the writer, so the
-        # executor does not wait a commit tick before its request goes out.
-        start_op = asyncio.ensure_future(self.writer.mark_started(run.run_id, attempt, started_at))
-        start_op.add_done_callback(lambda op: self._announce_start(op, run, attempt))
+        # The attempt is counted, and committed, before the work starts: a crash mid-run can never
+        # hide a re-execution. While the store cannot commit, no run gets past this point.
+        start_op = asyncio.ensure_future(
+            self.writer.mark_started(run.run_id, attempt.number, datetime.now(UTC))
+        )
         executor = self.executors.get(run.test.kind)
 
         async def record_external_id(external_id: str) -> None:
-            await start_op
-            await self.writer.set_external_id(run.run_id, attempt, external_id)
+            await self.writer.set_external_id(run.run_id, attempt.number, external_id)
+
+        async def before_retry(job: Job) -> Job:
+            # A transient error's retry is a re-execution too; it is counted before it starts.
+            await self.writer.next_attempt(run.run_id, job.attempt)
+            attempt.number = job.attempt + 1
+            return replace(job, attempt=attempt.number)
 
         job = Job(
-            run.run_id, attempt, run.test, run.test.effective_timeout_s(), record_external_id, run.external_id
+            run.run_id,
+            attempt.number,
+            run.test,
+            run.test.effective_timeout_s(),
+            record_external_id,
+            run.external_id,
         )
         try:
+            if not await asyncio.shield(start_op):
+                return  # no longer queued (cancelled meanwhile): nothing to run
+            self._book.run_started(run.run_id, run.batch_id, run.test.name, attempt.number)
             if executor is None:  # queued by an older version that had this kind
                 result = error_result("unsupported", f"{run.test.kind} tests are not supported")
             else:
-                result = await run_attempt(executor, job, run.test.retries, self.config.backoff)
+                retries_left = max(0, run.max_attempts - attempt.number)
+                result = await run_attempt(executor, job, retries_left, self.config.backoff, before_retry)
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None:
@@ -382,10 +403,13 @@ class Engine:
                 self._active.pop(run.run_id, None)
                 self._release(run)
                 with contextlib.suppress(Exception):
-                    await start_op
-                    await self.writer.requeue(run.run_id, attempt)
+                    if await asyncio.shield(start_op):
+                        await self.writer.requeue(run.run_id, attempt.number)
                 return
             result = RunResult(status=RunStatus.CANCELLED, error_message="cancelled while running")
+        except Exception as exc:  # the start could not be stored: the run was not carried out
+            log.warning("run %s: not started, its start could not be stored: %s", run.run_id, exc)
+            return
         finally:
             if run.run_id in self._active:
                 del self._active[run.run_id]
@@ -395,17 +419,15 @@ class Engine:
             self.budget.ended(run.batch_id, result.metrics.get("duration_s", 0.0))
         result = self.config.redactor.result(result)
         try:
-            await start_op
-            applied = await self.writer.finish(run.run_id, attempt, result, datetime.now(UTC), duration)
-        except Exception:
-            log.exception("run %s: could not store its result; it stays for recovery", run.run_id)
+            if not await asyncio.shield(start_op):
+                return  # cancelled before it started, and something else settled it
+            finished_at = datetime.now(UTC)
+            applied = await self.writer.finish(run.run_id, attempt.number, result, finished_at, duration)
+        except Exception as exc:
+            log.warning("run %s: could not store its result; it stays for recovery: %s", run.run_id, exc)
             return
         if applied:
             await self._book.run_ended(run.run_id, run.batch_id, run.test.name, result, duration, True)
-
-    def _announce_start(self, op: asyncio.Future[bool], run: QueuedRun, attempt: int) -> None:
-        if not op.cancelled() and op.exception() is None and op.result():
-            self._book.run_started(run.run_id, run.batch_id, run.test.name, attempt)
 
     # -- status ----------------------------------------------------------------------------------
 
