@@ -7,7 +7,7 @@ import sys
 from logging.handlers import RotatingFileHandler
 
 from callboard.core.config import Settings
-from callboard.core.paths import DaemonPaths
+from callboard.core.paths import DaemonPaths, make_private_dir
 from callboard.core.redaction import RedactingFilter, Redactor, secret_values
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -15,7 +15,7 @@ _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def configure_logging(settings: Settings, paths: DaemonPaths, to_stderr: bool) -> None:
     """Send the root logger to the log file (and stderr when ``to_stderr``)."""
-    paths.log.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(paths.log.parent)
     formatter = logging.Formatter(_FORMAT)
     handlers: list[logging.Handler] = [
         RotatingFileHandler(
