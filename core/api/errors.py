@@ -6,6 +6,7 @@ A client's mistake is answered, never raised through: the daemon must not die of
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -112,4 +113,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(StoreError, _store_error)
+    # A full disk, an I/O error or a read-only database: the store's fault, not the client's.
+    app.add_exception_handler(sqlite3.OperationalError, _store_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -10,6 +10,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
+from rich.text import Text
 
 from callboard.core.cli.context import CliContext, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
@@ -43,7 +44,10 @@ def monitor_view(status: QueueStatus) -> Group:
         f"eta {_eta(status.eta_s)}",
         f"success {success}",
     )
-    parts: list[Table] = [head]
+    parts: list[Table | Text] = [head]
+    if status.store_fault:
+        # The daemon's own words, shown literally.
+        parts.append(Text(f"store fault: {status.store_fault}", style="bold red"))
     if status.active_batches:
         batches = Table(
             "batch", "label", "progress", "done", "pass", title="active batches", title_justify="left"

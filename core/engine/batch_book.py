@@ -11,6 +11,7 @@ from callboard.core.engine.progress import BatchTracker
 from callboard.core.models import Batch, BatchCounts, BatchStatus, RunResult
 from callboard.core.models.events import BatchFinished, BatchProgress, RunFinished, RunStarted
 from callboard.storage import Store
+from callboard.storage.writer import ResultWriter
 
 
 def _count_fields(counts: BatchCounts) -> dict[str, object]:
@@ -26,8 +27,11 @@ def _count_fields(counts: BatchCounts) -> dict[str, object]:
 class BatchBook:
     """Tracks every batch with runs still to end."""
 
-    def __init__(self, store: Store, events: EventBus, progress_interval_s: float) -> None:
+    def __init__(
+        self, store: Store, writer: ResultWriter, events: EventBus, progress_interval_s: float
+    ) -> None:
         self._store = store
+        self._writer = writer  # the batch's end is written like results: kept and retried in a store fault
         self._events = events
         self._interval = progress_interval_s
         self._trackers: dict[int, BatchTracker] = {}
@@ -112,7 +116,7 @@ class BatchBook:
         counts = tracker.counts
         everything_cancelled = counts.cancelled and counts.cancelled == counts.total
         status = BatchStatus.CANCELLED if everything_cancelled else BatchStatus.FINISHED
-        await self._store.batches.mark_finished(batch_id, status)
+        await self._writer.finish_batch(batch_id, status.value)
         self._events.publish(_progress(tracker, time.monotonic()))
         self._events.publish(
             BatchFinished(

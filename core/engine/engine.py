@@ -106,7 +106,7 @@ class Engine:
         self.limiter = Limiter(specs)
         self._queue = RunQueue()
         self._active: dict[int, _Active] = {}
-        self._book = BatchBook(store, self.events, self.config.progress_interval_s)
+        self._book = BatchBook(store, writer, self.events, self.config.progress_interval_s)
         self._wake = asyncio.Event()
         self._paused = False
         self._stopping = False
@@ -137,6 +137,8 @@ class Engine:
             self._queue.push(self._queued_from_row(run))
         for batch_id in self._book.tracked():
             await self._book.finish_if_done(batch_id)
+        # A store fault stops dispatch; its end starts it again.
+        self.writer.on_fault_change(self._wake.set)
         self._dispatcher = asyncio.create_task(self._dispatch(), name="callboard-dispatcher")
         self._wake.set()
         return requeued, errored
@@ -317,7 +319,12 @@ class Engine:
         while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
-            while not self._stopping and not self._paused and len(self._active) < self.config.concurrency:
+            while (
+                not self._stopping
+                and not self._paused
+                and self.writer.fault is None  # no run starts while its start cannot be committed
+                and len(self._active) < self.config.concurrency
+            ):
                 run = self._queue.pop()
                 if run is None:
                     break
@@ -444,6 +451,7 @@ class Engine:
                 "concurrency": {"in_use": len(self._active), "limit": self.config.concurrency},
                 "limits": self.limiter.usage(),
                 "last_event_id": self.events.last_id,
+                "store_fault": self.writer.fault.describe() if self.writer.fault else None,
                 "running_runs": [
                     {"run_id": a.run.run_id, "batch_id": a.run.batch_id, "test_name": a.run.test.name}
                     for a in self._active.values()

@@ -31,9 +31,11 @@ class ErrorResponse(BaseModel):
 
 
 class Health(BaseModel):
-    """The daemon is up: who and where it is."""
+    """The daemon is up: who and where it is, and whether its store can commit (``GET /v1/health``
+    answers 503 ``store_unavailable`` with this in its details when it cannot)."""
 
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "store_unavailable"] = "ok"
+    store_fault: str | None = None
     version: str
     api: Literal["v1"] = "v1"
     pid: int
@@ -209,6 +211,8 @@ class QueueStatus(BaseModel):
     running_runs: list[RunningRun]
     active_batches: list[Batch] = Field(default_factory=list)
     last_event_id: int = 0
+    # Set while the store cannot commit: no run starts, finished results wait in memory.
+    store_fault: str | None = None
 
 
 class TrendPointOut(BaseModel):
