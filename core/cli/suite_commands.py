@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from callboard.core.cli.context import CliContext, fail, pass_cli
+from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.client import ApiFailure, CallboardClient
 from callboard.core.models import KINDS, parse_test
@@ -38,7 +38,7 @@ def import_cmd(cli: CliContext, files: tuple[Path, ...]) -> None:
             return await client.import_tests(paths=list(files))
         except ApiFailure as exc:
             if exc.code == "invalid_suite":
-                fail(exc.message)
+                fail(exc.message, code=EXIT_USAGE)  # bad input: exit 2, like every usage error
             raise
 
     counts = with_daemon(cli, do_import)

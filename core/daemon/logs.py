@@ -13,6 +13,18 @@ from callboard.core.redaction import RedactingFilter, Redactor, secret_values
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class OneLineFilter(logging.Filter):
+    """Writes line breaks inside a message as \\n, so text from a request (a name, a field) can never
+    forge a line of the log; tracebacks keep their lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "\n" in message or "\r" in message:
+            record.msg = message.replace("\r", "\\r").replace("\n", "\\n")
+            record.args = None
+        return True
+
+
 def configure_logging(settings: Settings, paths: DaemonPaths, to_stderr: bool) -> None:
     """Send the root logger to the log file (and stderr when ``to_stderr``)."""
     make_private_dir(paths.log.parent)
@@ -34,6 +46,7 @@ def configure_logging(settings: Settings, paths: DaemonPaths, to_stderr: bool) -
     for handler in handlers:
         handler.setFormatter(formatter)
         handler.addFilter(redacting)
+        handler.addFilter(OneLineFilter())
         root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
     # Per-request lines are noise at info level; they show with log_level = "debug".

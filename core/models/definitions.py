@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic import HttpUrl as _HttpUrl
 
 from callboard.core.models.checks import Check, CheckBase
+from callboard.core.models.names import NAME_SCHEMA, check_name
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 DEFAULT_TIMEOUT_S: dict[str, float] = {"http": 30.0, "conversation": 120.0, "call": 300.0, "command": 600.0}
@@ -119,7 +120,7 @@ class TestBase(_Strict):
 
     __test__: ClassVar[bool] = False  # not a pytest class
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, json_schema_extra=NAME_SCHEMA)
     kind: str
     description: str = ""
     tags: list[str] = Field(default_factory=list)
@@ -131,15 +132,12 @@ class TestBase(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        value = value.strip()
-        if not value or any(ch in value for ch in "\r\n\t"):
-            raise ValueError("a name must be non-empty and on one line")
-        return value
+        return check_name(value)
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str]) -> list[str]:
-        cleaned = [tag.strip() for tag in value]
+        cleaned = [check_name(tag, "a tag") for tag in value]
         if any(not tag or "," in tag or " " in tag for tag in cleaned):
             raise ValueError("tags are non-empty words without spaces or commas")
         return list(dict.fromkeys(cleaned))
