@@ -115,3 +115,19 @@ def test_a_socket_path_too_long_is_named(run_cli: CliRunner, tmp_path: Path) -> 
     done = run_cli("daemon", env={"CALLBOARD_DAEMON__SOCKET_PATH": str(long_path)}, timeout=30)
     assert done.returncode == 1 and "None" not in done.stderr
     assert "longer than a Unix socket address allows" in done.stderr, done.stderr
+
+
+def test_schedule_errors_speak_of_the_cli_options(run_cli: CliRunner) -> None:
+    done = run_cli("schedule", "add", "nightly", "--every", "0", "--all")
+    assert done.returncode == 2 and "--every" in done.stderr, done.stderr
+    assert "interval_s" not in done.stderr and "pydantic" not in done.stderr
+    done = run_cli("schedule", "add", "nightly", "--cron", "0 2 * * *", "--every", "5m", "--all")
+    assert done.returncode == 2 and "give exactly one of --cron and --every" in done.stderr, done.stderr
+
+
+def test_an_unsupported_method_gets_405_with_allow(daemon: DaemonProcess) -> None:
+    with daemon.http() as http:
+        response = http.request("TRACE", "/v1/health")
+        assert response.status_code == 405 and response.json()["error"]["code"] == "method_not_allowed"
+        assert response.headers["allow"] == "GET"
+        assert "POST" in http.request("TRACE", "/v1/tests").headers["allow"]
