@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callboard.core.models.definitions import TestDefinition
 from callboard.core.models.runs import Batch, Run, RunStatus
+from callboard.core.models.schema_rules import SUITE_PATH_PATTERN, any_of_non_empty
 
 
 class _Request(BaseModel):
@@ -94,7 +95,11 @@ class ImportRequest(_Request):
     """``POST /v1/tests/import``: suite files the daemon reads (same machine, same user), or tests
     given by value in suite form. All or nothing."""
 
-    paths: list[str] = Field(default_factory=list, max_length=1000)
+    model_config = ConfigDict(json_schema_extra=any_of_non_empty("paths", "tests"))
+
+    paths: list[Annotated[str, Field(pattern=r"^/", json_schema_extra={"pattern": SUITE_PATH_PATTERN})]] = (
+        Field(default_factory=list, max_length=1000, description="Absolute paths of .toml or .csv files.")
+    )
     tests: list[TestDefinition] = Field(default_factory=list)
 
 
@@ -108,6 +113,8 @@ class ImportResult(BaseModel):
 
 class BatchRequest(_Request):
     """``POST /v1/batches``: the union of ids, names and tags, or all; priority and trials."""
+
+    model_config = ConfigDict(json_schema_extra=any_of_non_empty("ids", "names", "tags", flag="all"))
 
     ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(default_factory=list)
     names: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list)

@@ -22,6 +22,7 @@ from pydantic import HttpUrl as _HttpUrl
 
 from callboard.core.models.checks import Check, CheckBase
 from callboard.core.models.names import NAME_SCHEMA, check_name
+from callboard.core.models.schema_rules import TAG_PATTERN, URL_PATTERN, exactly_one_of
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 DEFAULT_TIMEOUT_S: dict[str, float] = {"http": 30.0, "conversation": 120.0, "call": 300.0, "command": 600.0}
@@ -42,7 +43,7 @@ class HttpRequest(_Strict):
     """One HTTP request: at most one of ``json``, ``body`` or ``form`` is sent."""
 
     method: str = "GET"
-    url: str
+    url: str = Field(json_schema_extra={"pattern": URL_PATTERN})
     headers: dict[str, str] = Field(default_factory=dict)
     params: dict[str, str] = Field(default_factory=dict)
     json_body: Any = Field(default=None, alias="json")
@@ -77,7 +78,7 @@ class ChatEndpoint(_Strict):
     JSONPath). ``reply`` is the JSONPath of the agent's text in each response.
     """
 
-    url: str
+    url: str = Field(json_schema_extra={"pattern": URL_PATTERN})
     method: str = "POST"
     headers: dict[str, str] = Field(default_factory=dict)
     body: dict[str, Any] = Field(default_factory=lambda: {"message": "{message}", "session_id": "{session}"})
@@ -94,8 +95,17 @@ class Turn(_Strict):
     expect: list[Check] = Field(default_factory=list)
 
 
+def _one_caller_action(schema: dict[str, Any]) -> None:
+    # The model validator's rule, stated in the schema: one action; voice and language only with say.
+    schema["oneOf"] = exactly_one_of("say", "pause", "play", "digits", "hangup")["oneOf"]
+    for branch in schema["oneOf"][1:]:
+        branch["properties"] |= {"voice": {"type": "null"}, "language": {"type": "null"}}
+
+
 class CallerStep(_Strict):
     """One step of the scripted caller: exactly one of say, pause, play, digits, hangup."""
+
+    model_config = ConfigDict(json_schema_extra=_one_caller_action)
 
     say: str | None = None
     voice: str | None = None
@@ -115,15 +125,25 @@ class CallerStep(_Strict):
         return self
 
 
+def _kind_required(schema: dict[str, Any]) -> None:
+    # ``kind`` has a default in each model but picks the model in the union: a test must give it.
+    required = schema.setdefault("required", [])
+    if "kind" not in required:
+        required.append("kind")
+
+
 class TestBase(_Strict):
     """Fields every test shares."""
 
+    model_config = ConfigDict(json_schema_extra=_kind_required)
     __test__: ClassVar[bool] = False  # not a pytest class
 
     name: str = Field(min_length=1, max_length=200, json_schema_extra=NAME_SCHEMA)
     kind: str
     description: str = ""
-    tags: list[str] = Field(default_factory=list)
+    tags: list[Annotated[str, Field(json_schema_extra={"pattern": TAG_PATTERN})]] = Field(
+        default_factory=list
+    )
     timeout_s: float | None = Field(default=None, gt=0, le=86_400)
     retries: int = Field(default=2, ge=0, le=20, description="Retries for transient errors only.")
     priority: int = Field(default=0, ge=-1000, le=1000)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callboard.core.models.names import NAME_SCHEMA, check_name
 from callboard.core.models.runs import Batch
+from callboard.core.models.schema_rules import CRON_PATTERN, any_of_non_empty, exactly_one_of
 
 FireOutcome = Literal["fired", "missed", "skipped_overlap", "manual"]
 
@@ -18,17 +19,27 @@ FireOutcome = Literal["fired", "missed", "skipped_overlap", "manual"]
 class ScheduleSpec(BaseModel):
     """What a user gives to create a schedule."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                exactly_one_of("cron", "interval_s"),
+                any_of_non_empty("ids", "names", "tags", flag="all"),
+            ]
+        },
+    )
 
     name: str = Field(min_length=1, max_length=200, json_schema_extra=NAME_SCHEMA)
     cron: str | None = Field(
         default=None,
         max_length=200,
         description="Five fields; weekday 0 and 7 = Sunday.",
-        json_schema_extra=NAME_SCHEMA,
+        json_schema_extra={"pattern": CRON_PATTERN},
     )
     interval_s: float | None = Field(default=None, ge=1, le=366 * 86400)
-    timezone: str = Field(default="UTC", max_length=200, json_schema_extra=NAME_SCHEMA)
+    timezone: str = Field(
+        default="UTC", max_length=200, json_schema_extra={"enum": sorted(available_timezones())}
+    )
     ids: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list)
     names: list[Annotated[str, Field(min_length=1, json_schema_extra=NAME_SCHEMA)]] = Field(
         default_factory=list
