@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -131,3 +132,21 @@ def test_an_unsupported_method_gets_405_with_allow(daemon: DaemonProcess) -> Non
         assert response.status_code == 405 and response.json()["error"]["code"] == "method_not_allowed"
         assert response.headers["allow"] == "GET"
         assert "POST" in http.request("TRACE", "/v1/tests").headers["allow"]
+
+
+def test_a_read_only_database_is_named_and_leaves_nothing_behind(run_cli: CliRunner, state_dir: Path) -> None:
+    started = run_cli("daemon", "--detach")
+    assert started.returncode == 0, started.stderr
+    assert run_cli("daemon", "stop").returncode == 0
+    db = state_dir / "callboard.db"
+    # Root ignores file modes: the immutable attribute makes the file read-only even for root.
+    if subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode != 0:
+        pytest.skip("this filesystem cannot make a file immutable (chattr +i)")
+    try:
+        done = run_cli("daemon", timeout=30)
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], check=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"cannot open database {db}: attempt to write a readonly database" in done.stderr
+    assert not Path(f"{db}-shm").exists() and not Path(f"{db}-wal").exists()
+    assert run_cli("daemon", "--detach").returncode == 0
