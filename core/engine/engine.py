@@ -160,8 +160,8 @@ class Engine:
         self._wake.set()
         if self._dispatcher is not None:
             await self._dispatcher
-        await asyncio.gather(*list(self._background), return_exceptions=True)
         grace = self.config.shutdown_grace_s if grace_s is None else grace_s
+        await self._settle(set(self._background), grace)
         tasks = [active.task for active in self._active.values()]
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=grace)
@@ -169,9 +169,23 @@ class Engine:
                 if active.task in pending:
                     active.requeue = True
                     active.task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await self._settle(pending, grace)
         for timer in self._timers.values():
             timer.cancel()
+
+    async def _settle(self, tasks: set[asyncio.Task[Any]], grace_s: float) -> None:
+        """Wait for tasks that end with a write. While the store cannot commit they would wait for
+        ever: after the grace period they are left to the writer's close, which fails their writes,
+        and recovery settles those runs at the next start."""
+        if not tasks:
+            return
+        _, stuck = await asyncio.wait(tasks, timeout=max(grace_s, 1.0))
+        if stuck:
+            log.warning(
+                "stopping with %d runs whose state could not be stored (%s); the next start recovers them",
+                len(stuck),
+                self.writer.fault.cause if self.writer.fault else "the store did not answer",
+            )
 
     # -- submitting ------------------------------------------------------------------------------
 

@@ -156,3 +156,30 @@ def test_a_full_disk_pauses_the_batch_which_resumes_by_itself(tmp_path: Path, sm
         daemon.stop()
     assert "full" in daemon.log()
     print(f"full disk: first run {figures['first_new_run_s']:.3f} s after space was freed")
+
+
+def test_the_daemon_stops_cleanly_during_a_store_fault(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    daemon = start_daemon_process(
+        tmp_path / "state", STORE__BUSY_TIMEOUT_MS="200", ENGINE__SHUTDOWN_GRACE_S="1"
+    )
+    locker = sqlite3.connect(daemon.state_dir / "callboard.db", isolation_level=None)
+    try:
+        with daemon.http() as http:
+            http.post("/v1/tests/import", json={"paths": [str(_suite(work))]})
+            batch_id = http.post("/v1/batches", json={"all": True}).json()["batch"]["id"]
+            _wait(lambda: len(_executions(work)) >= 4)
+            locker.execute("BEGIN EXCLUSIVE")
+            _wait(lambda: http.get("/v1/health").status_code == 503)
+        assert daemon.stop(timeout=60) == 0
+    finally:
+        locker.close()
+    assert "Traceback" not in daemon.log()
+    # What was not stored is recovered at the next start: the batch still ends with every test passed.
+    daemon = start_daemon_process(daemon.state_dir)
+    try:
+        with daemon.http() as http:
+            _wait(lambda: http.get(f"/v1/batches/{batch_id}").json()["status"] != "running", 60)
+            assert http.get(f"/v1/batches/{batch_id}").json()["counts"]["passed"] == TESTS
+    finally:
+        daemon.stop()
