@@ -13,15 +13,16 @@ import stat
 from pathlib import Path
 
 from callboard.core.config import Settings
+from callboard.core.executors.process_group import set_command_umask
 from callboard.core.paths import DaemonPaths, make_private_dir
 
 DAEMON_UMASK = 0o077
 
 
 def make_daemon_private(settings: Settings, paths: DaemonPaths) -> None:
-    """Set the process umask to 0077, create the state and log folders 0700, and make the daemon's
-    existing files 0600."""
-    os.umask(DAEMON_UMASK)
+    """Set the process umask to 0077 (commands keep the one the daemon was started with), create the
+    state and log folders 0700, and make the daemon's existing files 0600."""
+    set_command_umask(os.umask(DAEMON_UMASK))
     make_private_dir(paths.state_dir)
     make_private_dir(settings.log_dir)
     db = settings.db_path

@@ -31,6 +31,15 @@ _PR_SET_PDEATHSIG = 1
 DEATH_SIGNAL = signal.SIGUSR1
 LEADER_SCRIPT = 'trap "kill -KILL 0" USR1; /bin/sh -c "$1" & wait $!'
 _PROC = Path("/proc")
+# The umask commands run with: the one the daemon was started with, not its own private 0077, so the
+# files a test suite writes (reports, screenshots) are as its user expects. None: leave it as it is.
+_command_umask: int | None = None
+
+
+def set_command_umask(umask: int) -> None:
+    """Run every later command with ``umask`` (the daemon calls it before making its own private)."""
+    global _command_umask
+    _command_umask = umask
 
 
 def leader_argv(command: str) -> tuple[str, ...]:
@@ -39,13 +48,18 @@ def leader_argv(command: str) -> tuple[str, ...]:
 
 
 def die_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` that makes the child get ``DEATH_SIGNAL`` when this process dies (Linux only)."""
+    """A ``preexec_fn`` that makes the child get ``DEATH_SIGNAL`` when this process dies (Linux only),
+    with the command umask."""
     if not sys.platform.startswith("linux"):
         return None
     parent = os.getpid()
     libc = ctypes.CDLL(None, use_errno=True)
 
+    umask = _command_umask
+
     def preexec() -> None:
+        if umask is not None:
+            os.umask(umask)
         libc.prctl(_PR_SET_PDEATHSIG, int(DEATH_SIGNAL), 0, 0, 0)
         if os.getppid() != parent:  # the daemon died before the request took hold
             os.kill(os.getpid(), signal.SIGKILL)

@@ -37,7 +37,7 @@ def test_state_files_are_private(tmp_path: Path) -> None:
     old_log.write_text("an older version's log\n")
     old_log.chmod(0o644)
     suite = tmp_path / "suite.toml"
-    suite.write_text('[[test]]\nname = "c"\nkind = "command"\ncommand = "true"\n')
+    suite.write_text('[[test]]\nname = "c"\nkind = "command"\ncommand = "touch made-by-command"\n')
     daemon = start_daemon_process(state, DAEMON__SOCKET_PATH=str(tmp_path / "fresh" / "sock" / "cb.sock"))
     try:
         with daemon.http() as http:
@@ -50,6 +50,8 @@ def test_state_files_are_private(tmp_path: Path) -> None:
         # Folders callboard created are 0700; the socket is 0600.
         assert _mode(tmp_path / "fresh") == 0o700 and _mode(tmp_path / "fresh" / "sock") == 0o700
         assert _mode(daemon.paths.socket) == 0o600
+        # Commands keep the umask the daemon was started with: their files are the user's business.
+        assert _mode(tmp_path / "made-by-command") == 0o644
     finally:
         daemon.stop()
 
