@@ -9,6 +9,7 @@ it is skipped, with the reason, only where mounting is impossible."""
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 import subprocess
 import time
@@ -133,21 +134,17 @@ def test_a_full_disk_pauses_the_batch_which_resumes_by_itself(tmp_path: Path, sm
     filler = small_filesystem / "filler"
 
     def fill() -> None:
-        chunk = b"\0" * 65536
-        with filler.open("wb") as handle:
-            try:
-                while True:
-                    handle.write(chunk)
-                    handle.flush()
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC
-                # What the last chunk did not fill, byte by byte.
-                with filler.open("ab", buffering=0) as tail:
-                    try:
-                        while True:
-                            tail.write(b"\0" * 512)
-                    except OSError:
-                        pass
+        # Unbuffered, so nothing is left to write at close: big chunks, then what the last one left.
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            for size in (65536, 512, 1):
+                try:
+                    while True:
+                        os.write(fd, b"\0" * size)
+                except OSError as exc:
+                    assert exc.errno == errno.ENOSPC
+        finally:
+            os.close(fd)
 
     daemon = start_daemon_process(state)
     try:
