@@ -52,7 +52,7 @@ def test_bad_file_stores_nothing_and_names_the_place(run_cli: CliRunner, tmp_pat
     bad = tmp_path / "bad.csv"
     bad.write_text("name,url,expected_status\nok,http://localhost/a,200\nbroken,http://localhost/b,abc\n")
     result = run_cli("import", str(EXAMPLES / "http.toml"), str(bad))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert f"{bad}:3: test 'broken': field 'expected_status': 'abc' is not a number" in result.stderr
     assert "nothing stored" in result.stderr
     assert _names(run_cli) == []
