@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -104,7 +103,7 @@ def test_catalog_filter_selection_and_plan() -> None:
     assert catalog.selected == {3} and len(catalog.tests) == 2
 
 
-def test_filtering_ten_thousand_tests_into_the_table_is_fast() -> None:
+def test_filtering_ten_thousand_tests_fills_the_table_with_the_matches() -> None:
     catalog = TestCatalog()
     catalog.load([_test(index, tags=["smoke"] if index % 7 else ["nightly"]) for index in range(1, 10_001)])
 
@@ -112,20 +111,19 @@ def test_filtering_ten_thousand_tests_into_the_table_is_fast() -> None:
         def compose(self) -> ComposeResult:
             yield VirtualTable([Column("name", "name")], lambda t: [Text(t.name)], lambda t: t.id)
 
-    async def measure() -> float:
+    async def filtered() -> list[int]:
         async with Harness().run_test(size=(100, 40)) as pilot:
             table = pilot.app.query_one(VirtualTable)
             table.set_rows(catalog.tests)
             await pilot.pause()
-            started = time.perf_counter()
             table.set_rows(catalog.apply_filter("nightly 0"))
             await pilot.pause()
-            elapsed = time.perf_counter() - started
             assert table.row_count == len(catalog.visible) > 100
-            return elapsed
+            return [test.id for test in catalog.visible]
 
-    # The target is 100 ms; the bound leaves room for a busy test machine (DataTable takes ~2 s).
-    assert asyncio.run(measure()) < 0.5
+    # How fast (target 100 ms) is measured by bench/tui.py, never asserted here.
+    ids = asyncio.run(filtered())
+    assert all(index % 7 == 0 and "0" in f"test-{index:05}" for index in ids)
 
 
 def test_bursts_coalesce() -> None:

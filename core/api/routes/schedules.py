@@ -58,9 +58,8 @@ async def create_schedule(daemon: Daemon, spec: ScheduleSpec) -> ScheduleView:
             raise ApiError(422, "invalid_request", f"POST /v1/schedules: cron: {exc}") from None
     missing = unmatched(await daemon.store.tests.list(), _selection_of(spec))
     if missing:
-        raise ApiError(
-            422, "invalid_request", f"schedule {spec.name!r}: no test matches {', '.join(missing)}"
-        )
+        # The request is well formed; what it names is not there (as for an unknown test id).
+        raise ApiError(404, "not_found", f"schedule {spec.name!r}: no test matches {', '.join(missing)}")
     try:
         schedule = await daemon.store.schedules.create(spec)
     except NameTakenError as exc:
