@@ -8,7 +8,9 @@ The TOML file is the first of: ``--config``, ``$CALLBOARD_CONFIG``, ``./callboar
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
@@ -20,9 +22,11 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
+from callboard.core.models.definitions import EnvVarName
 from callboard.core.notify.settings import NotifySettings
 
 APP_NAME = "callboard"
@@ -172,6 +176,13 @@ class RetentionSettings(_Section):
     interval_h: float = Field(default=24.0, gt=0)
 
 
+class CommandSettings(_Section):
+    """Command tests: which of the daemon's environment variables every command gets on purpose
+    (besides PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, LC_*, TERM, TZ and TMPDIR)."""
+
+    pass_env: list[EnvVarName] = Field(default_factory=list)
+
+
 class DaemonSettings(_Section):
     """The daemon: its socket, request limits, event stream and log files."""
 
@@ -217,6 +228,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    commands: CommandSettings = Field(default_factory=CommandSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -271,6 +283,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         return Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path, overrides)) from None
+    except SettingsError as exc:
+        raise ConfigError(_describe_unparsable(exc)) from None
     finally:
         _toml_file.reset(token)
 
@@ -291,10 +305,10 @@ def _describe(exc: ValidationError, path: Path | None, overrides: dict[str, Any]
     lines = []
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"])
-        env_name = ENV_PREFIX + "__".join(str(part) for part in error["loc"]).upper()
+        env_name = _env_source(error["loc"])
         if error["loc"] and error["loc"][0] in overrides and overrides[error["loc"][0]] is not None:
             source = "command-line option"
-        elif env_name in os.environ:
+        elif env_name is not None:
             source = f"environment variable {env_name}"
         elif path is not None:
             source = f"config file {path}"
@@ -305,6 +319,42 @@ def _describe(exc: ValidationError, path: Path | None, overrides: dict[str, Any]
             message = "unknown setting"
         lines.append(f"setting '{key}' ({source}): {message}")
     return "; ".join(lines)
+
+
+def _env_source(loc: tuple[int | str, ...]) -> str | None:
+    """The environment variable a value at ``loc`` came from: the variable of the key itself or of a
+    key holding it (``CALLBOARD_TWILIO__ALLOWED_NUMBERS`` for ``twilio.allowed_numbers.0``)."""
+    present = {name.upper() for name in os.environ}
+    for end in range(len(loc), 0, -1):
+        name = ENV_PREFIX + "__".join(str(part) for part in loc[:end]).upper()
+        if name in present:
+            return name
+    return None
+
+
+def _describe_unparsable(exc: SettingsError) -> str:
+    # pydantic-settings names only the top-level field; the variables under it that are not JSON are
+    # the ones a list or object setting could not read.
+    match = re.search(r'field "([^"]+)"', str(exc))
+    prefix = ENV_PREFIX + (match.group(1).upper() if match else "")
+    suspects = sorted(
+        name for name, value in os.environ.items() if name.upper().startswith(prefix) and not _is_json(value)
+    )
+    where = (
+        ", ".join(f"environment variable {name}" for name in suspects) or f"environment variables {prefix}*"
+    )
+    return (
+        f"{where}: not valid JSON; a list or table setting is given as JSON in the environment, "
+        """e.g. CALLBOARD_TWILIO__ALLOWED_NUMBERS='["+15555550100"]'"""
+    )
+
+
+def _is_json(value: str) -> bool:
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
 
 
 def masked(settings: Settings) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 from types import TracebackType
 
@@ -9,6 +11,7 @@ import aiosqlite
 
 from callboard.storage.batches_repo import BatchesRepo
 from callboard.storage.connection import DEFAULT_BUSY_TIMEOUT_MS, open_connection
+from callboard.storage.errors import StoreError
 from callboard.storage.history_repo import HistoryRepo
 from callboard.storage.migrations import migrate
 from callboard.storage.runs_repo import RunsRepo
@@ -41,13 +44,22 @@ class Store:
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        writes = await open_connection(path, busy_timeout_ms)
+        sidecars = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+        existing = [sidecar for sidecar in sidecars if sidecar.exists()]
         try:
-            await migrate(writes)
-            reads = await open_connection(path, busy_timeout_ms, query_only=True)
-        except BaseException:
-            await writes.close()
-            raise
+            writes = await open_connection(path, busy_timeout_ms)
+            try:
+                await migrate(writes)
+                await _probe_write(writes)
+                reads = await open_connection(path, busy_timeout_ms, query_only=True)
+            except BaseException:
+                await writes.close()
+                raise
+        except sqlite3.OperationalError as exc:
+            # A read-only database, a full disk, a file that is no database: say so, and leave no
+            # empty WAL and index behind for the next start to trip over.
+            _remove_empty_sidecars([sidecar for sidecar in sidecars if sidecar not in existing])
+            raise StoreError(f"cannot open database {path}: {exc}") from None
         return cls(path, WriteGate(writes, path, busy_timeout_ms), reads)
 
     async def close(self) -> None:
@@ -62,3 +74,24 @@ class Store:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         await self.close()
+
+
+def _remove_empty_sidecars(created: list[Path]) -> None:
+    """Remove a -wal/-shm pair this failed open created, when the WAL holds nothing."""
+    wal = next((p for p in created if p.name.endswith("-wal")), None)
+    if wal is not None and wal.exists() and wal.stat().st_size > 0:
+        return
+    for sidecar in created:
+        with contextlib.suppress(OSError):
+            sidecar.unlink()
+
+
+async def _probe_write(conn: aiosqlite.Connection) -> None:
+    """Fail now, at open, when the database cannot be written (a read-only file or folder), rather
+    than at the first result. Writing the schema version back unchanged writes one page."""
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    version = int(row[0]) if row else 0
+    await conn.execute(f"PRAGMA user_version = {version}")
+    if conn.in_transaction:
+        await conn.commit()

@@ -3,16 +3,25 @@
 Callers await each write; a background task gathers the writes that arrive within one tick and
 commits them in ONE transaction, so a single fsync covers hundreds of results. Every call returns only
 after the transaction holding its write has committed: an acknowledged result survives a crash.
+
+When the store cannot commit (locked by another process, disk full, I/O error) the writes are kept, in
+order, and retried with backoff until it can: callers simply wait longer, and ``fault`` says why. The
+fault is logged once when it begins and once when it ends. What is kept is bounded by its callers: the
+engine starts no run while there is a fault, so only the runs already running add their results.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import sqlite3
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +32,12 @@ from callboard.core.models.dial_intent import DialIntent
 from callboard.storage.connection import DEFAULT_BUSY_TIMEOUT_MS, open_sync_connection
 from callboard.storage.errors import StoreError, translate
 from callboard.storage.timestamps import now_text, to_text
+
+log = logging.getLogger(__name__)
+
+# Backoff between commit attempts while the store is faulty: quick at first, then every second.
+FAULT_RETRY_BASE_S = 0.1
+FAULT_RETRY_MAX_S = 1.0
 
 _CHECKS = TypeAdapter(list[CheckResult])
 _TRANSCRIPT = TypeAdapter(list[TranscriptEntry])
@@ -42,6 +57,7 @@ WHERE id = ? AND status = 'running' AND attempt = ?
 _REQUEUE = (
     "UPDATE runs SET status = 'queued', started_at = NULL WHERE id = ? AND status = 'running' AND attempt = ?"
 )
+_NEXT_ATTEMPT = "UPDATE runs SET attempt = ? WHERE id = ? AND status = 'running' AND attempt = ?"
 _SET_EXTERNAL_ID = "UPDATE runs SET external_id = ? WHERE id = ? AND status = 'running' AND attempt = ?"
 # Guarded like the rest: only the running attempt may record or clear the call it is about to place.
 _SET_DIAL_INTENT = """
@@ -59,10 +75,29 @@ UPDATE runs SET status = 'cancelled', finished_at = ?
 WHERE status = 'queued' AND id IN (SELECT value FROM json_each(?)) RETURNING id
 """
 
+_FINISH_BATCH = "UPDATE batches SET status = ?, finished_at = ? WHERE id = ?"
+
 _SKIP_QUEUED = """
 UPDATE runs SET status = 'skipped', skip_reason = ?, finished_at = ?
 WHERE status = 'queued' AND id IN (SELECT value FROM json_each(?)) RETURNING id
 """
+
+
+@dataclass
+class StoreFault:
+    """Why the store cannot commit, since when, and how many writes wait for it."""
+
+    cause: str
+    since: datetime
+    started: float  # time.monotonic()
+    waiting: int
+
+    def describe(self) -> str:
+        """One line for the API, the CLI and the log."""
+        return (
+            f"the store cannot commit since {self.since.astimezone().strftime('%H:%M:%S')} "
+            f"({self.cause}); {self.waiting} writes kept in memory, no run is started until it can"
+        )
 
 
 @dataclass(slots=True)
@@ -102,7 +137,11 @@ class ResultWriter:
         self._wake = asyncio.Event()  # pending ops exist (or the writer is closing)
         self._full = asyncio.Event()  # commit now: the tick is over, max_ops are pending, or closing
         self._closing = False
+        self._closed = asyncio.Event()  # cuts a fault's backoff short at close
         self._task: asyncio.Task[None] | None = None
+        self.fault: StoreFault | None = None
+        self._fault_attempts = 0
+        self._listeners: list[Callable[[], None]] = []
 
     @classmethod
     async def start(
@@ -128,7 +167,8 @@ class ResultWriter:
         return writer
 
     async def mark_started(self, run_id: int, attempt: int, started_at: datetime) -> bool:
-        """Move a queued run to running with this attempt number; False if it was not queued."""
+        """Move a queued run to running with this attempt number (1 for its first execution); False if
+        it was not queued."""
         return await self._submit(_MARK_STARTED, (attempt, to_text(started_at), run_id))
 
     async def finish(
@@ -159,6 +199,11 @@ class ResultWriter:
         kept, as the run did not fail. False if the run is not running that attempt."""
         return await self._submit(_REQUEUE, (run_id, attempt))
 
+    async def next_attempt(self, run_id: int, attempt: int) -> bool:
+        """Count a re-execution of a running run (a transient error's retry): ``attempt`` + 1. False if
+        the run is not running ``attempt``."""
+        return await self._submit(_NEXT_ATTEMPT, (attempt + 1, run_id, attempt))
+
     async def set_external_id(self, run_id: int, attempt: int, external_id: str) -> bool:
         """Record the provider's id for the running attempt (e.g. a Twilio call SID) before relying on it."""
         return await self._submit(_SET_EXTERNAL_ID, (external_id, run_id, attempt))
@@ -183,11 +228,21 @@ class ResultWriter:
         ids = await self._submit(_SKIP_QUEUED, (reason, now_text(), json.dumps(run_ids)), returns_ids=True)
         return sorted(ids)
 
+    def on_fault_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` whenever a fault begins or ends."""
+        self._listeners.append(listener)
+
+    async def finish_batch(self, batch_id: int, status: str) -> bool:
+        """Record that a batch ended ('finished' or 'cancelled'); False if there is no such batch."""
+        return await self._submit(_FINISH_BATCH, (status, now_text(), batch_id))
+
     async def close(self) -> None:
-        """Commit what is pending, then close the connection and the worker thread."""
+        """Commit what is pending (one last attempt if the store is faulty: what still cannot be
+        committed fails, and recovery settles those runs at the next start), then close."""
         if self._task is None:
             return
         self._closing = True
+        self._closed.set()
         self._wake.set()
         self._full.set()
         await self._task
@@ -228,18 +283,56 @@ class ResultWriter:
             await self._commit(ops)
 
     async def _commit(self, ops: list[_Op]) -> None:
-        """Run ``ops`` in one transaction in the worker thread and settle their futures."""
+        """Run ``ops`` in one transaction in the worker thread and settle their futures; when the store
+        cannot commit, keep them (first in line) and wait a backoff before the next attempt."""
         try:
             results = await asyncio.get_running_loop().run_in_executor(self._executor, self._apply, ops)
         except Exception as exc:
-            # The whole transaction was rolled back, so every op in it failed; the writer carries on.
+            # The whole transaction was rolled back, so every op in it failed.
+            if _is_fault(exc) and not self._closing:
+                self._pending[:0] = ops
+                self._enter_fault(exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closed.wait(), self._fault_delay())
+                return
             for op in ops:
                 if not op.future.done():
                     op.future.set_exception(translate(exc, self.path, self._busy_timeout_ms))
             return
+        if self.fault is not None:
+            self._leave_fault(len(ops))
         for op, result in zip(ops, results, strict=True):
             if not op.future.done():  # a caller that was cancelled no longer waits
                 op.future.set_result(result)
+
+    def _enter_fault(self, exc: Exception) -> None:
+        self._fault_attempts += 1
+        if self.fault is not None:
+            self.fault.waiting = len(self._pending)
+            return
+        cause = str(translate(exc, self.path, self._busy_timeout_ms))
+        self.fault = StoreFault(cause, datetime.now(UTC), time.monotonic(), len(self._pending))
+        log.error("%s; retrying", self.fault.describe())
+        self._notify()
+
+    def _leave_fault(self, committed: int) -> None:
+        assert self.fault is not None
+        log.warning(
+            "the store commits again after %.1f s (%d attempts); committed %d kept writes",
+            time.monotonic() - self.fault.started,
+            self._fault_attempts,
+            committed,
+        )
+        self.fault = None
+        self._fault_attempts = 0
+        self._notify()
+
+    def _fault_delay(self) -> float:
+        return min(FAULT_RETRY_MAX_S, FAULT_RETRY_BASE_S * 2 ** min(self._fault_attempts - 1, 10))
+
+    def _notify(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     def _apply(self, ops: list[_Op]) -> list[Any]:
         """In the worker thread: one BEGIN IMMEDIATE … COMMIT holding every op; per-op outcomes."""
@@ -249,10 +342,18 @@ class ResultWriter:
             results = [_execute(conn, op) for op in ops]
             conn.execute("COMMIT")
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            # A full disk can make the rollback fail too; SQLite then rolls back by itself.
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
             raise
         return results
+
+
+def _is_fault(exc: BaseException) -> bool:
+    """The store cannot commit now (locked, full, read-only, I/O error) but may later; a constraint or
+    programming error is no fault of the store and is not retried."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
 
 
 def _execute(conn: sqlite3.Connection, op: _Op) -> Any:

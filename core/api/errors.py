@@ -6,17 +6,21 @@ A client's mistake is answered, never raised through: the daemon must not die of
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from callboard.core.models.api import ErrorBody, ErrorResponse
 from callboard.storage.errors import StoreError
 
 log = logging.getLogger(__name__)
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -91,7 +95,24 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         message = f"no such endpoint: {request.method} {request.url.path}"
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
-    return error_response(exc.status_code, code, message)
+    response = error_response(exc.status_code, code, message)
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        # RFC 9110 §15.5.6: a 405 names the allowed methods — of every route on the path (Starlette
+        # names only the first route's).
+        response.headers["Allow"] = ", ".join(_allowed_methods(request))
+    return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.routes
+        )
+    ]
 
 
 async def _store_error(request: Request, exc: Exception) -> JSONResponse:
@@ -112,4 +133,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(StoreError, _store_error)
+    # A full disk, an I/O error or a read-only database: the store's fault, not the client's.
+    app.add_exception_handler(sqlite3.OperationalError, _store_error)
     app.add_exception_handler(Exception, _unexpected)

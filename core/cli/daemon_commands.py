@@ -72,6 +72,8 @@ def status_cmd(cli: CliContext) -> None:
     click.echo(f"socket: {health.socket}")
     click.echo(f"state:  {health.state_dir}")
     click.echo(f"uptime: {uptime(health.started_at)}")
+    if health.store_fault:
+        click.echo(f"store:  UNAVAILABLE: {health.store_fault}")
 
 
 @daemon_group.command("stop")

@@ -12,8 +12,9 @@ from callboard.core.client import ApiFailure, CallboardClient, DaemonStartError,
 
 T = TypeVar("T")
 EXIT_INTERRUPTED = 130
-# Statuses that mean the request itself was wrong (usage), rather than the state it met.
-_USAGE_STATUSES = (400, 413, 422)
+# Statuses that mean the request itself was wrong (usage: bad input, an unknown name or id), rather
+# than the state it met.
+_USAGE_STATUSES = (400, 404, 413, 422)
 
 
 def with_daemon(cli: CliContext, action: Callable[[CallboardClient], Awaitable[T]]) -> T:

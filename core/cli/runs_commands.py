@@ -157,6 +157,9 @@ def resume_cmd(cli: CliContext) -> None:
 @pass_cli
 def prune_cmd(cli: CliContext, days: float | None, max_runs: int | None) -> None:
     """Delete old history now, whole batches at a time, then VACUUM (default limits: retention.*)."""
+    retention = cli.settings.retention
+    if days is None and max_runs is None and retention.days is None and retention.max_runs is None:
+        fail("nothing to prune by: give --days or --max-runs, or set retention.*", code=EXIT_USAGE)
     result = with_daemon(cli, lambda client: client.prune(days, max_runs))
     vacuumed = ", database vacuumed" if result.vacuumed else ""
     click.echo(f"pruned {plural(result.batches, 'batch')} ({plural(result.runs, 'run')}){vacuumed}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import click
+from pydantic import ValidationError
 from rich.table import Table
 
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
@@ -25,6 +26,31 @@ def _seconds(text: str) -> float:
     if match is None:
         raise click.BadParameter(f"{text!r}: use seconds or a number with s, m, h or d (e.g. 90, 15m, 1h)")
     return float(match.group(1)) * _UNIT_S[match.group(2)]
+
+
+# The options that set each field, so errors speak of what the user typed.
+_OPTIONS = {
+    "name": "NAME",
+    "cron": "--cron",
+    "interval_s": "--every",
+    "timezone": "--tz",
+    "tags": "--tag",
+    "names": "--test",
+    "all": "--all",
+    "misfire_grace_s": "--grace",
+}
+
+
+def _describe(exc: ValidationError) -> str:
+    """The errors of a schedule spec in the CLI's own terms (no pydantic dump, no links)."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        for field, option in _OPTIONS.items():
+            message = re.sub(rf"\b{field}\b", option, message)
+        where = _OPTIONS.get(str(error["loc"][0]), str(error["loc"][0])) if error["loc"] else ""
+        lines.append(f"{where}: {message}" if where else message)
+    return "; ".join(lines)
 
 
 async def _find(client: CallboardClient, ref: str) -> ScheduleView:
@@ -75,8 +101,8 @@ def add_cmd(
             misfire_grace_s=_seconds(grace) if grace else None,
             overlap="allow" if allow_overlap else "skip",
         )
-    except ValueError as exc:
-        fail(f"schedule {name!r}: {exc}", code=EXIT_USAGE)
+    except ValidationError as exc:
+        fail(f"schedule {name!r}: {_describe(exc)}", code=EXIT_USAGE)
     view = with_daemon(cli, lambda client: client.create_schedule(spec))
     next_at = view.schedule.next_fire_at
     click.echo(

@@ -46,7 +46,10 @@ def monitor_view(status: QueueStatus) -> Group:
         literal(f"eta {_span(status.eta_s)}"),
         literal(f"success {success}"),
     )
-    parts: list[Table] = [head]
+    parts: list[Table | Text] = [head]
+    if status.store_fault:
+        # The daemon's own words, shown literally.
+        parts.append(Text(f"store fault: {status.store_fault}", style="bold red"))
     if status.active_batches:
         batches = Table(
             "batch", "label", "progress", "done", "pass", title="active batches", title_justify="left"

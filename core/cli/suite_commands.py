@@ -48,7 +48,7 @@ def import_cmd(cli: CliContext, files: tuple[Path, ...], examples: bool) -> None
             return await client.import_tests(paths=list(files))
         except ApiFailure as exc:
             if exc.code == "invalid_suite":
-                fail(exc.message)
+                fail(exc.message, code=EXIT_USAGE)  # bad input: exit 2, like every usage error
             raise
 
     counts = with_daemon(cli, do_import)

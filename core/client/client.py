@@ -103,8 +103,14 @@ class CallboardClient:
     # -- daemon ----------------------------------------------------------------------------------
 
     async def health(self) -> Health:
-        """Who the daemon is; raises DaemonUnavailable when none answers."""
-        return Health.model_validate_json((await self.request("GET", "/v1/health")).content)
+        """Who the daemon is; raises DaemonUnavailable when none answers. A daemon whose store cannot
+        commit answers too (503): its health then has ``status`` "store_unavailable" and the cause."""
+        try:
+            return Health.model_validate_json((await self.request("GET", "/v1/health")).content)
+        except ApiFailure as exc:
+            if exc.code == "store_unavailable" and exc.details:
+                return Health.model_validate(exc.details[0])
+            raise
 
     async def daemon_settings(self) -> dict[str, Any]:
         """The settings the daemon started with, secrets masked (as ``masked`` gives them)."""

@@ -21,6 +21,7 @@ from callboard.core.daemon.housekeeping import schedule_retention
 from callboard.core.daemon.lock import AlreadyRunning, DaemonLock
 from callboard.core.daemon.logs import configure_logging
 from callboard.core.daemon.notifications import notify_finished_batches
+from callboard.core.daemon.private_files import make_daemon_private
 from callboard.core.daemon.socket_bind import SocketError, bind_socket
 from callboard.core.daemon.state import DaemonState
 from callboard.core.engine.stack import running_engine
@@ -126,7 +127,13 @@ def run_daemon(settings: Settings, to_stderr: bool) -> int:
     With ``to_stderr`` the log also goes to stderr (the foreground); a daemon started in the background
     logs only to its file.
     """
-    configure_logging(settings, DaemonPaths.of(settings), to_stderr)
+    paths = DaemonPaths.of(settings)
+    try:
+        make_daemon_private(settings, paths)
+        configure_logging(settings, paths, to_stderr)
+    except OSError as exc:
+        print(f"callboard daemon: cannot start: {exc}", file=sys.stderr)
+        return 1
     try:
         asyncio.run(serve_daemon(settings))
     except (AlreadyRunning, SocketError, StoreError, OSError) as exc:

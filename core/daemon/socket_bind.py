@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callboard.core.daemon.lock import AlreadyRunning
-from callboard.core.paths import socket_answers
+from callboard.core.paths import MAX_SOCKET_PATH, is_private_dir, make_private_dir, socket_answers
 
 _BACKLOG = 1024
 
@@ -21,15 +21,17 @@ class SocketError(Exception):
 
 
 def _private_dir(folder: Path) -> None:
+    # A folder callboard did not create is never chmod-ed: one that is not private already is refused.
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(folder)
         info = folder.lstat()
     except OSError as exc:
         raise SocketError(f"cannot make the socket's folder {folder}: {exc.strerror}") from None
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        raise SocketError(f"{folder} is not a folder owned by this user; refusing to put the socket there")
-    if stat.S_IMODE(info.st_mode) != 0o700:
-        os.chmod(folder, 0o700)
+    if not is_private_dir(info):
+        raise SocketError(
+            f"{folder} is not a folder of this user that only it can enter (0700); refusing to put the "
+            "socket there"
+        )
 
 
 @dataclass
@@ -53,6 +55,11 @@ def bind_socket(path: Path) -> BoundSocket:
 
     Raises AlreadyRunning when a live daemon answers there, SocketError when it cannot be made safe.
     """
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+        raise SocketError(
+            f"cannot bind {path}: the path is {len(os.fsencode(path))} bytes, longer than a Unix socket "
+            f"address allows ({MAX_SOCKET_PATH}); set daemon.socket_path to a shorter one"
+        )
     _private_dir(path.parent)
     if path.exists() or path.is_symlink():
         if not stat.S_ISSOCK(path.lstat().st_mode):
@@ -67,7 +74,7 @@ def bind_socket(path: Path) -> BoundSocket:
         sock.bind(os.fspath(path))
     except OSError as exc:
         sock.close()
-        raise SocketError(f"cannot bind {path}: {exc.strerror}") from None
+        raise SocketError(f"cannot bind {path}: {exc.strerror or exc}") from None
     finally:
         os.umask(old_umask)
     os.chmod(path, 0o600)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from callboard.core.engine.retry import Backoff
 from callboard.core.executors.base import Executor, Job, Outcome, RateLimited, RunError, TransientError
@@ -38,8 +39,15 @@ def error_result(kind: str, message: str, retries: int = 0) -> RunResult:
     return RunResult(status=RunStatus.ERROR, error_kind=kind, error_message=message, metrics=metrics)
 
 
-async def run_attempt(executor: Executor, job: Job, max_retries: int, backoff: Backoff) -> RunResult:
-    """Execute the job, retrying transient errors up to ``max_retries`` times.
+async def run_attempt(
+    executor: Executor,
+    job: Job,
+    max_retries: int,
+    backoff: Backoff,
+    before_retry: Callable[[Job], Awaitable[Job]] | None = None,
+) -> RunResult:
+    """Execute the job, retrying transient errors up to ``max_retries`` times; ``before_retry`` counts
+    each retry (it returns the job of the next attempt) before it starts.
 
     A failed check is a result and is never retried. Cancellation propagates to the caller.
     """
@@ -63,6 +71,8 @@ async def run_attempt(executor: Executor, job: Job, max_retries: int, backoff: B
             delay = backoff.delay(retries, exc.retry_after)
             log.debug("run %s: %s; retry %d in %.2fs", job.run_id, exc.message, retries, delay)
             await asyncio.sleep(delay)
+            if before_retry is not None:
+                job = await before_retry(job)
         except RunError as exc:
             return error_result(exc.kind, exc.message, retries)
         except TimeoutError:

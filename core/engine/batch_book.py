@@ -11,6 +11,7 @@ from callboard.core.engine.progress import BatchTracker
 from callboard.core.models import Batch, BatchCounts, BatchStatus, RunResult
 from callboard.core.models.events import BatchFinished, BatchProgress, RunFinished, RunStarted
 from callboard.storage import Store
+from callboard.storage.writer import ResultWriter
 
 # While runs go on, a batch's progress (with a fresh ETA) goes out at least this often, even when no
 # run ends: a follower's ETA must not freeze while a long run is still going.
@@ -31,9 +32,15 @@ class BatchBook:
     """Tracks every batch with runs still to end."""
 
     def __init__(
-        self, store: Store, events: EventBus, progress_interval_s: float, heartbeat_s: float = HEARTBEAT_S
+        self,
+        store: Store,
+        writer: ResultWriter,
+        events: EventBus,
+        progress_interval_s: float,
+        heartbeat_s: float = HEARTBEAT_S,
     ) -> None:
         self._store = store
+        self._writer = writer  # the batch's end is written like results: kept and retried in a store fault
         self._events = events
         self._interval = progress_interval_s
         self._heartbeat_s = heartbeat_s
@@ -157,7 +164,7 @@ class BatchBook:
         counts = tracker.counts
         everything_cancelled = counts.cancelled and counts.cancelled == counts.total
         status = BatchStatus.CANCELLED if everything_cancelled else BatchStatus.FINISHED
-        await self._store.batches.mark_finished(batch_id, status)
+        await self._writer.finish_batch(batch_id, status.value)
         self._events.publish(_progress(tracker, time.monotonic()))
         self._events.publish(
             BatchFinished(

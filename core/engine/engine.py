@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,9 +37,10 @@ from callboard.core.models import (
 from callboard.core.models.api import QueueStatus
 from callboard.core.models.dial_intent import DialIntent
 from callboard.core.models.events import RunQueued
+from callboard.core.redaction import Redactor
 from callboard.storage import Store
 from callboard.storage.batches_repo import BatchEntry
-from callboard.storage.recovery import requeue_interrupted
+from callboard.storage.recovery import interrupted_external_ids, requeue_interrupted
 from callboard.storage.writer import ResultWriter
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ class EngineConfig:
     call_allowlist: tuple[str, ...] = ()
     # Tokens one batch may spend on the model ([llm].batch_max_tokens); None: no cap.
     llm_max_tokens: int | None = None
+    # Masks the settings' secret values in every result before it is stored.
+    redactor: Redactor = field(default_factory=Redactor)
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,13 @@ class Submitted:
 
     batch: Batch
     skipped: dict[str, str]
+
+
+@dataclass
+class _Attempt:
+    """The attempt a run is on; a transient error's retry moves it on."""
+
+    number: int
 
 
 @dataclass
@@ -100,7 +110,7 @@ class Engine:
         self.limiter = Limiter(specs)
         self._queue = RunQueue()
         self._active: dict[int, _Active] = {}
-        self._book = BatchBook(store, self.events, self.config.progress_interval_s)
+        self._book = BatchBook(store, writer, self.events, self.config.progress_interval_s)
         self._wake = asyncio.Event()
         self._paused = False
         self._stopping = False
@@ -118,17 +128,38 @@ class Engine:
 
     async def start(self) -> tuple[int, int]:
         """Recover from a crash, load the queue, start dispatching; returns (requeued, errored)."""
+        leftovers = self._abandon(await interrupted_external_ids(self.store))
         requeued, errored = await requeue_interrupted(self.store)
         self._dial_intents = await self.store.runs.dial_intents()
+        if requeued or errored or leftovers:
+            log.info(
+                "recovered from an unclean stop: %d interrupted runs requeued, %d ended 'interrupted' "
+                "(out of attempts), %d leftover command processes killed",
+                requeued,
+                errored,
+                leftovers,
+            )
         for batch in await self.store.batches.list(limit=100_000, status=BatchStatus.RUNNING):
             self._book.track(batch)
         for run in await self.store.runs.queued(limit=None):
             self._queue.push(self._queued_from_row(run))
         for batch_id in self._book.tracked():
             await self._book.finish_if_done(batch_id)
+        # A store fault stops dispatch; its end starts it again.
+        self.writer.on_fault_change(self._wake.set)
         self._dispatcher = asyncio.create_task(self._dispatch(), name="callboard-dispatcher")
         self._wake.set()
         return requeued, errored
+
+    def _abandon(self, external_ids: list[str]) -> int:
+        """Let each executor clean up what a crashed daemon left behind (a command's process group)
+        before anything runs again; returns how many processes were killed."""
+        killed = 0
+        for executor in self.executors.values():
+            abandon = getattr(executor, "abandon", None)
+            if abandon is not None:
+                killed += sum(abandon(external_id) for external_id in external_ids)
+        return killed
 
     async def shutdown(self, grace_s: float | None = None) -> None:
         """Stop dispatching, let running runs finish within the grace period, requeue the rest."""
@@ -137,8 +168,8 @@ class Engine:
         self._wake.set()
         if self._dispatcher is not None:
             await self._dispatcher
-        await asyncio.gather(*list(self._background), return_exceptions=True)
         grace = self.config.shutdown_grace_s if grace_s is None else grace_s
+        await self._settle(set(self._background), grace)
         tasks = [active.task for active in self._active.values()]
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=grace)
@@ -146,9 +177,23 @@ class Engine:
                 if active.task in pending:
                     active.requeue = True
                     active.task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await self._settle(pending, grace)
         for timer in self._timers.values():
             timer.cancel()
+
+    async def _settle(self, tasks: set[asyncio.Task[Any]], grace_s: float) -> None:
+        """Wait for tasks that end with a write. While the store cannot commit they would wait for
+        ever: after the grace period they are left to the writer's close, which fails their writes,
+        and recovery settles those runs at the next start."""
+        if not tasks:
+            return
+        _, stuck = await asyncio.wait(tasks, timeout=max(grace_s, 1.0))
+        if stuck:
+            log.warning(
+                "stopping with %d runs whose state could not be stored (%s); the next start recovers them",
+                len(stuck),
+                self.writer.fault.cause if self.writer.fault else "the store did not answer",
+            )
 
     # -- submitting ------------------------------------------------------------------------------
 
@@ -296,7 +341,12 @@ class Engine:
         while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
-            while not self._stopping and not self._paused and len(self._active) < self.config.concurrency:
+            while (
+                not self._stopping
+                and not self._paused
+                and self.writer.fault is None  # no run starts while its start cannot be committed
+                and len(self._active) < self.config.concurrency
+            ):
                 run = self._queue.pop()
                 if run is None:
                     break
@@ -340,27 +390,34 @@ class Engine:
     # -- one run ---------------------------------------------------------------------------------
 
     async def _execute(self, run: QueuedRun) -> None:
-        attempt = run.attempt
+        attempt = _Attempt(run.attempt + 1)
         started = time.monotonic()
-        started_at = datetime.now(UTC)
-        # The start is committed in the background, ordered before the finish in the writer, so the
-        # executor does not wait a commit tick before its request goes out.
-        start_op = asyncio.ensure_future(self.writer.mark_started(run.run_id, attempt, started_at))
-        start_op.add_done_callback(lambda op: self._announce_start(op, run, attempt))
+        # The attempt is counted, and committed, before the work starts: a crash mid-run can never
+        # hide a re-execution. While the store cannot commit, no run gets past this point.
+        start_op = asyncio.ensure_future(
+            self.writer.mark_started(run.run_id, attempt.number, datetime.now(UTC))
+        )
         executor = self.executors.get(run.test.kind)
 
         async def record_external_id(external_id: str) -> None:
-            await start_op
-            await self.writer.set_external_id(run.run_id, attempt, external_id)
+            await self.writer.set_external_id(run.run_id, attempt.number, external_id)
+
+        async def before_retry(job: Job) -> Job:
+            # A transient error's retry is a re-execution too; it is counted before it starts.
+            await self.writer.next_attempt(run.run_id, job.attempt)
+            attempt.number = job.attempt + 1
+            return replace(job, attempt=attempt.number)
 
         async def record_dial_intent(intent: DialIntent | None) -> None:
             await start_op
-            if not await self.writer.set_dial_intent(run.run_id, attempt, intent):
-                raise RuntimeError(f"run {run.run_id} is no longer running attempt {attempt}: not dialling")
+            if not await self.writer.set_dial_intent(run.run_id, attempt.number, intent):
+                raise RuntimeError(
+                    f"run {run.run_id} is no longer running attempt {attempt.number}: not dialling"
+                )
 
         job = Job(
             run.run_id,
-            attempt,
+            attempt.number,
             run.test,
             run.test.effective_timeout_s(),
             record_external_id,
@@ -369,10 +426,17 @@ class Engine:
             self._dial_intents.pop(run.run_id, None) if run.external_id is None else None,
         )
         try:
+            if not await asyncio.shield(start_op):
+                return  # no longer queued (cancelled meanwhile): nothing to run
+            test = run.test
+            self._book.run_started(
+                run.run_id, run.batch_id, test.name, attempt.number, test.kind, test.effective_timeout_s()
+            )
             if executor is None:  # queued by an older version that had this kind
                 result = error_result("unsupported", f"{run.test.kind} tests are not supported")
             else:
-                result = await run_attempt(executor, job, run.test.retries, self.config.backoff)
+                retries_left = max(0, run.max_attempts - attempt.number)
+                result = await run_attempt(executor, job, retries_left, self.config.backoff, before_retry)
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None:
@@ -382,10 +446,13 @@ class Engine:
                 self._active.pop(run.run_id, None)
                 self._release(run)
                 with contextlib.suppress(Exception):
-                    await start_op
-                    await self.writer.requeue(run.run_id, attempt)
+                    if await asyncio.shield(start_op):
+                        await self.writer.requeue(run.run_id, attempt.number)
                 return
             result = RunResult(status=RunStatus.CANCELLED, error_message="cancelled while running")
+        except Exception as exc:  # the start could not be stored: the run was not carried out
+            log.warning("run %s: not started, its start could not be stored: %s", run.run_id, exc)
+            return
         finally:
             if run.run_id in self._active:
                 del self._active[run.run_id]
@@ -395,21 +462,17 @@ class Engine:
             self.budget.ended(run.batch_id, result.metrics.get("duration_s", 0.0))
         if MODEL_KEY in run.limit_keys:
             self.model_budget.ended(run.batch_id, run.run_id, result)
+        result = self.config.redactor.result(result)
         try:
-            await start_op
-            applied = await self.writer.finish(run.run_id, attempt, result, datetime.now(UTC), duration)
-        except Exception:
-            log.exception("run %s: could not store its result; it stays for recovery", run.run_id)
+            if not await asyncio.shield(start_op):
+                return  # cancelled before it started, and something else settled it
+            finished_at = datetime.now(UTC)
+            applied = await self.writer.finish(run.run_id, attempt.number, result, finished_at, duration)
+        except Exception as exc:
+            log.warning("run %s: could not store its result; it stays for recovery: %s", run.run_id, exc)
             return
         if applied:
             await self._book.run_ended(run.run_id, run.batch_id, run.test.name, result, duration, True)
-
-    def _announce_start(self, op: asyncio.Future[bool], run: QueuedRun, attempt: int) -> None:
-        if not op.cancelled() and op.exception() is None and op.result():
-            test = run.test
-            self._book.run_started(
-                run.run_id, run.batch_id, test.name, attempt, test.kind, test.effective_timeout_s()
-            )
 
     # -- status ----------------------------------------------------------------------------------
 
@@ -430,6 +493,7 @@ class Engine:
                 "concurrency": {"in_use": len(self._active), "limit": self.config.concurrency},
                 "limits": self.limiter.usage(),
                 "last_event_id": self.events.last_id,
+                "store_fault": self.writer.fault.describe() if self.writer.fault else None,
                 "running_runs": [
                     {
                         "run_id": a.run.run_id,

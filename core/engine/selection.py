@@ -34,6 +34,10 @@ class SelectionError(ValueError):
     """The selection names tests that do not exist, or nothing at all."""
 
 
+class UnknownTests(SelectionError):
+    """The selection names ids or names that no stored test has."""
+
+
 def choose(tests: list[StoredTest], selection: Selection) -> list[StoredTest]:
     """Resolve a selection against the stored tests, in name order; unknown ids or names are an error."""
     if selection.empty:
@@ -44,7 +48,7 @@ def choose(tests: list[StoredTest], selection: Selection) -> list[StoredTest]:
         n for n in selection.names if n not in by_name
     ]
     if missing:
-        raise SelectionError(f"no such test(s): {', '.join(missing)}")
+        raise UnknownTests(f"no such test(s): {', '.join(missing)}")
     if selection.all:
         return tests if _in_name_order(tests) else sorted(tests, key=lambda t: t.name)
     picked = {i: by_id[i] for i in selection.ids}

@@ -15,7 +15,9 @@ from callboard.core.engine.events import EventBus, epoch_first_id
 from callboard.core.engine.limits import LimitSpec
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.selection import MODEL_KEY
+from callboard.core.executors.command_env import CommandEnvironment
 from callboard.core.executors.registry import build_executors, close_executors
+from callboard.core.redaction import Redactor, secret_values
 from callboard.storage import Store
 from callboard.storage.writer import ResultWriter
 
@@ -42,6 +44,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         llm_max_tokens=settings.llm.batch_max_tokens,
         backoff=Backoff(engine.retry_base_s, engine.retry_max_s),
         shutdown_grace_s=engine.shutdown_grace_s,
+        redactor=Redactor(secret_values(settings)),
     )
 
 
@@ -53,14 +56,16 @@ async def running_engine(settings: Settings, store: Store) -> AsyncIterator[Engi
         tick_ms=settings.store.commit_tick_ms,
         busy_timeout_ms=settings.store.busy_timeout_ms,
     )
+    config = engine_config(settings)
     executors = build_executors(
         max_http_connections=settings.engine.http_connections,
         twilio=settings.twilio,
         llm=settings.llm,
         voice=settings.voice,
         recordings_dir=settings.recordings_dir,
+        command_environment=CommandEnvironment(settings.commands.pass_env, config.redactor.secrets),
     )
-    engine = Engine(store, writer, executors, engine_config(settings), EventBus(first_id=epoch_first_id()))
+    engine = Engine(store, writer, executors, config, EventBus(first_id=epoch_first_id()))
     try:
         await engine.start()
         yield engine

@@ -1,9 +1,11 @@
-"""The ``command`` executor: runs a shell command in its own process group and judges how it ended."""
+"""The ``command`` executor: runs a shell command in its own process group (which dies with the daemon)
+and judges how it ended."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import time
@@ -12,9 +14,19 @@ from typing import Any
 
 from callboard.core.checks import evaluate_command_checks
 from callboard.core.executors.base import Job, Outcome, RunError
+from callboard.core.executors.command_env import CommandEnvironment
 from callboard.core.executors.junit import read_junit
+from callboard.core.executors.process_group import (
+    PREFIX,
+    die_with_parent,
+    group_record,
+    kill_recorded_group,
+    leader_argv,
+)
 from callboard.core.models import CheckBase, CommandTest
 from callboard.core.models.checks import ExitCodeCheck
+
+log = logging.getLogger(__name__)
 
 TAIL_BYTES = 8 * 1024
 TERMINATE_GRACE_S = 2.0
@@ -27,31 +39,40 @@ class CommandExecutor:
 
     kind = "command"
 
-    def __init__(self, tail_bytes: int = TAIL_BYTES, terminate_grace_s: float = TERMINATE_GRACE_S) -> None:
+    def __init__(
+        self,
+        tail_bytes: int = TAIL_BYTES,
+        terminate_grace_s: float = TERMINATE_GRACE_S,
+        environment: CommandEnvironment | None = None,
+    ) -> None:
         self._tail_bytes = tail_bytes
         self._grace_s = terminate_grace_s
+        self._environment = environment or CommandEnvironment()
 
     async def execute(self, job: Job) -> Outcome:
         """Run the command to its end; stdout/stderr keep only their last ``tail_bytes`` bytes."""
         test = job.test
         if not isinstance(test, CommandTest):
             raise RunError("internal", f"the command executor cannot run a {test.kind} test")
-        cwd = Path(test.cwd).expanduser() if test.cwd else Path.cwd()
+        # Import makes cwd absolute (the suite file's directory); a test created without a file and
+        # without a cwd runs in the home directory, never wherever the daemon happened to start.
+        cwd = Path(test.cwd or "~").expanduser()
         started = time.perf_counter()
         started_wall = time.time()
         try:
-            process = await asyncio.create_subprocess_shell(
-                test.command,
+            process = await asyncio.create_subprocess_exec(
+                *leader_argv(test.command),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=cwd,
-                env={**os.environ, **test.env},
+                env=self._environment.build(test.env, test.pass_env),
                 start_new_session=True,  # its own process group, so everything it starts can be killed
+                preexec_fn=die_with_parent(),  # ...and dies with the daemon
             )
         except OSError as exc:
             raise RunError("command", f"cannot start the command in {str(cwd)!r}: {exc}") from None
-        exit_code, stdout, stderr = await self._finish(process)
+        exit_code, stdout, stderr = await self._finish(job, process)
         duration_ms = (time.perf_counter() - started) * 1000.0
         checks = evaluate_command_checks(_with_exit_code_check(test.checks), exit_code, stdout)
         metrics = {"exit_code": float(exit_code), "duration_ms": round(duration_ms, 3)}
@@ -64,12 +85,28 @@ class CommandExecutor:
             checks=checks, metrics=metrics, artifacts={"stdout_tail": stdout, "stderr_tail": stderr}
         )
 
-    async def _finish(self, process: asyncio.subprocess.Process) -> tuple[int, str, str]:
+    @staticmethod
+    async def _record_group(job: Job, process: asyncio.subprocess.Process) -> None:
+        # Recovery kills what is left of a recorded group; the death signal covers the moments before.
+        record = group_record(process.pid)
+        if record is None:
+            return
+        try:
+            await job.record_external_id(record)
+        except Exception as exc:
+            log.warning("run %s: could not record its process group: %s", job.run_id, exc)
+
+    def abandon(self, external_id: str) -> int:
+        """Kill what is left of a command group recorded before a crash; returns how many processes."""
+        return kill_recorded_group(external_id) if external_id.startswith(PREFIX) else 0
+
+    async def _finish(self, job: Job, process: asyncio.subprocess.Process) -> tuple[int, str, str]:
         assert process.stdout is not None and process.stderr is not None
         readers = asyncio.gather(
             read_tail(process.stdout, self._tail_bytes), read_tail(process.stderr, self._tail_bytes)
         )
         try:
+            await self._record_group(job, process)
             # Process.wait() also waits for the pipes to close, and something the command left running
             # (`server &`) can hold them open forever; the return code shows the exit itself.
             while not readers.done() and process.returncode is None:

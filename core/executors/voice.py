@@ -4,7 +4,8 @@ callboard plays Twilio's part (``core.voice``): it opens the agent's WebSocket, 
 ``start``, streams the caller's audio frame by frame, plays the agent's audio back at real time and
 measures everything from that audio. Results: checks, metrics (first word, turn latencies, barge-in stop,
 talk-over, late answers, duration), a transcript (agent turns transcribed when speech-to-text is
-configured) and a private stereo WAV (caller left, agent right) in ``artifacts["recording"]``.
+configured) and a private stereo WAV (caller left, agent right) in ``artifacts["recording"]``. The caller
+follows the test's steps, or is a user simulated by the model (``simulate``), heard through STT.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from callboard.core.checks.voice_checks import (
     voice_metrics,
 )
 from callboard.core.executors.base import Job, Outcome, RunError, TransientError
+from callboard.core.llm import LlmService
 from callboard.core.models import CheckResult, TranscriptEntry, VoiceTest
 from callboard.core.models.voice_steps import DEFAULT_WAIT_TIMEOUT_S
 from callboard.core.voice.caller import ScriptReport, run_script
@@ -31,6 +33,7 @@ from callboard.core.voice.mulaw import FRAME_BYTES, FRAME_MS
 from callboard.core.voice.options import VoiceOptions, build_stt, build_tts
 from callboard.core.voice.protocol import TwilioStream
 from callboard.core.voice.session import MediaSession, Recording
+from callboard.core.voice.simulated_caller import SimulatedReport, run_simulated
 from callboard.core.voice.stt import NO_STT, SttProvider
 from callboard.core.voice.timeline import CallerTurn, Timeline, agent_segments, caller_turns, measure
 from callboard.core.voice.tts import CachedTts, SpeechError
@@ -45,9 +48,12 @@ class VoiceExecutor:
 
     kind = "voice"
 
-    def __init__(self, options: VoiceOptions, recordings_dir: Path | None = None) -> None:
+    def __init__(
+        self, options: VoiceOptions, recordings_dir: Path | None = None, llm: LlmService | None = None
+    ) -> None:
         self._options = options
         self._recordings = recordings_dir
+        self._llm = llm
         self._client = httpx.AsyncClient(timeout=options.provider_timeout_s)
         self._tts: CachedTts = build_tts(options, self._client)
         self._stt: SttProvider | None = build_stt(options, self._client)
@@ -57,6 +63,7 @@ class VoiceExecutor:
         test = job.test
         if not isinstance(test, VoiceTest):
             raise RunError("internal", f"the voice executor cannot run a {test.kind} test")
+        self._check_simulation(test)
         audio = await self._prepare(test)
         vad = FrameVad(self._options.vad_aggressiveness)
         stream = TwilioStream(custom_parameters=dict(test.endpoint.custom_parameters))
@@ -79,12 +86,46 @@ class VoiceExecutor:
         session = MediaSession(socket, stream, vad)
         try:
             await session.open()
-            report = await run_script(session, test.caller, audio, test.silence_ms, DEFAULT_WAIT_TIMEOUT_S)
+            if test.simulate is not None:
+                report: ScriptReport | SimulatedReport = await self._simulate(session, test)
+            else:
+                report = await run_script(
+                    session, test.caller, audio, test.silence_ms, DEFAULT_WAIT_TIMEOUT_S
+                )
             await session.hangup()
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.shield(session.close())
         return await self._outcome(job, test, session, report)
+
+    def _check_simulation(self, test: VoiceTest) -> None:
+        if test.simulate is None:
+            return
+        if self._llm is None:
+            raise RunError("llm_config", "a simulated user needs a model, and no [llm] settings were given")
+        if self._stt is None:
+            raise RunError(
+                "config", "a simulated voice user hears the agent through speech-to-text: set [voice] stt"
+            )
+
+    async def _simulate(self, session: MediaSession, test: VoiceTest) -> SimulatedReport:
+        assert test.simulate is not None and self._llm is not None and self._stt is not None
+        spec = test.simulate
+        user = self._llm.simulated_user(
+            persona=spec.persona,
+            goal=spec.goal,
+            max_turns=spec.max_turns,
+            description=test.description,
+            model=spec.model,
+        )
+        try:
+            report = await run_simulated(
+                session, user, self._tts, self._stt, test.silence_ms, DEFAULT_WAIT_TIMEOUT_S
+            )
+        except SpeechError as exc:
+            raise RunError("speech", f"simulated caller: {exc}") from None
+        report.prompt = user.prompt
+        return report
 
     async def aclose(self) -> None:
         """Close the providers' connection pool."""
@@ -105,17 +146,19 @@ class VoiceExecutor:
         return audio
 
     async def _outcome(
-        self, job: Job, test: VoiceTest, session: MediaSession, report: ScriptReport
+        self, job: Job, test: VoiceTest, session: MediaSession, report: ScriptReport | SimulatedReport
     ) -> Outcome:
         recording = session.recording
-        turns = caller_turns(recording, report.key_presses)
+        presses = report.key_presses if isinstance(report, ScriptReport) else {}
+        turns = caller_turns(recording, presses)
         gap_frames = test.silence_ms // FRAME_MS
         timeline = measure(recording, turns, gap_frames)
-        transcript, note = await self._transcript(test, recording, turns, gap_frames)
+        said = _caller_texts(test) if isinstance(report, ScriptReport) else report.said
+        transcript, note = await self._transcript(said, recording, turns, gap_frames)
         agent_entries = [entry for entry in transcript if entry.speaker == "agent"] if not note else None
         observation = _observation(timeline, agent_entries, note)
         checks: list[CheckResult] = list(report.failures)
-        for window in report.waits:
+        for window in report.waits if isinstance(report, ScriptReport) else ():
             expects = test.caller[window.step].expect
             if not expects:
                 continue
@@ -135,7 +178,10 @@ class VoiceExecutor:
         }
         if note:
             artifacts["transcript_note"] = note
-        if report.steps_run < len(test.caller) and not report.failures:
+        if isinstance(report, SimulatedReport):
+            artifacts |= {"simulate.end": report.end, "simulate.status": report.status}
+            artifacts["simulate.prompt"] = report.prompt
+        elif report.steps_run < len(test.caller) and not report.failures:
             artifacts["steps_not_run"] = f"{len(test.caller) - report.steps_run} (the agent hung up)"
         if test.record and self._recordings is not None:
             path = self._recordings / f"run-{job.run_id}-attempt-{job.attempt}.wav"
@@ -146,12 +192,11 @@ class VoiceExecutor:
         return Outcome(checks=checks, metrics=metrics, transcript=transcript, artifacts=artifacts)
 
     async def _transcript(
-        self, test: VoiceTest, recording: Recording, turns: list[CallerTurn], gap_frames: int
+        self, said: dict[int, str], recording: Recording, turns: list[CallerTurn], gap_frames: int
     ) -> tuple[list[TranscriptEntry], str]:
         entries = []
         for turn in turns:
-            step = test.caller[turn.index]
-            text = step.say or (f"[plays {Path(step.play).name}]" if step.play else f"[keys {step.digits}]")
+            text = said.get(turn.index, "")
             entries.append(
                 TranscriptEntry(speaker="caller", text=text, start=_s(turn.start), end=_s(turn.end))
             )
@@ -168,6 +213,19 @@ class VoiceExecutor:
             )
         entries.sort(key=lambda entry: entry.start or 0.0)
         return entries, note
+
+
+def _caller_texts(test: VoiceTest) -> dict[int, str]:
+    """What the caller's turns say in the transcript, by step: the text, the file played, the keys."""
+    texts = {}
+    for index, step in enumerate(test.caller):
+        if step.say is not None:
+            texts[index] = step.say
+        elif step.play is not None:
+            texts[index] = f"[plays {Path(step.play).name}]"
+        elif step.digits is not None:
+            texts[index] = f"[keys {step.digits}]"
+    return texts
 
 
 def _observation(

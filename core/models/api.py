@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callboard.core.models.definitions import TestDefinition
 from callboard.core.models.runs import Batch, Run, RunStatus
+from callboard.core.models.schema_rules import SUITE_PATH_PATTERN, any_of_non_empty
 
 
 class _Request(BaseModel):
@@ -31,9 +32,11 @@ class ErrorResponse(BaseModel):
 
 
 class Health(BaseModel):
-    """The daemon is up: who and where it is."""
+    """The daemon is up: who and where it is, and whether its store can commit (``GET /v1/health``
+    answers 503 ``store_unavailable`` with this in its details when it cannot)."""
 
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "store_unavailable"] = "ok"
+    store_fault: str | None = None
     version: str
     api: Literal["v1"] = "v1"
     pid: int
@@ -92,7 +95,11 @@ class ImportRequest(_Request):
     """``POST /v1/tests/import``: suite files the daemon reads (same machine, same user), or tests
     given by value in suite form. All or nothing."""
 
-    paths: list[str] = Field(default_factory=list, max_length=1000)
+    model_config = ConfigDict(json_schema_extra=any_of_non_empty("paths", "tests"))
+
+    paths: list[Annotated[str, Field(pattern=r"^/", json_schema_extra={"pattern": SUITE_PATH_PATTERN})]] = (
+        Field(default_factory=list, max_length=1000, description="Absolute paths of .toml or .csv files.")
+    )
     tests: list[TestDefinition] = Field(default_factory=list)
 
 
@@ -106,6 +113,8 @@ class ImportResult(BaseModel):
 
 class BatchRequest(_Request):
     """``POST /v1/batches``: the union of ids, names and tags, or all; priority and trials."""
+
+    model_config = ConfigDict(json_schema_extra=any_of_non_empty("ids", "names", "tags", flag="all"))
 
     ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(default_factory=list)
     names: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list)
@@ -213,6 +222,8 @@ class QueueStatus(BaseModel):
     batch_eta_s: dict[int, float | None] = Field(
         default_factory=dict, description="Each running batch's ETA in seconds (null: not known yet)."
     )
+    # Set while the store cannot commit: no run starts, finished results wait in memory.
+    store_fault: str | None = None
 
 
 class TrendPointOut(BaseModel):

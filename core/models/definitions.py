@@ -10,6 +10,7 @@ import re
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,6 +22,8 @@ from pydantic import (
 from pydantic import HttpUrl as _HttpUrl
 
 from callboard.core.models.checks import Check, CheckBase, JudgeCheck
+from callboard.core.models.names import NAME_SCHEMA, check_name
+from callboard.core.models.schema_rules import TAG_PATTERN, URL_PATTERN, exactly_one_of
 from callboard.core.models.voice_steps import DEFAULT_SILENCE_MS, VoiceEndpoint, VoiceStep
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -48,7 +51,7 @@ class HttpRequest(_Strict):
     """One HTTP request: at most one of ``json``, ``body`` or ``form`` is sent."""
 
     method: str = "GET"
-    url: str
+    url: str = Field(json_schema_extra={"pattern": URL_PATTERN})
     headers: dict[str, str] = Field(default_factory=dict)
     params: dict[str, str] = Field(default_factory=dict)
     json_body: Any = Field(default=None, alias="json")
@@ -83,7 +86,7 @@ class ChatEndpoint(_Strict):
     JSONPath). ``reply`` is the JSONPath of the agent's text in each response.
     """
 
-    url: str
+    url: str = Field(json_schema_extra={"pattern": URL_PATTERN})
     method: str = "POST"
     headers: dict[str, str] = Field(default_factory=dict)
     body: dict[str, Any] = Field(default_factory=lambda: {"message": "{message}", "session_id": "{session}"})
@@ -114,8 +117,17 @@ class SimulatedUserSpec(_Strict):
     model: str | None = Field(default=None, min_length=1, max_length=200)
 
 
+def _one_caller_action(schema: dict[str, Any]) -> None:
+    # The model validator's rule, stated in the schema: one action; voice and language only with say.
+    schema["oneOf"] = exactly_one_of("say", "pause", "play", "digits", "hangup")["oneOf"]
+    for branch in schema["oneOf"][1:]:
+        branch["properties"] |= {"voice": {"type": "null"}, "language": {"type": "null"}}
+
+
 class CallerStep(_Strict):
     """One step of the scripted caller: exactly one of say, pause, play, digits, hangup."""
+
+    model_config = ConfigDict(json_schema_extra=_one_caller_action)
 
     say: str | None = None
     voice: str | None = None
@@ -135,15 +147,25 @@ class CallerStep(_Strict):
         return self
 
 
+def _kind_required(schema: dict[str, Any]) -> None:
+    # ``kind`` has a default in each model but picks the model in the union: a test must give it.
+    required = schema.setdefault("required", [])
+    if "kind" not in required:
+        required.append("kind")
+
+
 class TestBase(_Strict):
     """Fields every test shares."""
 
+    model_config = ConfigDict(json_schema_extra=_kind_required)
     __test__: ClassVar[bool] = False  # not a pytest class
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, json_schema_extra=NAME_SCHEMA)
     kind: str
     description: str = ""
-    tags: list[str] = Field(default_factory=list)
+    tags: list[Annotated[str, Field(json_schema_extra={"pattern": TAG_PATTERN})]] = Field(
+        default_factory=list
+    )
     timeout_s: float | None = Field(default=None, gt=0, le=86_400)
     retries: int = Field(default=2, ge=0, le=20, description="Retries for transient errors only.")
     priority: int = Field(default=0, ge=-1000, le=1000)
@@ -152,15 +174,12 @@ class TestBase(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        value = value.strip()
-        if not value or any(ch in value for ch in "\r\n\t"):
-            raise ValueError("a name must be non-empty and on one line")
-        return value
+        return check_name(value)
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str]) -> list[str]:
-        cleaned = [tag.strip() for tag in value]
+        cleaned = [check_name(tag, "a tag") for tag in value]
         if any(not tag or "," in tag or " " in tag for tag in cleaned):
             raise ValueError("tags are non-empty words without spaces or commas")
         return list(dict.fromkeys(cleaned))
@@ -311,13 +330,32 @@ class CallTest(TestBase):
         return None if self.phone else "no phone number"
 
 
+def _not_callboard_setting(name: str) -> str:
+    if name.upper().startswith("CALLBOARD_"):
+        raise ValueError("CALLBOARD_* variables are callboard's own settings and are never passed on")
+    return name
+
+
+EnvVarName = Annotated[
+    str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"), AfterValidator(_not_callboard_setting)
+]
+"""The name of an environment variable a command may be given from the daemon's environment."""
+
+
 class CommandTest(TestBase):
     """A command line (a Playwright or pytest suite, a script) and checks on how it ended."""
 
     kind: Literal["command"] = "command"
     command: str = Field(min_length=1)
-    cwd: str | None = None
+    cwd: str | None = Field(
+        default=None,
+        description="Where the command runs; relative to the suite file's directory (the default).",
+    )
     env: dict[str, str] = Field(default_factory=dict)
+    pass_env: list[EnvVarName] = Field(
+        default_factory=list,
+        description="The daemon's environment variables passed on to the command (never CALLBOARD_*).",
+    )
     junit: str | None = Field(
         default=None, description="JUnit XML file the command writes; parsed into checks."
     )
@@ -332,7 +370,8 @@ class VoiceTest(TestBase):
 
     kind: Literal["voice"] = "voice"
     endpoint: VoiceEndpoint
-    caller: list[VoiceStep] = Field(min_length=1, max_length=500)
+    simulate: SimulatedUserSpec | None = None
+    caller: list[VoiceStep] = Field(default_factory=list, max_length=500, validate_default=True)
     checks: list[Check] = Field(default_factory=list)
     silence_ms: int = Field(
         default=DEFAULT_SILENCE_MS, ge=100, le=10_000, description="Quiet that ends the agent's turn."
@@ -344,6 +383,16 @@ class VoiceTest(TestBase):
 
     def all_checks(self) -> list[CheckBase]:
         return [*self.checks, *(check for step in self.caller for check in step.expect)]
+
+    @field_validator("caller")
+    @classmethod
+    def _script_or_simulation(cls, value: list[VoiceStep], info: ValidationInfo) -> list[VoiceStep]:
+        simulated = info.data.get("simulate") is not None
+        if value and simulated:
+            raise ValueError("give either caller steps or simulate, not both")
+        if not value and not simulated and "simulate" in info.data:
+            raise ValueError("a voice test needs caller steps or a simulated user (simulate)")
+        return value
 
 
 TestDefinition = Annotated[

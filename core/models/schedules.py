@@ -4,12 +4,14 @@ tests it runs."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from callboard.core.models.names import NAME_SCHEMA, check_name
 from callboard.core.models.runs import Batch
+from callboard.core.models.schema_rules import CRON_PATTERN, any_of_non_empty, exactly_one_of
 
 FireOutcome = Literal["fired", "missed", "skipped_overlap", "manual"]
 
@@ -17,17 +19,34 @@ FireOutcome = Literal["fired", "missed", "skipped_overlap", "manual"]
 class ScheduleSpec(BaseModel):
     """What a user gives to create a schedule."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                exactly_one_of("cron", "interval_s"),
+                any_of_non_empty("ids", "names", "tags", flag="all"),
+            ]
+        },
+    )
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, json_schema_extra=NAME_SCHEMA)
     cron: str | None = Field(
-        default=None, max_length=200, description="Five fields; weekday 0 and 7 = Sunday."
+        default=None,
+        max_length=200,
+        description="Five fields; weekday 0 and 7 = Sunday.",
+        json_schema_extra={"pattern": CRON_PATTERN},
     )
     interval_s: float | None = Field(default=None, ge=1, le=366 * 86400)
-    timezone: str = "UTC"
-    ids: list[int] = Field(default_factory=list)
-    names: list[str] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
+    timezone: str = Field(
+        default="UTC", max_length=200, json_schema_extra={"enum": sorted(available_timezones())}
+    )
+    ids: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list)
+    names: list[Annotated[str, Field(min_length=1, json_schema_extra=NAME_SCHEMA)]] = Field(
+        default_factory=list
+    )
+    tags: list[Annotated[str, Field(min_length=1, json_schema_extra=NAME_SCHEMA)]] = Field(
+        default_factory=list
+    )
     all: bool = False
     misfire_grace_s: float | None = Field(
         default=None, ge=0, description="Default: scheduler.misfire_grace_s."
@@ -35,9 +54,21 @@ class ScheduleSpec(BaseModel):
     overlap: Literal["skip", "allow"] = "skip"
     enabled: bool = True
 
+    @field_validator("name", "cron")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        # A newline here would forge lines in the daemon's log.
+        return None if value is None else check_name(value, "this field")
+
+    @field_validator("names", "tags")
+    @classmethod
+    def _one_line_each(cls, value: list[str]) -> list[str]:
+        return [check_name(item, "each name and tag") for item in value]
+
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
+        check_name(value, "the time zone")
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from callboard.core.models import TestDefinition, parse_test
+from callboard.core.suites.encoding import not_utf8_message
 from callboard.core.suites.errors import SuiteProblem, problems_from_validation
 
 KNOWN_COLUMNS = (
@@ -56,6 +57,15 @@ def _normalise(header: str) -> str:
 
 def read_csv_suite(path: Path) -> Iterator[tuple[TestDefinition | None, list[SuiteProblem]]]:
     """Yield each row's test with the problems found in it; header problems stop the read."""
+    try:
+        yield from _read_rows(path)
+    except UnicodeDecodeError:
+        yield None, [SuiteProblem(file=str(path), message=not_utf8_message(path))]
+    except OSError as exc:
+        yield None, [SuiteProblem(file=str(path), message=f"cannot read: {exc.strerror}")]
+
+
+def _read_rows(path: Path) -> Iterator[tuple[TestDefinition | None, list[SuiteProblem]]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         try:

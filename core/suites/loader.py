@@ -3,12 +3,14 @@ means no test is returned, so a bad import stores nothing."""
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from callboard.core.models import TestDefinition
+from callboard.core.models import CommandTest, TestDefinition
 from callboard.core.suites.csv_suite import read_csv_suite
+from callboard.core.suites.encoding import not_utf8_message
 from callboard.core.suites.errors import SuiteError, SuiteProblem
 from callboard.core.suites.toml_suite import read_toml_suite
 
@@ -47,7 +49,7 @@ def load_suites(paths: Iterable[Path], limits: SuiteLimits | None = None) -> lis
                 )
                 continue
             first_seen[test.name] = str(path)
-            tests.append(test)
+            tests.append(_anchored(test, path))
             if len(tests) > limits.max_tests:
                 message = f"more than {limits.max_tests} tests; split the suite or raise imports.max_tests"
                 raise SuiteError([SuiteProblem(file=str(path), message=message)])
@@ -58,16 +60,31 @@ def load_suites(paths: Iterable[Path], limits: SuiteLimits | None = None) -> lis
     return tests
 
 
+def _anchored(test: TestDefinition, path: Path) -> TestDefinition:
+    """A command test's directory made absolute: relative to the suite file's folder, which is also
+    the default, so the command never runs wherever the daemon happened to start."""
+    if not isinstance(test, CommandTest):
+        return test
+    cwd = path.resolve().parent / Path(test.cwd or ".").expanduser()
+    return test.model_copy(update={"cwd": str(cwd.resolve())})
+
+
 def _read(path: Path, limits: SuiteLimits) -> Iterator[tuple[TestDefinition | None, list[SuiteProblem]]]:
     suffix = path.suffix.lower()
     if suffix not in (".toml", ".csv"):
         yield None, [SuiteProblem(file=str(path), message="unknown suite format; use a .toml or .csv file")]
         return
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
         yield None, [SuiteProblem(file=str(path), message=f"cannot read: {exc.strerror}")]
         return
+    if not stat.S_ISREG(info.st_mode):
+        # Reading a FIFO or a device could block for ever, and a folder is not a suite.
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        yield None, [SuiteProblem(file=str(path), message=f"{what}; give a .toml or .csv suite file")]
+        return
+    size = info.st_size
     if suffix == ".csv":
         # CSV is streamed row by row, so only the test count bounds it.
         yield from read_csv_suite(path)
@@ -77,8 +94,11 @@ def _read(path: Path, limits: SuiteLimits) -> Iterator[tuple[TestDefinition | No
         yield None, [SuiteProblem(file=str(path), message=f"file is larger than {limit_mb:g} MB")]
         return
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        yield None, [SuiteProblem(file=str(path), message=f"not UTF-8 text: {exc.reason}")]
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is allowed, as in CSV files
+    except UnicodeDecodeError:
+        yield None, [SuiteProblem(file=str(path), message=not_utf8_message(path))]
+        return
+    except OSError as exc:
+        yield None, [SuiteProblem(file=str(path), message=f"cannot read: {exc.strerror}")]
         return
     yield from read_toml_suite(path, text)

@@ -38,6 +38,9 @@ def read_toml_suite(path: Path, text: str) -> Iterator[tuple[TestDefinition | No
     if not isinstance(entries, list):
         yield None, [SuiteProblem(file=str(path), message="'test' must be an array of tables ([[test]])")]
         return
+    if not entries:
+        yield None, [SuiteProblem(file=str(path), message="no tests: a suite holds [[test]] tables")]
+        return
     lines = _header_lines(text)
     for index, entry in enumerate(entries):
         line = lines[index] if index < len(lines) else None

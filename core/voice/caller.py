@@ -61,7 +61,7 @@ async def run_script(
             # judged now and the script ends; say, pause and digits steps before it just do not happen.
             pending = next(((i, s) for i, s in enumerate(steps) if i >= index and s.wait is not None), None)
             if pending is not None:
-                failure = await _wait(session, *pending, silence_ms, default_timeout_s, report)
+                failure = await wait_step(session, *pending, silence_ms, default_timeout_s, report)
                 report.failures += [failure] if failure is not None else []
             break
         report.steps_run = index + 1
@@ -75,7 +75,7 @@ async def run_script(
             await session.hangup()
             break
         elif step.wait is not None:
-            failure = await _wait(session, index, step, silence_ms, default_timeout_s, report)
+            failure = await wait_step(session, index, step, silence_ms, default_timeout_s, report)
             if failure is not None:
                 report.failures.append(failure)
                 break
@@ -92,7 +92,7 @@ async def _press(session: MediaSession, digits: str, index: int, report: ScriptR
         await session.play(silence(DTMF_TONE_S), turn=NO_TURN)
 
 
-async def _wait(
+async def wait_step(
     session: MediaSession,
     index: int,
     step: VoiceStep,
@@ -100,6 +100,7 @@ async def _wait(
     default_timeout_s: float,
     report: ScriptReport,
 ) -> CheckResult | None:
+    """Hold a ``wait`` step until it is met (None) or cannot be (a failed check naming the step)."""
     agent = session.agent
     start = session.frame
     speaking_at_start = agent.speaking

@@ -66,7 +66,9 @@ def start_daemon_process(state_dir: Path, **settings: str) -> DaemonProcess:
         [sys.executable, "-m", "callboard.core", "daemon"], stdout=out, stderr=out, env=env
     )
     out.close()
-    paths = DaemonPaths.of(Settings(state_dir=state_dir))
+    socket_path = settings.get("DAEMON__SOCKET_PATH")
+    daemon_settings = {"socket_path": socket_path} if socket_path else {}
+    paths = DaemonPaths.of(Settings(state_dir=state_dir, daemon=daemon_settings))
     daemon = DaemonProcess(state_dir, process, paths, env)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:

@@ -83,7 +83,7 @@ def test_unknown_ids_and_routes(http: httpx.Client) -> None:
 
 def test_bad_selection(http: httpx.Client) -> None:
     _error(http.post("/v1/batches", json={}), 422, "invalid_selection")
-    message = _error(http.post("/v1/batches", json={"names": ["ghost"]}), 422, "invalid_selection")
+    message = _error(http.post("/v1/batches", json={"names": ["ghost"]}), 404, "not_found")
     assert "ghost" in message
     assert http.get("/v1/batches").json()["batches"] == []
 
@@ -119,9 +119,7 @@ def test_import_errors_name_the_place_and_store_nothing(http: httpx.Client, tmp_
     details = response.json()["error"]["details"]
     assert details[0]["file"] == str(bad) and details[0]["line"] == 1
     _error(http.post("/v1/tests/import", json={"paths": ["relative.toml"]}), 422, "invalid_request")
-    _error(
-        http.post("/v1/tests/import", json={"paths": [str(tmp_path / "missing.toml")]}), 422, "invalid_suite"
-    )
+    _error(http.post("/v1/tests/import", json={"paths": [str(tmp_path / "missing.toml")]}), 404, "not_found")
     by_value = http.post("/v1/tests/import", json={"tests": [{"name": "v", "kind": "http"}]})
     assert "body.tests.0" in _error(by_value, 422, "invalid_request")
     assert http.get("/v1/tests").json()["tests"] == []

@@ -31,16 +31,16 @@ def test_version_and_help(run_cli: CliRunner) -> None:
 def test_import_is_idempotent_and_updates_by_name(run_cli: CliRunner, tmp_path: Path) -> None:
     first = run_cli("import", *EXAMPLE_FILES)
     assert first.returncode == 0, first.stderr
-    assert "added: 19" in first.stdout
+    assert "added: 20" in first.stdout
     second = run_cli("import", *EXAMPLE_FILES)
-    assert "added: 0" in second.stdout and "unchanged: 19" in second.stdout
+    assert "added: 0" in second.stdout and "unchanged: 20" in second.stdout
     changed = tmp_path / "http.toml"
     changed.write_text(
         (EXAMPLES / "http.toml").read_text().replace("latency_ms_below = 800", "latency_ms_below = 900")
     )
     third = run_cli("import", str(changed))
     assert "updated: 1 (greets-caller)" in third.stdout and "unchanged: 2" in third.stdout
-    assert len(_names(run_cli)) == 19
+    assert len(_names(run_cli)) == 20
     assert _names(run_cli, "--tag", "smoke") == ["csv-health", "greets-caller", "health", "python-version"]
     assert _names(run_cli, "--kind", "conversation") == [
         "asks-sunday-hours", "books-cleaning", "busy-parent-books",
@@ -52,7 +52,7 @@ def test_bad_file_stores_nothing_and_names_the_place(run_cli: CliRunner, tmp_pat
     bad = tmp_path / "bad.csv"
     bad.write_text("name,url,expected_status\nok,http://localhost/a,200\nbroken,http://localhost/b,abc\n")
     result = run_cli("import", str(EXAMPLES / "http.toml"), str(bad))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert f"{bad}:3: test 'broken': field 'expected_status': 'abc' is not a number" in result.stderr
     assert "nothing stored" in result.stderr
     assert _names(run_cli) == []

@@ -22,7 +22,7 @@ import pytest
 from tests.conftest import CliRunner
 
 # Every example passes but the Playwright one (it needs a Playwright project); one has no number.
-ALL_BUT_PLAYWRIGHT = re.compile(r"│\s+19 │\s+17 │\s+1 │\s+0 │\s+0 │\s+1 │")
+ALL_BUT_PLAYWRIGHT = re.compile(r"│\s+20 │\s+18 │\s+1 │\s+0 │\s+0 │\s+1 │")
 
 
 def _alive(pid: int) -> bool:
@@ -73,7 +73,7 @@ def test_demo_runs_every_example_and_its_helpers_end_with_its_daemon(
     try:
         assert result.returncode == 0, result.stdout + result.stderr
         assert len(helpers) == 2, result.stderr
-        assert "imported 19 example tests" in result.stderr
+        assert "imported 20 example tests" in result.stderr
         assert "skipped no-number-yet: no phone number" in result.stdout
         assert ALL_BUT_PLAYWRIGHT.search(result.stdout), result.stdout
         assert "login-e2e" in result.stdout

@@ -69,13 +69,13 @@ def test_demo_from_a_wheel_in_an_empty_directory(tmp_path: Path, state_dir: Path
             cwd=empty, capture_output=True, text=True, env=env, timeout=300,
         )  # fmt: skip
         assert demo.returncode == 0, demo.stdout + demo.stderr
-        assert "imported 19 example tests" in demo.stderr
-        assert re.search(r"│\s+19 │\s+17 │\s+1 │\s+0 │\s+0 │\s+1 │", demo.stdout), demo.stdout
+        assert "imported 20 example tests" in demo.stderr
+        assert re.search(r"│\s+20 │\s+18 │\s+1 │\s+0 │\s+0 │\s+1 │", demo.stdout), demo.stdout
         assert list(empty.iterdir()) == []  # nothing written where it was run
         examples = subprocess.run(
             [str(venv / "bin" / "callboard"), "--state-dir", str(tmp_path / "own"), "import", "--examples"],
             cwd=empty, capture_output=True, text=True, env=env, timeout=120,
         )  # fmt: skip
-        assert examples.returncode == 0 and examples.stdout.startswith("added: 19"), examples.stderr
+        assert examples.returncode == 0 and examples.stdout.startswith("added: 20"), examples.stderr
     finally:
         stop_daemons(tmp_path)

@@ -143,26 +143,45 @@ async def test_requeue_puts_a_running_attempt_back(
     assert [r.id for r in await store.runs.queued(limit=5)] == [run_id]
 
 
-async def test_a_failed_transaction_fails_its_writes_and_the_writer_carries_on(
+async def test_writes_wait_out_a_locked_store_and_commit_once_it_is_back(
     store: Store, queue_runs: QueueRuns
 ) -> None:
     ids = await queue_runs(count=3)
     writer = await ResultWriter.start(store.path, tick_ms=1.0, busy_timeout_ms=100)
+    changes: list[bool] = []
+    writer.on_fault_change(lambda: changes.append(writer.fault is not None))
     locker = sqlite3.connect(store.path, isolation_level=None)
     try:
         locker.execute("BEGIN EXCLUSIVE")
-        outcomes = await asyncio.gather(
-            *(writer.mark_started(run_id, 1, NOW) for run_id in ids), return_exceptions=True
-        )
-        assert all(isinstance(outcome, StoreLockedError) for outcome in outcomes)
-        assert str(store.path) in str(outcomes[0]) and "waited 0.1 s" in str(outcomes[0])
+        pending = asyncio.gather(*(writer.mark_started(run_id, 1, NOW) for run_id in ids))
+        while writer.fault is None:
+            await asyncio.sleep(0.01)
+        assert str(store.path) in writer.fault.cause and "waited 0.1 s" in writer.fault.cause
+        assert writer.fault.waiting == 3 and not pending.done()
         locker.execute("ROLLBACK")
 
-        assert all(await asyncio.gather(*(writer.mark_started(run_id, 1, NOW) for run_id in ids)))
+        assert await pending == [True, True, True]
+        assert writer.fault is None and changes == [True, False]
         assert await store.runs.count(RunStatus.RUNNING) == 3
     finally:
         locker.close()
         await writer.close()
+
+
+async def test_close_gives_up_on_a_store_that_cannot_commit(store: Store, queue_runs: QueueRuns) -> None:
+    ids = await queue_runs(count=1)
+    writer = await ResultWriter.start(store.path, tick_ms=1.0, busy_timeout_ms=50)
+    locker = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        pending = asyncio.ensure_future(writer.mark_started(ids[0], 1, NOW))
+        while writer.fault is None:
+            await asyncio.sleep(0.01)
+        await writer.close()
+        with pytest.raises(StoreLockedError):
+            await pending
+    finally:
+        locker.close()
 
 
 async def test_close_commits_what_is_pending_then_refuses_more(store: Store, queue_runs: QueueRuns) -> None:

@@ -122,7 +122,7 @@ class RecordedRunClient(CallboardClient):
             kind="call",
             target="+15555550100",
             status=RunStatus.FAILED,
-            attempt=0,
+            attempt=1,
             max_attempts=3,
             external_id="CA0123456789abcdef",
             queued_at=T0,

@@ -66,7 +66,7 @@ def test_window_follows_the_filter_and_never_goes_back_in_time() -> None:
 
 
 def test_run_view_from_events() -> None:
-    started = RunStarted(run_id=7, batch_id=2, test_name="a", attempt=0, at=NOW)
+    started = RunStarted(run_id=7, batch_id=2, test_name="a", attempt=1, at=NOW)
     view = RunView.from_event(started)
     assert (view.status, view.tries, view.started_at) == (RunStatus.RUNNING, 1, NOW)
     finished = RunFinished(

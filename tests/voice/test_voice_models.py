@@ -68,7 +68,7 @@ def test_the_issue_example_parses_and_round_trips(tmp_path: Path) -> None:
         ('caller = [{ digits = "12x" }]', "caller[0].digits", "String should match pattern"),
         ("caller = [{ pause = 1, silence_ms = 500 }]", "caller[0]", "silence_ms and timeout_s go with wait"),
         ('caller = [{ say = "hi", expect = [{ agent_says = "x" }] }]', "caller[0]", "expect goes with wait"),
-        ("caller = []", "caller", "at least 1 item"),
+        ("caller = []", "caller", "caller steps or a simulated user"),
     ],
 )
 def test_bad_voice_tests_are_located(tmp_path: Path, fragment: str, field: str, message: str) -> None:

@@ -180,7 +180,7 @@ class RunDetailScreen(CallboardScreen):
         grid.add_column()
         now = self.context.clock()
         started = run.started_at is not None
-        tries = f"attempt {run.attempt + 1} of {run.max_attempts}" if started else "not started"
+        tries = f"attempt {max(1, run.attempt)} of {run.max_attempts}" if started else "not started"
         test = f"{run.test_name} v{run.test_version} · {run.kind} · {run.target}"
         grid.add_row(*literal_cells("run", f"{run.id} · batch {run.batch_id} · trial {run.trial} · {tries}"))
         grid.add_row(*literal_cells("test", test))

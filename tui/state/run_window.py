@@ -36,8 +36,11 @@ class RunView:
 
     @property
     def tries(self) -> int | None:
-        """Which attempt this is, counting from 1 (the API counts from 0), or None before the first."""
-        return None if self.started_at is None and self.status is not RunStatus.RUNNING else self.attempt + 1
+        """Which attempt this is, counting from 1 as the API does, or None before the first (runs stored
+        by versions that counted from 0 show 1)."""
+        return (
+            None if self.started_at is None and self.status is not RunStatus.RUNNING else max(1, self.attempt)
+        )
 
     @classmethod
     def of(cls, run: RunSummary) -> RunView:

@@ -64,6 +64,9 @@ class StatusHeader(Widget):
         ]
         if queue.paused:
             parts.insert(0, Content.from_markup("[$text-warning b]paused[/]"))
+        if queue.store_fault:
+            # The daemon cannot commit: nothing new starts until it can (`callboard status` says why).
+            parts.insert(0, Content.from_markup("[$text-error b]store unavailable[/]"))
         return Content(" · ").join(parts)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from callboard.core.api.deps import Daemon, PathId, QueryId
 from callboard.core.api.errors import ApiError, not_found
 from callboard.core.api.routes.history import flaky_now
-from callboard.core.engine.selection import Selection, SelectionError
+from callboard.core.engine.selection import Selection, SelectionError, UnknownTests
 from callboard.core.models import Batch, BatchStatus, Run, RunStatus
 from callboard.core.models.api import (
     BatchCreated,
@@ -42,6 +42,8 @@ async def submit(
         submitted = await daemon.engine.submit(
             selection, label=label, source=source, priority=priority, repeat=repeat
         )
+    except UnknownTests as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
     except SelectionError as exc:
         raise ApiError(422, "invalid_selection", str(exc)) from None
     except StoreError as exc:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from callboard.core.api.deps import Daemon
 from callboard.core.api.errors import ApiError
 from callboard.core.daemon.housekeeping import prune_history
-from callboard.core.models.api import PruneRequest, PruneResponse
+from callboard.core.models.api import ErrorResponse, PruneRequest, PruneResponse
 
 router = APIRouter(prefix="/v1/maintenance", tags=["maintenance"])
 
 
-@router.post("/prune", response_model=PruneResponse)
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorResponse, "description": "Nothing to prune by: no limits given or configured."},
+    422: {"model": ErrorResponse},
+}
+
+
+@router.post("/prune", response_model=PruneResponse, responses=_ERRORS)
 async def prune_now(daemon: Daemon, body: PruneRequest | None = None) -> PruneResponse:
     """Delete finished batches older than ``days`` or beyond ``max_runs`` runs (default: the retention
     settings), then VACUUM."""
@@ -21,8 +29,6 @@ async def prune_now(daemon: Daemon, body: PruneRequest | None = None) -> PruneRe
     days = body.days if body.days is not None else retention.days
     max_runs = body.max_runs if body.max_runs is not None else retention.max_runs
     if days is None and max_runs is None:
-        raise ApiError(
-            422, "invalid_request", "nothing to prune by: give days or max_runs, or set retention.*"
-        )
+        raise ApiError(409, "conflict", "nothing to prune by: give days or max_runs, or set retention.*")
     result = await prune_history(daemon.store, days, max_runs)
     return PruneResponse(batches=result.batches, runs=result.runs, vacuumed=result.vacuumed)

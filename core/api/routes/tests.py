@@ -152,6 +152,8 @@ async def import_tests(daemon: Daemon, body: ImportRequest) -> ImportResult:
     paths = [Path(path) for path in body.paths]
     if any(not path.is_absolute() for path in paths):
         raise ApiError(422, "invalid_request", "POST /v1/tests/import: paths must be absolute")
+    if missing := [str(path) for path in paths if not path.exists()]:
+        raise ApiError(404, "not_found", f"POST /v1/tests/import: no such file: {', '.join(missing)}")
     try:
         # Reading and validating a big suite takes a while: keep the event loop free for other clients.
         from_files = await asyncio.to_thread(load_suites, paths, limits) if paths else []

@@ -1,0 +1,65 @@
+"""Rules a request model checks in code, stated in its JSON schema too, so the OpenAPI document says
+exactly what the daemon accepts (and a schema-valid request is never refused for its form)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def any_of_non_empty(*fields: str, flag: str | None = None) -> dict[str, Any]:
+    """JSON schema: at least one of ``fields`` is a non-empty list (or ``flag`` is true), as the
+    handlers require, so the OpenAPI document says exactly what is accepted."""
+    branches: list[dict[str, Any]] = [
+        {"required": [name], "properties": {name: {"type": "array", "minItems": 1}}} for name in fields
+    ]
+    if flag is not None:
+        branches.append({"required": [flag], "properties": {flag: {"const": True}}})
+    return {"anyOf": branches}
+
+
+def exactly_one_of(*fields: str) -> dict[str, Any]:
+    """JSON schema: exactly one of ``fields`` is given and not null."""
+    return {
+        "oneOf": [
+            {
+                "required": [name],
+                "properties": {
+                    name: {"not": {"type": "null"}},
+                    **{other: {"type": "null"} for other in fields if other != name},
+                },
+            }
+            for name in fields
+        ]
+    }
+
+
+def _cron_field(value: str, step: str | None) -> str:
+    item = f"\\*(/({step}))?|{value}" if step else f"\\*|{value}"
+    return f"({item})(,({item}))*"
+
+
+CRON_PATTERN = (
+    "^"
+    + " ".join(
+        [
+            _cron_field("[0-5]?\\d", "[1-9]|[1-5]\\d"),
+            _cron_field("1?\\d|2[0-3]", "[1-9]|1\\d|2[0-3]"),
+            _cron_field("[1-9]|[12]\\d|3[01]", "[1-9]|[12]\\d|30"),
+            _cron_field("[1-9]|1[0-2]", "[1-9]|1[01]"),
+            _cron_field("[0-7]", None),
+        ]
+    )
+    + "$"
+)
+"""The common cron forms (``*``, ``*/n``, numbers and lists of them) as a JSON-schema pattern; the
+daemon also accepts ranges (``1-5``), which a pattern cannot bound."""
+
+
+URL_PATTERN = "^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[1-9][0-9]{0,3})?([/?#][^\\s]*)?$"
+"""An http(s) URL with a host, as the JSON schema states it (the daemon parses it as a URL)."""
+
+SUITE_PATH_PATTERN = "^/.*\\.([tT][oO][mM][lL]|[cC][sS][vV])$"
+"""An absolute path to a .toml or .csv suite file."""
+
+TAG_PATTERN = "^ *[^\\x00-\\x20\\x7f-\\x9f\\u2028\\u2029\\s,]+ *$"
+"""A tag: one word without spaces, commas or control characters (spaces around are trimmed)."""
