@@ -183,9 +183,11 @@ class ResultWriter:
             to_text(finished_at),
             duration_ms,
             result.score if result.score is not None else score(result.checks),
-            _CHECKS.dump_json(result.checks).decode(),
+            # Fields at their defaults (an empty message, weight 1, no times) are left out: they come
+            # back when read, and every run of a nightly batch would store them again.
+            _CHECKS.dump_json(result.checks, exclude_defaults=True).decode(),
             _METRICS.dump_json(result.metrics).decode(),
-            _TRANSCRIPT.dump_json(result.transcript).decode(),
+            _TRANSCRIPT.dump_json(result.transcript, exclude_defaults=True).decode(),
             _ARTIFACTS.dump_json(result.artifacts).decode(),
             result.error_kind,
             result.error_message,

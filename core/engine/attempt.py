@@ -18,7 +18,8 @@ _MAX_DOUBLINGS = 16
 
 
 def result_from_outcome(outcome: Outcome, retries: int) -> RunResult:
-    """Passed when every check held, failed otherwise; score is the weighted share passed."""
+    """Passed when every check held, failed otherwise; score is the weighted share passed. The outcome's
+    diagnostics join its artifacts only when the run did not pass."""
     passed = all(check.passed for check in outcome.checks)
     metrics = dict(outcome.metrics)
     if retries:
@@ -29,7 +30,7 @@ def result_from_outcome(outcome: Outcome, retries: int) -> RunResult:
         score=score(outcome.checks),
         metrics=metrics,
         transcript=outcome.transcript,
-        artifacts=outcome.artifacts,
+        artifacts=outcome.artifacts if passed else {**outcome.artifacts, **outcome.diagnostics},
     )
 
 

@@ -108,6 +108,10 @@ class BatchBook:
         if tracker is None:
             return
         tracker.record(result.status, was_running, run_id=run_id, duration_ms=duration_ms)
+        metrics = result.metrics
+        tracker.llm_tokens += int(
+            metrics.get("llm_prompt_tokens", 0) + metrics.get("llm_completion_tokens", 0)
+        )
         now = time.monotonic()
         if tracker.finished:
             await self._finish(batch_id)
@@ -189,5 +193,6 @@ def _progress(tracker: BatchTracker, now: float) -> BatchProgress:
         done=tracker.counts.done,
         rate_per_s=round(tracker.rate_per_s(now), 2),
         eta_s=_rounded(tracker.eta_s(now)),
+        llm_tokens=tracker.llm_tokens,
         **_count_fields(tracker.counts),
     )

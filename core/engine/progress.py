@@ -57,6 +57,7 @@ class BatchTracker:
     counts: BatchCounts
     started: float = field(default_factory=time.monotonic)
     last_event: float = 0.0
+    llm_tokens: int = 0  # spent by the runs this tracker has seen end (not those before a restart)
     _finishes: deque[float] = field(default_factory=deque)
     _running: dict[int, _Running] = field(default_factory=dict)
     _by_kind: dict[str, _Durations] = field(default_factory=dict)

@@ -41,6 +41,9 @@ class Outcome:
     metrics: dict[str, float] = field(default_factory=dict)
     transcript: list[TranscriptEntry] = field(default_factory=list)
     artifacts: dict[str, str] = field(default_factory=dict)
+    # Artifacts that explain a failure (a response's body and headers): stored only when the run does
+    # not pass, so a nightly batch of passing runs does not keep every response it got.
+    diagnostics: dict[str, str] = field(default_factory=dict)
 
 
 class RunError(Exception):

@@ -46,7 +46,7 @@ class HttpExecutor:
         return Outcome(
             checks=checks,
             metrics={"latency_ms": round(reply.elapsed_ms, 3), "status": float(reply.status)},
-            artifacts={"response_excerpt": reply.excerpt(), "response_headers": _headers_text(reply)},
+            diagnostics={"response_excerpt": reply.excerpt(), "response_headers": _headers_text(reply)},
         )
 
     async def aclose(self) -> None:

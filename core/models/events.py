@@ -64,6 +64,8 @@ class BatchProgress(EventBase):
     pass_rate: float | None
     rate_per_s: float
     eta_s: float | None
+    # Model tokens (prompt + completion) the batch's simulated users and judges have spent so far.
+    llm_tokens: int = 0
 
 
 class BatchFinished(EventBase):

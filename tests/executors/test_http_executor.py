@@ -26,8 +26,8 @@ async def test_checks_metrics_and_artifacts(run_test: RunTest, agent_url: str) -
     )
     assert [check.passed for check in outcome.checks] == [True, True]
     assert outcome.metrics["status"] == 200 and outcome.metrics["latency_ms"] > 0
-    assert "Bright Smile" in outcome.artifacts["response_excerpt"]
-    assert "content-type: application/json" in outcome.artifacts["response_headers"].lower()
+    assert "Bright Smile" in outcome.diagnostics["response_excerpt"]
+    assert "content-type: application/json" in outcome.diagnostics["response_headers"].lower()
 
 
 async def test_sends_json_body_form_params_and_headers(run_test: RunTest, scripted: tuple[str, Any]) -> None:
@@ -36,7 +36,7 @@ async def test_sends_json_body_form_params_and_headers(run_test: RunTest, script
 
     async def echo(**body: Any) -> dict[str, Any]:
         entry = {"name": "echo", "kind": "http", "request": {**sent, **body}}
-        return json.loads((await run_test(entry)).artifacts["response_excerpt"])
+        return json.loads((await run_test(entry)).diagnostics["response_excerpt"])
 
     as_json = await echo(json={"a": [1, 2]})
     assert (as_json["method"], as_json["query"], as_json["headers"]["X-Key"]) == ("PUT", {"q": "1"}, "k")
@@ -102,8 +102,8 @@ async def test_connection_refused_is_transient(run_test: RunTest, closed_port_ur
 async def test_response_excerpt_is_bounded(run_test: RunTest, scripted: tuple[str, Any]) -> None:
     outcome = await run_test({"name": "b", "kind": "http", "request": {"url": f"{scripted[0]}/big"}})
     assert outcome.checks[0].passed
-    assert len(outcome.artifacts["response_excerpt"]) < 4200
-    assert "100000 characters" in outcome.artifacts["response_excerpt"]
+    assert len(outcome.diagnostics["response_excerpt"]) < 4200
+    assert "100000 characters" in outcome.diagnostics["response_excerpt"]
 
 
 async def test_a_test_of_another_kind_is_refused(executors: dict[str, Any], make_job: Any) -> None:

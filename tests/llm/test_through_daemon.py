@@ -12,8 +12,12 @@ from typing import Any
 
 import pytest
 
+from callboard.core.client import CallboardClient
 from callboard.core.demo.process import demo_agent_process
+from callboard.core.models.api import BatchRequest
+from callboard.core.models.events import BatchFinished, BatchProgress
 from callboard.core.simulator.scripted_model import SCRIPTED_MODEL, SCRIPTED_MODEL_KEY
+from callboard.tui.widgets.batch_panel import BatchLine
 from tests.api.conftest import DaemonProcess, start_daemon_process, wait_batch
 
 
@@ -136,3 +140,32 @@ def test_the_batch_token_budget_skips_the_rest_with_the_reason(
     assert statuses["t0"] in ("passed", "failed")
     reasons = {run["skip_reason"] for run in runs if run["status"] == "skipped"}
     assert reasons == {"batch budget reached: 1 model tokens (llm.batch_max_tokens)"}
+
+
+async def test_the_batch_progress_counts_the_model_tokens_the_tui_shows(
+    tmp_path: Path, sim_url: str, agent: str
+) -> None:
+    daemon = start_daemon_process(tmp_path / "state", **llm_env(sim_url))
+    tests = [simulated(f"t{i}", agent, "Book a cleaning", "The agent was polite") for i in range(2)]
+    try:
+        async with CallboardClient(daemon.paths.socket) as client:
+            await client.import_tests(tests=tests)
+            after = (await client.queue()).last_event_id
+            created = await client.create_batch(BatchRequest(all=True))
+            last: BatchProgress | None = None
+            stream = client.events(
+                last_id=after, types=("batch.progress", "batch.finished"), batch_id=created.batch.id
+            )
+            async for event in stream:
+                if isinstance(event, BatchProgress):
+                    last = event
+                elif isinstance(event, BatchFinished):
+                    break
+            report = await client.batch_report(created.batch.id)
+    finally:
+        daemon.stop()
+    spent = report.llm_prompt_tokens + report.llm_completion_tokens
+    assert last is not None and last.done == 2 and last.llm_tokens == spent > 0
+    line = BatchLine(created.batch.id, "b", last.done, last.total, last.pass_rate, 1.0, 0.0)
+    line.advance(last)
+    assert f"· {spent:,} tokens" in line.figures()

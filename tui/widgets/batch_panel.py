@@ -27,6 +27,7 @@ class BatchLine:
     pass_rate: float | None
     rate_per_s: float
     eta_s: float | None
+    llm_tokens: int = 0
 
     @classmethod
     def of(cls, batch: Batch) -> BatchLine:
@@ -39,12 +40,15 @@ class BatchLine:
         """Take a progress event's figures."""
         self.done, self.total = event.done, event.total
         self.pass_rate, self.rate_per_s, self.eta_s = event.pass_rate, event.rate_per_s, event.eta_s
+        self.llm_tokens = event.llm_tokens
 
     def figures(self) -> str:
-        """``45/120 · pass 97.5% · rate 12.3/s · ETA 6s``."""
+        """``45/120 · pass 97.5% · rate 12.3/s · ETA 6s``, and ``· 12,345 tokens`` once the batch's
+        simulated users or judges have used the model."""
+        tokens = f" · {self.llm_tokens:,} tokens" if self.llm_tokens else ""
         return (
             f"{self.done:,}/{self.total:,} · pass {percent(self.pass_rate)} · "
-            f"rate {rate(self.rate_per_s)} · ETA {span(self.eta_s)}"
+            f"rate {rate(self.rate_per_s)} · ETA {span(self.eta_s)}{tokens}"
         )
 
 
