@@ -10,6 +10,7 @@ import time
 import click
 
 from callboard.core.cli.context import CliContext, fail, pass_cli
+from callboard.core.cli.tether import process_alive
 from callboard.core.cli.times import uptime
 from callboard.core.client import CallboardClient, DaemonStartError, DaemonUnavailable, start_daemon
 from callboard.core.models.api import Health
@@ -102,18 +103,8 @@ def stop_daemon(paths: DaemonPaths, pid: int, limit_s: float) -> bool:
     except ProcessLookupError:
         return False
     deadline = time.monotonic() + limit_s
-    while _alive(pid) or socket_answers(paths.socket):
+    while process_alive(pid) or socket_answers(paths.socket):
         if time.monotonic() > deadline:
             fail(f"daemon {pid} did not stop within {limit_s:g} s")
         time.sleep(_STOP_POLL_S)
-    return True
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True

@@ -17,7 +17,8 @@ import time
 _POLL_S = 0.5
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (one of another user's counts too)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -33,7 +34,7 @@ def _wait_for_exit(pid: int) -> None:
     except (AttributeError, OSError):
         pidfd = None
     if pidfd is None:
-        while _alive(pid):
+        while process_alive(pid):
             time.sleep(_POLL_S)
         return
     try:
@@ -51,7 +52,7 @@ def _watch(pid: int) -> None:
 
 def exit_with(pid: int) -> None:
     """Send this process SIGTERM once process ``pid`` has ended (at once if it already has)."""
-    if not _alive(pid):
+    if not process_alive(pid):
         os.kill(os.getpid(), signal.SIGTERM)
         return
     with contextlib.suppress(RuntimeError):

@@ -228,6 +228,15 @@ class HttpTest(TestBase):
         return self.request.url
 
 
+def _scripted_or_simulated(scripted: bool, info: ValidationInfo, test: str, script: str) -> None:
+    """A script (``script``, validated after ``simulate``) or a simulated user, exactly one."""
+    simulated = info.data.get("simulate") is not None
+    if scripted and simulated:
+        raise ValueError(f"give either {script} or simulate, not both")
+    if not scripted and not simulated and "simulate" in info.data:
+        raise ValueError(f"{test} needs {script} or a simulated user (simulate)")
+
+
 class ConversationTest(TestBase):
     """A multi-turn chat over an HTTP endpoint: scripted ``turns`` with checks per turn, or a user
     simulated by a model (``simulate``); ``checks`` judge the whole conversation."""
@@ -247,11 +256,7 @@ class ConversationTest(TestBase):
     @field_validator("turns")
     @classmethod
     def _script_or_simulation(cls, value: list[Turn], info: ValidationInfo) -> list[Turn]:
-        simulated = info.data.get("simulate") is not None
-        if value and simulated:
-            raise ValueError("give either scripted turns or simulate, not both")
-        if not value and not simulated and "simulate" in info.data:
-            raise ValueError("a conversation needs scripted turns or a simulated user (simulate)")
+        _scripted_or_simulated(bool(value), info, "a conversation", "scripted turns")
         return value
 
     @model_validator(mode="after")
@@ -387,11 +392,7 @@ class VoiceTest(TestBase):
     @field_validator("caller")
     @classmethod
     def _script_or_simulation(cls, value: list[VoiceStep], info: ValidationInfo) -> list[VoiceStep]:
-        simulated = info.data.get("simulate") is not None
-        if value and simulated:
-            raise ValueError("give either caller steps or simulate, not both")
-        if not value and not simulated and "simulate" in info.data:
-            raise ValueError("a voice test needs caller steps or a simulated user (simulate)")
+        _scripted_or_simulated(bool(value), info, "a voice test", "caller steps")
         return value
 
 
