@@ -22,6 +22,10 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     for name in list(os.environ):
         if name.startswith("CALLBOARD_"):
             monkeypatch.delenv(name)
+    # pytest-xdist's workers inherit COLUMNS=80 and LINES=24; commands run by the tests get what a pipe
+    # gets, as in a serial run (a test that wants a width sets COLUMNS itself).
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     monkeypatch.chdir(tmp_path)
