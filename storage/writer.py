@@ -51,7 +51,7 @@ _MARK_STARTED = (
 )
 _FINISH = """
 UPDATE runs SET status = ?, finished_at = ?, duration_ms = ?, score = ?, checks = ?, metrics = ?,
-                transcript = ?, artifacts = ?, error_kind = ?, error_message = ?
+                transcript = ?, artifacts = ?, error_kind = ?, error_message = ?, skip_reason = ?
 WHERE id = ? AND status = 'running' AND attempt = ?
 """
 _REQUEUE = (
@@ -191,6 +191,7 @@ class ResultWriter:
             _ARTIFACTS.dump_json(result.artifacts).decode(),
             result.error_kind,
             result.error_message,
+            result.skip_reason,
             run_id,
             attempt,
         )

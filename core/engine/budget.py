@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from callboard.core.llm.errors import FATAL_KINDS
-from callboard.core.models import RunResult
+from callboard.core.models import RunResult, RunStatus
 
 
 @dataclass(frozen=True)
@@ -68,10 +68,16 @@ class ModelBudget:
             return f"batch budget reached: {self.max_tokens} model tokens (llm.batch_max_tokens)"
         return None
 
-    def ended(self, batch_id: int, run_id: int, result: RunResult) -> None:
-        """A run of the batch that used the model ended with ``result``."""
+    def ended(self, batch_id: int, run_id: int, result: RunResult) -> RunResult:
+        """A run of the batch that used the model ended with ``result``; returns what to store. The
+        batch's first fatal model error (a refused key, an unknown model) is its one error; runs that
+        were already talking to the model meet the same refusal and are stored as skipped, saying so."""
         metrics = result.metrics
         spent = metrics.get("llm_prompt_tokens", 0.0) + metrics.get("llm_completion_tokens", 0.0)
         self._spent[batch_id] = self._spent.get(batch_id, 0.0) + spent
-        if result.error_kind in FATAL_KINDS and batch_id not in self._fatal:
-            self._fatal[batch_id] = f"the model cannot be used (run {run_id}): {result.error_message}"
+        if result.error_kind not in FATAL_KINDS:
+            return result
+        if (first := self._fatal.get(batch_id)) is not None:
+            return RunResult(status=RunStatus.SKIPPED, skip_reason=first, metrics=result.metrics)
+        self._fatal[batch_id] = f"the model cannot be used (run {run_id}): {result.error_message}"
+        return result

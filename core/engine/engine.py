@@ -461,7 +461,7 @@ class Engine:
         if run.test.kind == "call":
             self.budget.ended(run.batch_id, result.metrics.get("duration_s", 0.0))
         if MODEL_KEY in run.limit_keys:
-            self.model_budget.ended(run.batch_id, run.run_id, result)
+            result = self.model_budget.ended(run.batch_id, run.run_id, result)
         result = self.config.redactor.result(result)
         try:
             if not await asyncio.shield(start_op):

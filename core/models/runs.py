@@ -78,6 +78,7 @@ class RunResult(BaseModel):
     artifacts: dict[str, str] = Field(default_factory=dict)
     error_kind: str | None = None
     error_message: str | None = None
+    skip_reason: str | None = None  # with status skipped: why the run was not carried out to its end
 
 
 class StoredTest(BaseModel):

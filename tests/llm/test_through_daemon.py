@@ -108,7 +108,8 @@ def test_verdicts_are_shown_everywhere_and_the_key_is_nowhere(
 def test_a_wrong_key_is_one_error_and_the_rest_of_the_batch_is_skipped(
     tmp_path: Path, sim_url: str, agent: str
 ) -> None:
-    env = llm_env(sim_url, LLM__API_KEY="sk-wrong-0000000000000000", LLM__CONCURRENCY="1")
+    # Four runs talk to the model at once: the ones that meet the refusal after the first are skipped too.
+    env = llm_env(sim_url, LLM__API_KEY="sk-wrong-0000000000000000", LLM__CONCURRENCY="4")
     daemon = start_daemon_process(tmp_path / "state", **env)
     try:
         tests = [simulated(f"t{i}", agent, "Book a cleaning", "The agent was polite") for i in range(4)]
