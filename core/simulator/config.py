@@ -12,8 +12,8 @@ Persona = Literal["clinic", "voicemail", "silent"]
 Channel = Literal[1, 2]
 TranscriptOutcome = Literal["completed", "failed", "error"]
 
-DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
-DEFAULT_AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
+DEFAULT_ACCOUNT_SID = "AC" + "F" * 32
+DEFAULT_AUTH_TOKEN = "simulator-test-token-not-a-secret"
 
 
 class NumberBehaviour(BaseModel):
