@@ -58,7 +58,9 @@ async def test_pipecats_twilio_serializer_understands_callboard_and_the_timing_h
     checks = [
         {"first_word_ms_below": 1500},
         {"turn_latency_p90_ms_below": 2000},
-        {"barge_in_stop_ms_below": 800},
+        # How fast Pipecat's Silero reacts depends on the CPU it gets; what this test holds callboard to
+        # is measuring it right (the assertions against the agent's own log below), so the bound is loose.
+        {"barge_in_stop_ms_below": 3000},
     ]
     with pipecat_agent() as url:
         outcome = await run_voice(voice_test(url, caller, checks, custom_parameters={"tenant": "demo"}))
