@@ -66,11 +66,11 @@ class RunsRepo:
 
     async def last_results(self) -> dict[int, LastResult]:
         """How the newest final run of every test that has one ended, by test id."""
-        # tests.last_run_id is kept by triggers (migration 0005) on every write that finishes a run, so
-        # this is one scan of the tests, however many runs are stored.
+        # test_last_runs is kept by triggers (migration 0005) on every write that finishes a run, so this
+        # is one scan of a narrow table, however many runs are stored.
         async with self._reads.execute(
-            "SELECT tests.id, runs.status, runs.score, runs.finished_at"
-            " FROM tests JOIN runs ON runs.id = tests.last_run_id"
+            "SELECT last.test_id, runs.status, runs.score, runs.finished_at"
+            " FROM test_last_runs AS last JOIN runs ON runs.id = last.run_id"
         ) as cursor:
             rows = await cursor.fetchall()
         return {

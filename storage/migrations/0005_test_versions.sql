@@ -53,22 +53,26 @@ CREATE TRIGGER tests_version_update AFTER UPDATE OF definition ON tests BEGIN
 END;
 
 -- The newest final run of each test, kept by the database on every write that finishes a run (the
--- engine's finish, cancel and skip, and runs created already skipped).
-ALTER TABLE tests ADD COLUMN last_run_id INTEGER;
+-- engine's finish, cancel and skip, and runs created already skipped). A narrow table of its own: updating
+-- a column of tests would rewrite the test's whole row (its definition too) on every finished run.
+CREATE TABLE test_last_runs (
+    test_id  INTEGER PRIMARY KEY REFERENCES tests (id) ON DELETE CASCADE,
+    run_id   INTEGER NOT NULL
+) WITHOUT ROWID;
 
-UPDATE tests SET last_run_id = (
-    SELECT MAX(id) FROM runs
-    WHERE runs.test_id = tests.id AND runs.status IN ('passed', 'failed', 'error', 'cancelled', 'skipped')
-);
+INSERT INTO test_last_runs (test_id, run_id)
+SELECT test_id, MAX(id) FROM runs
+WHERE test_id IS NOT NULL AND status IN ('passed', 'failed', 'error', 'cancelled', 'skipped')
+GROUP BY test_id;
 
 CREATE TRIGGER runs_last_on_insert AFTER INSERT ON runs
 WHEN NEW.status IN ('passed', 'failed', 'error', 'cancelled', 'skipped') AND NEW.test_id IS NOT NULL BEGIN
-    UPDATE tests SET last_run_id = NEW.id
-    WHERE id = NEW.test_id AND (last_run_id IS NULL OR last_run_id < NEW.id);
+    INSERT INTO test_last_runs (test_id, run_id) VALUES (NEW.test_id, NEW.id)
+    ON CONFLICT (test_id) DO UPDATE SET run_id = excluded.run_id WHERE excluded.run_id > run_id;
 END;
 
 CREATE TRIGGER runs_last_on_finish AFTER UPDATE OF status ON runs
 WHEN NEW.status IN ('passed', 'failed', 'error', 'cancelled', 'skipped') AND NEW.test_id IS NOT NULL BEGIN
-    UPDATE tests SET last_run_id = NEW.id
-    WHERE id = NEW.test_id AND (last_run_id IS NULL OR last_run_id < NEW.id);
+    INSERT INTO test_last_runs (test_id, run_id) VALUES (NEW.test_id, NEW.id)
+    ON CONFLICT (test_id) DO UPDATE SET run_id = excluded.run_id WHERE excluded.run_id > run_id;
 END;
