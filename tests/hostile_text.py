@@ -31,6 +31,9 @@ SCHEDULE = "[nightly] [/x] :smile:"
 TAG = "[twilio]"
 # Everything the screens and commands must show as it is (besides the names).
 NAMES = (SMOKE, GUARD, EMOJI, LONG, UNREACHABLE)
+# A command test that keeps running, so its name shows among the running runs.
+SLEEPER = "[slow] [/x] sleeper :hourglass:"
+SLEEPER_TEST = {"name": SLEEPER, "kind": "command", "command": "sleep 30", "timeout_s": 60}
 
 
 def suite(agent_url: str) -> list[dict[str, Any]]:

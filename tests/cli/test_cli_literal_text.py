@@ -24,14 +24,14 @@ from tests.hostile_text import (
     PRINTED,
     REPLY,
     SCHEDULE,
+    SLEEPER,
+    SLEEPER_TEST,
     SMOKE,
     TAG,
     UNREACHABLE,
     chat_agent,
     suite,
 )
-
-SLEEPER = "[slow] [/x] sleeper :hourglass:"
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +123,7 @@ def test_every_command_prints_user_data_as_it_is(run_cli: CliRunner, tmp_path: P
 
 
 def test_status_shows_a_running_run_by_its_literal_name(run_cli: CliRunner, tmp_path: Path) -> None:
-    sleeper = {"name": SLEEPER, "kind": "command", "command": "sleep 30", "timeout_s": 60}
-    assert run_cli("import", str(_suite_file(tmp_path, [sleeper]))).returncode == 0
+    assert run_cli("import", str(_suite_file(tmp_path, [SLEEPER_TEST]))).returncode == 0
     queued = run_cli("run", SLEEPER, "--label", LABEL)
     assert LABEL in _ok(queued) or queued.returncode == 0
     deadline = time.monotonic() + 30

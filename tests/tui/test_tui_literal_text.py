@@ -33,6 +33,8 @@ from tests.hostile_text import (
     NAMES,
     REPLY,
     SCHEDULE,
+    SLEEPER,
+    SLEEPER_TEST,
     SMOKE,
     TAG,
     UNREACHABLE,
@@ -41,7 +43,6 @@ from tests.hostile_text import (
 )
 from tests.tui.conftest import make_app, notifications, until
 
-SLEEPER = "[slow] [/x] sleeper :hourglass:"
 # Wide enough that every name fits its column, so the drawn screen holds each one whole.
 WIDE = (400, 50)
 
@@ -53,9 +54,8 @@ def hostile_daemon(tmp_path: Path) -> Iterator[DaemonProcess]:
     with chat_agent() as url:
         process = start_daemon_process(tmp_path / "state", DAEMON__KEEPALIVE_S="0.2")
         try:
-            sleeper = {"name": SLEEPER, "kind": "command", "command": "sleep 30", "timeout_s": 60}
             with process.http() as http:
-                http.post("/v1/tests/import", json={"tests": [*suite(url), sleeper]}).raise_for_status()
+                http.post("/v1/tests/import", json={"tests": [*suite(url), SLEEPER_TEST]}).raise_for_status()
                 created = http.post("/v1/batches", json={"names": list(NAMES), "label": LABEL}).json()
                 wait_batch(http, created["batch"]["id"])
                 schedule = {"name": SCHEDULE, "interval_s": 3600, "tags": [TAG]}
