@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg_server import PostgresServer, PostgresUnavailable, start_server
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 
@@ -89,3 +91,23 @@ def run_cli(state_dir: Path, tmp_path: Path) -> Iterator[CliRunner]:
 
     yield run
     stop_daemons(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for this test session (one per xdist worker). Without the server
+    binaries the PostgreSQL tests skip locally; under CI (which installs them) they fail instead."""
+    try:
+        server = start_server()
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer) -> str:
+    """The URL of a fresh, empty database on the session's server."""
+    return pg_server.create_database()
