@@ -14,10 +14,9 @@ import httpx
 from pydantic import TypeAdapter
 
 from callboard.core.client.event_stream import EventStream
-from callboard.core.models import Batch, BatchStatus, Run
+from callboard.core.models import Batch, Run
 from callboard.core.models.api import (
     BatchCreated,
-    BatchList,
     BatchRequest,
     CancelResult,
     Health,
@@ -135,16 +134,6 @@ class CallboardClient:
         """A test's definition and recent runs."""
         return TestDetail.model_validate_json((await self.request("GET", f"/v1/tests/{test_id}")).content)
 
-    async def create_test(self, definition: dict[str, Any]) -> TestDetail:
-        """Add a test given in suite form."""
-        response = await self.request("POST", "/v1/tests", json=definition)
-        return TestDetail.model_validate_json(response.content)
-
-    async def replace_test(self, test_id: int, definition: dict[str, Any]) -> TestDetail:
-        """Replace a test's definition."""
-        response = await self.request("PUT", f"/v1/tests/{test_id}", json=definition)
-        return TestDetail.model_validate_json(response.content)
-
     async def delete_test(self, test_id: int) -> None:
         """Delete a test (its past runs stay)."""
         await self.request("DELETE", f"/v1/tests/{test_id}")
@@ -163,15 +152,6 @@ class CallboardClient:
         """Queue a batch; answers with the batch and the tests it skips."""
         response = await self.request("POST", "/v1/batches", json=request.model_dump(mode="json"))
         return BatchCreated.model_validate_json(response.content)
-
-    async def list_batches(
-        self, status: BatchStatus | None = None, before: int | None = None, limit: int = 50
-    ) -> BatchList:
-        """A page of batches, newest first."""
-        params = _query(status=status.value if status else None, before=before, limit=limit)
-        return BatchList.model_validate_json(
-            (await self.request("GET", "/v1/batches", params=params)).content
-        )
 
     async def get_batch(self, batch_id: int) -> Batch:
         """A batch with its counts."""

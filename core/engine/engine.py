@@ -84,7 +84,6 @@ class _Attempt:
 class _Active:
     task: asyncio.Task[None]
     run: QueuedRun
-    cancel_reason: str = "cancelled"
     requeue: bool = False
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 

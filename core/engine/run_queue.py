@@ -68,10 +68,6 @@ class RunQueue:
             if not run.cancelled:
                 heapq.heappush(self._heap, (-run.priority, run.seq, run))
 
-    def has_ready(self) -> bool:
-        """Whether the heap (not the parked runs) may hold a run to start."""
-        return bool(self._heap)
-
     def remove(self, run_id: int) -> QueuedRun | None:
         """Take a run out (to cancel it); None when it is not waiting here."""
         run = self._by_id.pop(run_id, None)

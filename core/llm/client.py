@@ -75,10 +75,6 @@ class ChatClient:
         self._sleep = sleep
         self._rungs: dict[str, int] = {}
 
-    def mode_for(self, model: str) -> Mode:
-        """The structured-output mode in use for ``model`` (json_schema until a server refuses it)."""
-        return LADDER[self._rungs.get(model, 0)][0]
-
     async def complete(
         self,
         messages: list[dict[str, str]],

@@ -21,13 +21,11 @@ class Usage:
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    requests: int = 0
 
     def add(self, prompt_tokens: int, completion_tokens: int) -> None:
         """Count one completion."""
         self.prompt_tokens += prompt_tokens
         self.completion_tokens += completion_tokens
-        self.requests += 1
 
     def metrics(self) -> dict[str, float]:
         """The run metrics ``llm_prompt_tokens`` and ``llm_completion_tokens``."""

@@ -22,7 +22,6 @@ from typing import Any, Literal
 from callboard.core.llm.errors import MalformedOutput
 
 Mode = Literal["json_schema", "tool", "json"]
-MODES: tuple[Mode, ...] = ("json_schema", "tool", "json")
 
 
 @dataclass(frozen=True)

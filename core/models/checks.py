@@ -22,8 +22,6 @@ from pydantic import (
     model_validator,
 )
 
-TestKind = Literal["http", "conversation", "call", "command", "voice"]
-
 
 class CheckBase(BaseModel):
     """Fields every check shares."""

@@ -50,7 +50,7 @@ def _basic_credentials(header: str) -> tuple[str, str]:
 
 
 class Form:
-    """A form-encoded body; repeated keys (Twilio's list parameters) keep every value."""
+    """A form-encoded body; a repeated key reads as its last value."""
 
     def __init__(self, values: dict[str, list[str]]) -> None:
         self._values = values
@@ -59,10 +59,6 @@ class Form:
         """The last value of ``name`` (None when absent or empty)."""
         values = self._values.get(name)
         return values[-1] if values and values[-1] != "" else None
-
-    def getlist(self, name: str) -> list[str]:
-        """Every value of ``name``."""
-        return list(self._values.get(name, []))
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         """An integer parameter, clamped to [low, high] as Twilio clamps Timeout."""
