@@ -8,14 +8,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from callboard.core.cli.context import CliContext, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.output_files import check_writable, write_file
-from callboard.core.cli.run_display import percent, report_view
-from callboard.core.literal import literal, literal_cells, plain_console
-from callboard.core.reports.history import sparkline
+from callboard.core.cli.run_display import report_view
+from callboard.core.literal import plain_console
 
 
 @click.command("export")
@@ -67,37 +65,3 @@ def report_cmd(
 def _jsonable(value: object) -> object:
     dump = getattr(value, "model_dump", None)
     return dump(mode="json") if dump is not None else str(value)
-
-
-@click.command("trends")
-@click.option("--batches", "last_batches", type=click.IntRange(1, 100), default=10, show_default=True,
-              help="How many of each test's latest batches.")  # fmt: skip
-@click.option("--test", "test_name", help="Only this test.")
-@click.option("--flaky", "only_flaky", is_flag=True, help="Only flaky tests.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@pass_cli
-def trends_cmd(
-    cli: CliContext, last_batches: int, test_name: str | None, only_flaky: bool, as_json: bool
-) -> None:
-    """Pass rate and score per test over its latest batches; flaky tests (passed and failed at the same
-    version) are flagged."""
-    tests = with_daemon(cli, lambda client: client.trends(last_batches, test_name, only_flaky)).tests
-    if as_json:
-        click.echo(json.dumps([test.model_dump() for test in tests], indent=2))
-        return
-    table = Table("test", "pass rate", "trend", "score", "batches", "flaky", title="trends (oldest → newest)")
-    for test in tests:
-        rates = [point.pass_rate for point in test.points]
-        scores = [point.mean_score for point in test.points]
-        last_score = next((score for score in reversed(scores) if score is not None), None)
-        table.add_row(
-            *literal_cells(
-                test.name,
-                percent(rates[-1] if rates else None),
-                sparkline(rates, low=0, high=100),
-                "-" if last_score is None else f"{last_score:g}",
-                len(test.points),
-            ),
-            literal(f"flaky (v{test.flaky_version})" if test.flaky else "", "yellow"),
-        )
-    plain_console().print(table)

@@ -1,4 +1,5 @@
-"""``callboard config``: show and check the effective settings."""
+"""``callboard config check``: validate the settings, print the effective values (secrets masked) and
+say where the running daemon's differ."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "Scheduled batches: add, list, remove, pause, resume, run-now.",
     ),
     "trends": (
-        "callboard.core.cli.batch_commands",
+        "callboard.core.cli.trends_command",
         "trends_cmd",
         "Pass rate per test over time; flaky tests.",
     ),
@@ -41,9 +41,9 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "show": (_RUNS, "show_cmd", "Show one run: checks, transcript, metrics, error."),
     "cancel": (_RUNS, "cancel_cmd", "Cancel a run, a batch, or everything."),
     "retry": (_RUNS, "retry_cmd", "Run a run's test, or a batch's tests, again."),
-    "pause": (_RUNS, "pause_cmd", "Start no new runs."),
-    "prune": (_RUNS, "prune_cmd", "Delete old history now (retention)."),
-    "resume": (_RUNS, "resume_cmd", "Start runs again."),
+    "pause": ("callboard.core.cli.queue_commands", "pause_cmd", "Start no new runs."),
+    "prune": ("callboard.core.cli.prune_command", "prune_cmd", "Delete old history now (retention)."),
+    "resume": ("callboard.core.cli.queue_commands", "resume_cmd", "Start runs again."),
     "export": (
         "callboard.core.cli.batch_commands",
         "export_cmd",
@@ -60,12 +60,12 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "Try it all on the bundled demo agent and telephony simulator.",
     ),
     "simulator": (
-        "callboard.core.cli.demo_commands",
+        "callboard.core.cli.serve_commands",
         "simulator_cmd",
         "Serve the telephony simulator (a stand-in for Twilio's API).",
     ),
     "demo-agent": (
-        "callboard.core.cli.demo_commands",
+        "callboard.core.cli.serve_commands",
         "demo_agent_cmd",
         "Serve the demo dental-clinic agent.",
     ),

@@ -1,4 +1,5 @@
-"""What ``callboard run --wait`` and ``callboard report`` show: a live progress bar, then tables."""
+"""How the CLI shows batches and runs: the live progress bar and summary of ``run --wait``, ``wait`` and
+``demo``, the report view of ``report``, and the status colours and percentages other commands share."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Commands on runs and the queue: runs, show, cancel, retry, pause, resume."""
+"""Commands on runs: runs, show, cancel, retry."""
 
 from __future__ import annotations
 
@@ -133,33 +133,3 @@ def retry_cmd(cli: CliContext, run_id: int | None, batch_id: int | None, failed:
         f"batch {created.batch.id} queued: {plural(counts.total - counts.skipped, 'run')} "
         f"({created.batch.label})"
     )
-
-
-@click.command("pause")
-@pass_cli
-def pause_cmd(cli: CliContext) -> None:
-    """Start no new runs; running ones finish."""
-    status = with_daemon(cli, lambda client: client.pause())
-    click.echo(f"paused: {status.running} running, {status.queued} queued")
-
-
-@click.command("resume")
-@pass_cli
-def resume_cmd(cli: CliContext) -> None:
-    """Start runs again."""
-    status = with_daemon(cli, lambda client: client.resume())
-    click.echo(f"resumed: {status.running} running, {status.queued} queued")
-
-
-@click.command("prune")
-@click.option("--days", type=click.FloatRange(min=0, min_open=True), help="Delete batches older than this.")
-@click.option("--max-runs", type=click.IntRange(1), help="Keep at most this many runs (oldest batches go).")
-@pass_cli
-def prune_cmd(cli: CliContext, days: float | None, max_runs: int | None) -> None:
-    """Delete old history now, whole batches at a time, then VACUUM (default limits: retention.*)."""
-    retention = cli.settings.retention
-    if days is None and max_runs is None and retention.days is None and retention.max_runs is None:
-        fail("nothing to prune by: give --days or --max-runs, or set retention.*", code=EXIT_USAGE)
-    result = with_daemon(cli, lambda client: client.prune(days, max_runs))
-    vacuumed = ", database vacuumed" if result.vacuumed else ""
-    click.echo(f"pruned {plural(result.batches, 'batch')} ({plural(result.runs, 'run')}){vacuumed}")

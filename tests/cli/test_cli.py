@@ -28,6 +28,17 @@ def test_version_and_help(run_cli: CliRunner) -> None:
         assert command in help_text
 
 
+def test_every_listed_command_loads(run_cli: CliRunner) -> None:
+    """Each command the top-level help lists resolves to its module (they load lazily, by name)."""
+    listing = run_cli("--help").stdout.split("Commands:", 1)[1]
+    commands = [line.split()[0] for line in listing.splitlines() if line.startswith("  ") and line.split()]
+    assert {"trends", "pause", "resume", "prune", "demo", "simulator", "demo-agent"} <= set(commands)
+    for command in commands:
+        result = run_cli(command, "--help")
+        assert result.returncode == 0, (command, result.stderr)
+        assert f"callboard {command} " in result.stdout, command
+
+
 def test_import_is_idempotent_and_updates_by_name(run_cli: CliRunner, tmp_path: Path) -> None:
     first = run_cli("import", *EXAMPLE_FILES)
     assert first.returncode == 0, first.stderr
