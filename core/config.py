@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -230,6 +238,16 @@ class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     commands: CommandSettings = Field(default_factory=CommandSettings)
 
+    @field_validator("state_dir")
+    @classmethod
+    def _absolute_state_dir(cls, value: Path) -> Path:
+        # A relative folder would depend on where each command happens to run, so two shells would
+        # talk to two daemons; ``--state-dir`` is made absolute by the CLI before it gets here.
+        expanded = value.expanduser()
+        if not expanded.is_absolute():
+            raise ValueError(f"must be an absolute path (or start with ~), not {str(value)!r}")
+        return expanded
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -314,7 +332,7 @@ def _describe(exc: ValidationError, path: Path | None, overrides: dict[str, Any]
             source = f"config file {path}"
         else:
             source = "defaults"
-        message = error["msg"]
+        message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown setting"
         lines.append(f"setting '{key}' ({source}): {message}")

@@ -78,7 +78,7 @@ def run_cli(state_dir: Path, tmp_path: Path) -> Iterator[CliRunner]:
     starts are stopped afterwards."""
 
     def run(
-        *args: str, env: dict[str, str] | None = None, timeout: float = 60
+        *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
     ) -> subprocess.CompletedProcess[str]:
         full_env = {**os.environ, "CALLBOARD_STATE_DIR": str(state_dir), **(env or {})}
         return subprocess.run(
@@ -87,6 +87,7 @@ def run_cli(state_dir: Path, tmp_path: Path) -> Iterator[CliRunner]:
             text=True,
             env=full_env,
             timeout=timeout,
+            cwd=cwd,
         )
 
     yield run

@@ -33,7 +33,8 @@ class CliContext:
             from callboard.core.config import ConfigError, load_settings
 
             try:
-                settings = load_settings(self.config_file, state_dir=self.state_dir)
+                state_dir = self.state_dir.absolute() if self.state_dir is not None else None
+                settings = load_settings(self.config_file, state_dir=state_dir)
             except ConfigError as exc:
                 fail(f"config error: {exc}", code=EXIT_USAGE)
             _check_state_dir(settings.state_dir)

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -109,6 +111,27 @@ def test_config_errors_from_the_environment_name_the_variable(run_cli: CliRunner
     done = run_cli("config", "check", env={"CALLBOARD_TWILIO__ALLOWED_NUMBERS": '["x"]'})
     assert done.returncode == 2
     assert "(environment variable CALLBOARD_TWILIO__ALLOWED_NUMBERS)" in done.stderr, done.stderr
+
+
+def test_a_relative_state_dir_is_refused_naming_its_source(run_cli: CliRunner, tmp_path: Path) -> None:
+    """The environment and the config file must give an absolute state dir (a relative one would
+    depend on each command's working folder); ``--state-dir`` is resolved against it, as arguments are."""
+    done = run_cli("config", "check", env={"CALLBOARD_STATE_DIR": "5"}, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "setting 'state_dir' (environment variable CALLBOARD_STATE_DIR)" in done.stderr, done.stderr
+    assert "must be an absolute path" in done.stderr and not (tmp_path / "5").exists()
+    config = tmp_path / "relative.toml"
+    config.write_text('state_dir = "relative-state"\n')
+    without_env = {name: value for name, value in os.environ.items() if not name.startswith("CALLBOARD_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "callboard.core", "--config", str(config), "config", "check"],
+        capture_output=True, text=True, env=without_env, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and f"(config file {config})" in done.stderr, done.stderr
+    assert "must be an absolute path" in done.stderr and not (tmp_path / "relative-state").exists()
+    done = run_cli("--state-dir", "here", "config", "check", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["state_dir"] == str(tmp_path / "here")
 
 
 def test_a_socket_path_too_long_is_named(run_cli: CliRunner, tmp_path: Path) -> None:
