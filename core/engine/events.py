@@ -78,9 +78,9 @@ class EventBus:
             for event in backlog:
                 yield event
             while True:
-                event = await queue.get()
-                if event is None:
+                queued = await queue.get()
+                if queued is None:
                     return
-                yield event
+                yield queued
         finally:
             self._subscribers.discard(queue)

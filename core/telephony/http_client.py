@@ -80,7 +80,7 @@ class HttpxTwilioClient(AsyncHttpClient):
         reply = await self._client.request(
             method.upper(),
             self.rewrite(uri),
-            params=form_pairs(params) if params else None,
+            params=tuple(form_pairs(params)) if params else None,
             content=body,
             headers=headers,
             auth=httpx.BasicAuth(*auth) if auth is not None else None,
