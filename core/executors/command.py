@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,10 +159,10 @@ async def read_tail(stream: asyncio.StreamReader, limit: int) -> str:
     return text
 
 
-def _with_exit_code_check(checks: list[CheckBase]) -> list[CheckBase]:
+def _with_exit_code_check(checks: Sequence[CheckBase]) -> list[CheckBase]:
     # Without an explicit exit code check, a command passes only if it exits 0.
     if any(isinstance(check, ExitCodeCheck) for check in checks):
-        return checks
+        return list(checks)
     return [ExitCodeCheck(exit_code=0), *checks]
 
 

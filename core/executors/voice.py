@@ -162,11 +162,11 @@ class VoiceExecutor:
             expects = test.caller[window.step].expect
             if not expects:
                 continue
-            said = None
+            heard = None
             if agent_entries is not None:
                 start, end = window.start * FRAME_MS / 1000, window.end * FRAME_MS / 1000
-                said = [entry for entry in agent_entries if start <= (entry.start or 0.0) < end]
-            during = _observation(timeline, said, note)
+                heard = [entry for entry in agent_entries if start <= (entry.start or 0.0) < end]
+            during = _observation(timeline, heard, note)
             checks += [evaluate_voice_check(check, during, f"caller[{window.step}] ") for check in expects]
         checks += evaluate_voice_checks(test.checks, observation)
         metrics = voice_metrics(observation)

@@ -17,7 +17,7 @@ from callboard.core.models.schema_rules import CRON_PATTERN, any_of_non_empty, e
 FireOutcome = Literal["fired", "missed", "skipped_overlap", "manual"]
 
 
-_TIMEZONES: list[JsonValue] = sorted(available_timezones())
+_TIMEZONES: list[JsonValue] = [*sorted(available_timezones())]
 
 
 class ScheduleSpec(BaseModel):
