@@ -57,7 +57,7 @@ class CommandExecutor:
             raise RunError("internal", f"the command executor cannot run a {test.kind} test")
         # Import makes cwd absolute (the suite file's directory); a test created without a file and
         # without a cwd runs in the home directory, never wherever the daemon happened to start.
-        cwd = Path(test.cwd or "~").expanduser()
+        cwd = Path(test.cwd or "~").expanduser()  # noqa: ASYNC240 (reads $HOME, no disk I/O)
         started = time.perf_counter()
         started_wall = time.time()
         try:
@@ -128,7 +128,8 @@ class CommandExecutor:
         # SIGTERM first so test runners can clean up, then SIGKILL for anything still in the group.
         _signal_group(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + self._grace_s
-        while process.returncode is None and time.monotonic() < deadline:
+        # Polled, not process.wait(): that also waits for the pipes, which the group may still hold.
+        while process.returncode is None and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(EXIT_POLL_S)
         _signal_group(process.pid, signal.SIGKILL)
         # The readers keep draining so the pipes reach EOF and the transport can close; only a process

@@ -138,7 +138,7 @@ class VoiceExecutor:
                 if step.say is not None:
                     audio[index] = await self._tts.synthesize(step.say, step.voice)
                 elif step.play is not None:
-                    audio[index] = await asyncio.to_thread(read_wav_as_mulaw, Path(step.play).expanduser())
+                    audio[index] = await asyncio.to_thread(read_wav_as_mulaw, Path(step.play).expanduser())  # noqa: ASYNC240
             except SpeechError as exc:
                 raise RunError("tts", f"caller[{index}] say: {exc}") from None
             except (OSError, ValueError) as exc:
