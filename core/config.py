@@ -67,17 +67,19 @@ class LimitSettings(_Section):
     rate_per_s: float | None = Field(default=None, gt=0)
 
 
+TestKindName = Literal["http", "conversation", "call", "command", "voice"]
+
+
+def _default_kind_limits() -> dict[TestKindName, LimitSettings]:
+    # Voice sessions run in real time and pace audio every 20 ms: bounded by CPU, not by the agent.
+    return {"command": LimitSettings(concurrency=4), "voice": LimitSettings(concurrency=16)}
+
+
 class EngineSettings(_Section):
     """The worker pool and its limits."""
 
     concurrency: int = Field(default=64, ge=1, le=4096)
-    kinds: dict[Literal["http", "conversation", "call", "command", "voice"], LimitSettings] = Field(
-        # Voice sessions run in real time and pace audio every 20 ms: bounded by CPU, not by the agent.
-        default_factory=lambda: {
-            "command": LimitSettings(concurrency=4),
-            "voice": LimitSettings(concurrency=16),
-        }
-    )
+    kinds: dict[TestKindName, LimitSettings] = Field(default_factory=lambda: _default_kind_limits())
     targets: dict[str, LimitSettings] = Field(default_factory=dict)
     retry_base_s: float = Field(default=0.5, gt=0)
     retry_max_s: float = Field(default=30.0, gt=0)

@@ -105,6 +105,7 @@ class BatchesRepo:
                 (label, source, BatchStatus.RUNNING.value, priority, json.dumps(selector), schedule_id, now),
             )
             batch_id = cursor.lastrowid
+            assert batch_id is not None  # an INSERT always sets it
             await conn.execute(_CREATE_ENTRIES)
             await conn.executemany(_INSERT_ENTRY, [entry.row for entry in entries])
             cursor = await conn.execute(
@@ -140,7 +141,7 @@ class BatchesRepo:
             "SELECT MIN(id), MAX(id) FROM runs WHERE batch_id = ?", (batch_id,)
         ) as cursor:
             first, last = await cursor.fetchone() or (None, None)
-        return range(0) if first is None else range(first, last + 1)
+        return range(0) if first is None or last is None else range(first, last + 1)
 
     async def get(self, batch_id: int) -> Batch | None:
         """The batch with its counts, or None."""

@@ -25,7 +25,7 @@ class HistoryRepo:
     def __init__(self, reads: aiosqlite.Connection) -> None:
         self._reads = reads
 
-    async def _rows(self, query: str, limit: int, test_name: str | None) -> list[tuple[object, ...]]:
+    async def _rows(self, query: str, limit: int, test_name: str | None) -> list[aiosqlite.Row]:
         """``query`` with ``{names}`` standing for the optional name filter and ``?`` for ``limit``."""
         if limit <= 0:
             return []

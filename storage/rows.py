@@ -7,6 +7,7 @@ pydantic from JSON in one step: cheaper than decoding each JSON column in Python
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
@@ -43,7 +44,7 @@ def batch_from_row(row: Iterable[Any], counts: BatchCounts) -> Batch:
     return Batch.model_validate({**values, "selector": json.loads(values["selector"]), "counts": counts})
 
 
-def counts_from_pairs(pairs: Iterable[tuple[str, int]]) -> BatchCounts:
+def counts_from_pairs(pairs: Iterable[tuple[str, int] | sqlite3.Row]) -> BatchCounts:
     """BatchCounts from (status, number of runs) pairs."""
     by_status = {RunStatus(status).value: number for status, number in pairs}
     return BatchCounts(total=sum(by_status.values()), **by_status)

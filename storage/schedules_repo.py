@@ -3,6 +3,7 @@ its primary key makes it fire at most once, whatever restarts happen."""
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterable
 from datetime import datetime
@@ -113,7 +114,7 @@ class SchedulesRepo:
                 (batch_id, schedule_id, to_text(slot)),
             )
 
-    async def fires(self, schedule_id: int, limit: int = 20) -> list[ScheduleFire]:
+    async def fires(self, schedule_id: int, limit: int = 20) -> builtins.list[ScheduleFire]:
         """The schedule's most recent slots, newest first."""
         async with self._reads.execute(
             "SELECT slot, outcome, batch_id, recorded_at FROM schedule_fires WHERE schedule_id = ?"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 from collections import Counter, OrderedDict
@@ -178,7 +179,7 @@ class TestsRepo:
             )
         return await self.get(test_id)
 
-    async def delete(self, ids: list[int]) -> int:
+    async def delete(self, ids: builtins.list[int]) -> int:
         """Delete tests by id; returns how many existed. Their past runs stay, detached from the test."""
         async with self._writing(), self._gate.transaction() as conn:
             cursor = await conn.execute(
@@ -204,7 +205,7 @@ class TestsRepo:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
-    def _stored(self, rows: Iterable[Any]) -> list[StoredTest]:
+    def _stored(self, rows: Iterable[Any]) -> builtins.list[StoredTest]:
         # model_construct skips validation: the row was valid when written and its definition is parsed
         # (and validated) by the cache; validating StoredTest again would re-run every test validator.
         return [

@@ -1,4 +1,4 @@
-"""Project-level checks: the wheel's layout, the layer contracts, lint."""
+"""Project-level checks: the wheel's layout, the layer contracts, lint, formatting and types."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.typecheck import run_mypy
 
 
 def test_wheel_installs_under_the_callboard_namespace(tmp_path: Path) -> None:
     source = tmp_path / "src"
     ignore = shutil.ignore_patterns(
-        ".git", "*.egg-info", "build", "__pycache__", ".pytest_cache", ".ruff_cache"
+        ".git", "*.egg-info", "build", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"
     )
     shutil.copytree(REPO, source, ignore=ignore)
     result = subprocess.run(
@@ -62,3 +63,23 @@ def test_ruff_is_clean() -> None:
         [sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_ruff_format_is_clean() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "."],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_is_clean(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    # mypy's cache and link tree live in pytest's cache, so a second run checks only what changed.
+    cache = request.config.cache
+    cache_dir = cache.mkdir("mypy") if cache is not None else tmp_path
+    result = run_mypy(cache_dir / "tree", cache_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout

@@ -126,7 +126,7 @@ class CallboardApp(App[None]):
         text = f"pass rate {percent(event.pass_rate)}: {event.passed:,} of {plural(judged, 'run')} passed"
         if event.skipped:
             text += f", {event.skipped:,} skipped"
-        severity = "information" if event.failed + event.errors == 0 else "warning"
+        severity: SeverityLevel = "information" if event.failed + event.errors == 0 else "warning"
         self.notify(text, title=f"Batch {event.batch_id} finished", severity=severity)
 
     def on_runs_queued(self, message: RunsQueued) -> None:

@@ -15,10 +15,14 @@ MAX_ACTUAL_CHARS = 200
 class TextComparisons(Protocol):
     """The comparison fields shared by body, header and JSONPath checks."""
 
-    contains: str | None
-    not_contains: str | None
-    regex: str | None
-    equals: Any
+    @property
+    def contains(self) -> str | None: ...
+    @property
+    def not_contains(self) -> str | None: ...
+    @property
+    def regex(self) -> str | None: ...
+    @property
+    def equals(self) -> Any: ...
 
 
 @lru_cache(maxsize=2048)

@@ -93,7 +93,7 @@ def run_view(run: Run) -> Group:
         parts.append(metrics)
     if run.artifacts:
         artifacts = Table("artifact", "value", title="artifacts", title_justify="left")
-        for name, value in sorted(run.artifacts.items()):
-            artifacts.add_row(*literal_cells(name, _short(value)))
+        for name, artifact in sorted(run.artifacts.items()):
+            artifacts.add_row(*literal_cells(name, _short(artifact)))
         parts.append(artifacts)
     return Group(*parts)

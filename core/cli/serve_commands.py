@@ -92,5 +92,7 @@ def simulator_cmd(
         "cps_excess": "reject" if reject_over_cps else None,
         "max_concurrent_calls": max_concurrent,
     }
-    config = SimulatorConfig(**{key: value for key, value in overrides.items() if value is not None})
+    config = SimulatorConfig.model_validate(
+        {key: value for key, value in overrides.items() if value is not None}
+    )
     _serve("telephony simulator", host, port, exit_with, lambda: run_simulator(host, port, config))

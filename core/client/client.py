@@ -142,7 +142,7 @@ class CallboardClient:
         self, paths: list[Path] | None = None, tests: list[dict[str, Any]] | None = None
     ) -> ImportResult:
         """Import suite files (made absolute here: the daemon reads them) and tests by value."""
-        body = {"paths": [str(Path(p).absolute()) for p in paths or []], "tests": tests or []}
+        body = {"paths": [str(Path(p).absolute()) for p in paths or []], "tests": tests or []}  # noqa: ASYNC240 (getcwd, no disk I/O)
         response = await self.request("POST", "/v1/tests/import", json=body)
         return ImportResult.model_validate_json(response.content)
 

@@ -33,7 +33,7 @@ from callboard.storage.errors import StoreError
 
 log = logging.getLogger("callboard.daemon")
 # Streams end as soon as shutdown begins; this bounds what is left (a slow client mid-response).
-_GRACEFUL_S = 3.0
+_GRACEFUL_S = 3  # whole seconds: uvicorn types it as an int
 
 
 class _Server(uvicorn.Server):

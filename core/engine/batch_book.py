@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TypedDict
 
 from callboard.core.engine.events import EventBus
 from callboard.core.engine.progress import BatchTracker
@@ -18,7 +19,15 @@ from callboard.storage.writer import ResultWriter
 HEARTBEAT_S = 2.0
 
 
-def _count_fields(counts: BatchCounts) -> dict[str, object]:
+class _CountFields(TypedDict):
+    total: int
+    passed: int
+    failed: int
+    errors: int
+    pass_rate: float | None
+
+
+def _count_fields(counts: BatchCounts) -> _CountFields:
     return {
         "total": counts.total,
         "passed": counts.passed,

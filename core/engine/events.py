@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from callboard.core.models.events import EventBase
 
@@ -63,7 +63,7 @@ class EventBus:
         start = last_id - self._buffer[0].id + 1
         return list(itertools.islice(self._buffer, start, None))
 
-    async def subscribe(self, last_id: int | None = None) -> AsyncIterator[EventBase]:
+    async def subscribe(self, last_id: int | None = None) -> AsyncGenerator[EventBase, None]:
         """Yield events as they come, first replaying those after ``last_id`` when given.
 
         Ends when the subscriber falls too far behind (it should resume with its last id); raises
@@ -78,9 +78,9 @@ class EventBus:
             for event in backlog:
                 yield event
             while True:
-                event = await queue.get()
-                if event is None:
+                queued = await queue.get()
+                if queued is None:
                     return
-                yield event
+                yield queued
         finally:
             self._subscribers.discard(queue)

@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ class CommandExecutor:
             raise RunError("internal", f"the command executor cannot run a {test.kind} test")
         # Import makes cwd absolute (the suite file's directory); a test created without a file and
         # without a cwd runs in the home directory, never wherever the daemon happened to start.
-        cwd = Path(test.cwd or "~").expanduser()
+        cwd = Path(test.cwd or "~").expanduser()  # noqa: ASYNC240 (reads $HOME, no disk I/O)
         started = time.perf_counter()
         started_wall = time.time()
         try:
@@ -127,7 +128,8 @@ class CommandExecutor:
         # SIGTERM first so test runners can clean up, then SIGKILL for anything still in the group.
         _signal_group(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + self._grace_s
-        while process.returncode is None and time.monotonic() < deadline:
+        # Polled, not process.wait(): that also waits for the pipes, which the group may still hold.
+        while process.returncode is None and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(EXIT_POLL_S)
         _signal_group(process.pid, signal.SIGKILL)
         # The readers keep draining so the pipes reach EOF and the transport can close; only a process
@@ -158,10 +160,10 @@ async def read_tail(stream: asyncio.StreamReader, limit: int) -> str:
     return text
 
 
-def _with_exit_code_check(checks: list[CheckBase]) -> list[CheckBase]:
+def _with_exit_code_check(checks: Sequence[CheckBase]) -> list[CheckBase]:
     # Without an explicit exit code check, a command passes only if it exits 0.
     if any(isinstance(check, ExitCodeCheck) for check in checks):
-        return checks
+        return list(checks)
     return [ExitCodeCheck(exit_code=0), *checks]
 
 

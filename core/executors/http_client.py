@@ -93,7 +93,7 @@ class HttpClientPool:
         json: Any = None,
         content: str | bytes | None = None,
         data: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpx's per-phase timeout, handed on)
     ) -> HttpReply:
         """Send one request and read the whole reply.
 

@@ -138,7 +138,7 @@ class VoiceExecutor:
                 if step.say is not None:
                     audio[index] = await self._tts.synthesize(step.say, step.voice)
                 elif step.play is not None:
-                    audio[index] = await asyncio.to_thread(read_wav_as_mulaw, Path(step.play).expanduser())
+                    audio[index] = await asyncio.to_thread(read_wav_as_mulaw, Path(step.play).expanduser())  # noqa: ASYNC240
             except SpeechError as exc:
                 raise RunError("tts", f"caller[{index}] say: {exc}") from None
             except (OSError, ValueError) as exc:
@@ -162,11 +162,11 @@ class VoiceExecutor:
             expects = test.caller[window.step].expect
             if not expects:
                 continue
-            said = None
+            heard = None
             if agent_entries is not None:
                 start, end = window.start * FRAME_MS / 1000, window.end * FRAME_MS / 1000
-                said = [entry for entry in agent_entries if start <= (entry.start or 0.0) < end]
-            during = _observation(timeline, said, note)
+                heard = [entry for entry in agent_entries if start <= (entry.start or 0.0) < end]
+            during = _observation(timeline, heard, note)
             checks += [evaluate_voice_check(check, during, f"caller[{window.step}] ") for check in expects]
         checks += evaluate_voice_checks(test.checks, observation)
         metrics = voice_metrics(observation)

@@ -8,12 +8,16 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import JsonValue
 
 from callboard.core.models.names import NAME_SCHEMA, check_name
 from callboard.core.models.runs import Batch
 from callboard.core.models.schema_rules import CRON_PATTERN, any_of_non_empty, exactly_one_of
 
 FireOutcome = Literal["fired", "missed", "skipped_overlap", "manual"]
+
+
+_TIMEZONES: list[JsonValue] = [*sorted(available_timezones())]
 
 
 class ScheduleSpec(BaseModel):
@@ -37,9 +41,7 @@ class ScheduleSpec(BaseModel):
         json_schema_extra={"pattern": CRON_PATTERN},
     )
     interval_s: float | None = Field(default=None, ge=1, le=366 * 86400)
-    timezone: str = Field(
-        default="UTC", max_length=200, json_schema_extra={"enum": sorted(available_timezones())}
-    )
+    timezone: str = Field(default="UTC", max_length=200, json_schema_extra={"enum": _TIMEZONES})
     ids: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list)
     names: list[Annotated[str, Field(min_length=1, json_schema_extra=NAME_SCHEMA)]] = Field(
         default_factory=list

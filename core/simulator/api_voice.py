@@ -125,7 +125,7 @@ async def list_calls(request: Request) -> Response:
     query = query_form(request)
     now = sim.clock.now()
     filters = {name: query.get(name) for name in ("To", "From", "Status", *_START_FILTERS)}
-    days = {name: _day(filters[name]) for name in _START_FILTERS if filters[name] is not None}
+    days = {name: _day(value) for name in _START_FILTERS if (value := filters[name]) is not None}
     calls = [
         call
         for call in reversed(sim.calls.values())

@@ -70,7 +70,7 @@ class HttpxTwilioClient(AsyncHttpClient):
         data: dict[str, object] | None = None,
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (twilio's AsyncHttpClient.request signature)
         allow_redirects: bool = False,
     ) -> Response:
         """Send one request as the twilio library describes it; list values become repeated keys."""
@@ -80,7 +80,7 @@ class HttpxTwilioClient(AsyncHttpClient):
         reply = await self._client.request(
             method.upper(),
             self.rewrite(uri),
-            params=form_pairs(params) if params else None,
+            params=tuple(form_pairs(params)) if params else None,
             content=body,
             headers=headers,
             auth=httpx.BasicAuth(*auth) if auth is not None else None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 import numpy as np
@@ -76,7 +76,7 @@ class PocketsphinxStt:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._decoder: object | None = None
+        self._decoder: Any = None  # a pocketsphinx Decoder (the library ships no types), made on first use
 
     async def transcribe(self, ulaw: bytes) -> str:
         """The decoder's best hypothesis ('' when it has none)."""
@@ -91,8 +91,8 @@ class PocketsphinxStt:
             if self._decoder is None:
                 self._decoder = Decoder(samprate=16_000, loglevel="FATAL")
             decoder = self._decoder
-            decoder.start_utt()  # type: ignore[attr-defined]
-            decoder.process_raw(pcm.tobytes(), full_utt=True)  # type: ignore[attr-defined]
-            decoder.end_utt()  # type: ignore[attr-defined]
-            hypothesis = decoder.hyp()  # type: ignore[attr-defined]
+            decoder.start_utt()
+            decoder.process_raw(pcm.tobytes(), full_utt=True)
+            decoder.end_utt()
+            hypothesis = decoder.hyp()
         return hypothesis.hypstr if hypothesis is not None else ""

@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+from textual.widgets.button import ButtonVariant
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -37,7 +38,7 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Label(self.title_text, classes="dialog-title", markup=False)
             yield Static(self.body, classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                variant = "error" if self.danger else "primary"
+                variant: ButtonVariant = "error" if self.danger else "primary"
                 yield Button(f"{self.confirm} (y)", variant=variant, id="confirm-yes")
                 yield Button(f"{self.refuse} (n)", id="confirm-no")
 

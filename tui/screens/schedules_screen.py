@@ -9,6 +9,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
 from textual.widgets import Static
 
 from callboard.core.models.schedules import ScheduleView
@@ -94,7 +95,7 @@ class SchedulesScreen(ListScreen):
         table = self.query_one("#schedules-table", LiteralDataTable)
         if not self.views or table.cursor_row < 0 or table.row_count == 0:
             return None
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
         return self.views.get(int(key)) if key is not None else None
 
     @work(group="schedules-load", exclusive=True)
@@ -160,7 +161,7 @@ class SchedulesScreen(ListScreen):
         )
 
     @work(group="schedules-act")
-    async def action_toggle(self) -> None:
+    async def action_toggle(self) -> None:  # type: ignore[override]  # replaces Textual's generic toggle(attribute) action on purpose
         """Pause an active schedule, resume a paused one."""
         view = self._selected()
         if view is None:
@@ -194,7 +195,7 @@ class SchedulesScreen(ListScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.remove(view.schedule.id, view.schedule.name)
+                self.remove_schedule(view.schedule.id, view.schedule.name)
 
         body = "Its batches and their results stay."
         self.app.push_screen(
@@ -202,7 +203,7 @@ class SchedulesScreen(ListScreen):
         )
 
     @work(group="schedules-act")
-    async def remove(self, schedule_id: int, name: str) -> None:
+    async def remove_schedule(self, schedule_id: int, name: str) -> None:
         """Remove a schedule."""
         if await attempt(
             self, "Removing the schedule", done(self.context.client.delete_schedule(schedule_id))

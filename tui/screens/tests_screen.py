@@ -172,7 +172,7 @@ class TestsScreen(ListScreen):
             return bool(self.catalog.visible) or None
         return super().check_action(action, parameters)
 
-    def action_toggle(self) -> None:
+    def action_toggle(self) -> None:  # type: ignore[override]  # replaces Textual's generic toggle(attribute) action on purpose
         """Select or unselect the highlighted test."""
         key = self.table.cursor_key
         if isinstance(key, int):

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellType, ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from callboard.core.literal import literal
 
@@ -22,7 +22,7 @@ class LiteralDataTable(DataTable[Any]):
 
     def add_row(
         self,
-        *cells: CellType,
+        *cells: object,
         height: int | None = 1,
         key: str | None = None,
         label: Text | str | None = None,
@@ -38,12 +38,12 @@ class LiteralDataTable(DataTable[Any]):
         self,
         row_key: RowKey | str,
         column_key: ColumnKey | str,
-        value: CellType,
+        value: object,
         *,
         update_width: bool = False,
     ) -> None:
         super().update_cell(row_key, column_key, _literal(value), update_width=update_width)
 
 
-def _literal(cell: CellType) -> CellType:
+def _literal(cell: object) -> object:
     return literal(cell) if isinstance(cell, str) else cell

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets.data_table import CellType, RowDoesNotExist
+from textual.widgets.data_table import RowDoesNotExist
 
 from callboard.core.literal import literal
 from callboard.core.models.runs import RunStatus
@@ -40,13 +40,13 @@ class RunsTable(LiteralDataTable):
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.shown: dict[int, dict[str, CellType]] = {}
+        self.shown: dict[int, dict[str, object]] = {}
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
             self.add_column(label, width=width, key=key)
 
-    def cells(self, view: RunView) -> dict[str, CellType]:
+    def cells(self, view: RunView) -> dict[str, object]:
         """What each column shows for ``view``."""
         now = context_of(self).clock()
         return {

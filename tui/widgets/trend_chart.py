@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from rich.console import RenderableType
+from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from callboard.core.models.api import TestTrendOut
@@ -45,7 +45,7 @@ class TrendChart(PlotextPlot):
             self.refresh()
             return
         plt.title(chart_title(trend))
-        xs = list(range(1, len(trend.points) + 1))
+        xs: list[float] = list(range(1, len(trend.points) + 1))
         # A braille line of one point is a single dot: too small to see.
         marker = "braille" if len(xs) > 1 else "●"
         scored = [(x, point.mean_score) for x, point in zip(xs, trend.points, strict=True)]
@@ -63,7 +63,7 @@ class TrendChart(PlotextPlot):
         plt.xlabel("batch")
         self.refresh()
 
-    def render(self) -> RenderableType:
+    def render(self) -> RenderResult:
         step = 25 if self.size.height >= _FINE_TICKS_FROM_HEIGHT else 50
         self.plt.yticks(list(range(0, 101, step)))
         return super().render()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
@@ -42,7 +42,7 @@ class _Filter:
 
 
 async def _frames(
-    daemon: DaemonState, events: AsyncIterator[EventBase], wanted: _Filter
+    daemon: DaemonState, events: AsyncGenerator[EventBase, None], wanted: _Filter
 ) -> AsyncIterator[bytes]:
     # The client's reconnect delay, and a first line so it knows the stream is open.
     yield f"retry: 1000\n: connected, last event {daemon.engine.events.last_id}\n\n".encode()
@@ -53,9 +53,8 @@ async def _frames(
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(anext(events))
-            done, _ = await asyncio.wait(
-                {pending, stopping}, timeout=keepalive, return_when="FIRST_COMPLETED"
-            )
+            waiting: set[asyncio.Future[Any]] = {pending, stopping}
+            done, _ = await asyncio.wait(waiting, timeout=keepalive, return_when="FIRST_COMPLETED")
             if stopping in done:
                 return
             if pending not in done:
@@ -78,7 +77,7 @@ async def _frames(
             with contextlib.suppress(BaseException):
                 await pending
         with contextlib.suppress(BaseException):
-            await events.aclose()  # type: ignore[attr-defined]
+            await events.aclose()
 
 
 @router.get(
