@@ -195,6 +195,60 @@ async def test_flaky_tests_are_told_apart_by_name(history: History) -> None:
     assert await history.flaky(test="books") == {}
 
 
+async def test_the_aggregates_match_a_count_of_every_run(history: History) -> None:
+    # A random history (several runs per test and batch, every status, edits, ids out of batch order)
+    # against the documented meaning counted run by run in Python: the store walks only each test's
+    # newest runs, and must find the same rows as a count of all of them.
+    rng = random.Random(18)
+    statuses = [P, P, P, F, E, RunStatus.CANCELLED, RunStatus.SKIPPED, RunStatus.QUEUED]
+    runs: list[tuple[int, int, str, int, RunStatus, float | None]] = []
+    for run_id in rng.sample(range(1, 5000), 900):
+        name = f"t{rng.randrange(12)}"
+        status = rng.choice(statuses)
+        score = rng.choice([None, 0.0, 50.0, 100.0])
+        runs.append((run_id, rng.randint(1, 40), name, rng.randint(1, 3), status, score))
+    for run_id, batch_id, name, version, status, score in runs:
+        history.add(batch_id, name, status, version, score, run_id)
+
+    def batch_rows(last: int, only: str | None) -> list[tuple[object, ...]]:
+        expected: list[tuple[object, ...]] = []
+        for name in sorted({run[2] for run in runs if only in (None, run[2])}):
+            judged = [run for run in runs if run[2] == name and run[4] in (P, F, E)]
+            for batch_id in sorted({run[1] for run in judged})[-last:] if last > 0 else []:
+                here = [run for run in judged if run[1] == batch_id]
+                scores = [run[5] for run in here if run[5] is not None]
+                mean = round(sum(scores) / len(scores), 6) if scores else None
+                expected.append((name, batch_id, len(here), sum(run[4] is P for run in here), mean))
+        return expected
+
+    def version_rows(window: int, only: str | None) -> list[tuple[object, ...]]:
+        expected: list[tuple[object, ...]] = []
+        for name in sorted({run[2] for run in runs if only in (None, run[2])}):
+            verdicts = sorted(
+                (run for run in runs if run[2] == name and run[4] in (P, F)), key=lambda r: (r[1], r[0])
+            )
+            newest = verdicts[-window:] if window > 0 else []
+            for version in sorted({run[3] for run in newest}, reverse=True):
+                at = [run for run in newest if run[3] == version]
+                expected.append(
+                    (name, version, sum(run[4] is P for run in at), sum(run[4] is F for run in at))
+                )
+        return expected
+
+    history._write()
+    store = history.store.history
+    for last, only in [(1, None), (3, None), (10, None), (100, None), (4, "t3"), (2, "nobody")]:
+        found = [
+            (*row[:4], None if row[4] is None else round(row[4], 6))
+            for row in await store.batch_verdicts(last, only)
+        ]
+        assert found == batch_rows(last, only), (last, only)
+    for window, only in [(1, None), (2, None), (5, None), (20, None), (500, None), (7, "t5")]:
+        assert [tuple(row) for row in await store.version_verdicts(window, only)] == version_rows(
+            window, only
+        )
+
+
 # --- sparkline -----------------------------------------------------------------------------------
 
 

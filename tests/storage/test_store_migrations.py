@@ -56,7 +56,7 @@ async def test_opening_a_version_1_database_upgrades_it_and_fills_test_tags(
     assert [test.name for test in nightly] == ["greets-caller"]
     assert [test.name for test in everything] == ["greets-caller", "untagged"]
     with sqlite3.connect(db_path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION == 5
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION == 6
         rows = conn.execute("SELECT tag FROM test_tags ORDER BY tag").fetchall()
     assert rows == [("nightly",), ("smoke",)]
 
@@ -116,3 +116,42 @@ def test_statements_split_at_their_ends_not_inside_triggers_or_strings() -> None
 def test_migration_files_are_numbered_from_one() -> None:
     assert [migration.version for migration in MIGRATIONS] == list(range(1, LATEST_VERSION + 1))
     assert [migration.name for migration in MIGRATIONS[:2]] == ["initial", "test_tags"]
+
+
+async def test_a_version_5_database_with_runs_gets_the_judged_runs_index_and_reads_the_same(
+    db_path: Path,
+) -> None:
+    # Migration 0006 only adds an index: a database with history from today's schema keeps every run,
+    # and trends and flaky tests read from the index find what the runs say.
+    db_path.parent.mkdir(parents=True)
+    conn = await open_connection(db_path)
+    try:
+        assert await migrate(conn, target=5) == 5
+    finally:
+        await conn.close()
+    outcomes = ["passed", "failed", "error", "cancelled", "passed", "skipped", "failed", "passed"]
+    with sqlite3.connect(db_path) as db:
+        db.executemany(
+            "INSERT INTO batches (id, label, source, created_at) VALUES (?, 'nightly', 'test', '')",
+            [(batch_id,) for batch_id in range(1, len(outcomes) + 1)],
+        )
+        db.executemany(
+            "INSERT INTO runs (batch_id, test_name, test_version, kind, status, score, queued_at)"
+            " VALUES (?, 'greets', 1, 'http', ?, ?, '')",
+            [
+                (batch_id, status, 100.0 if status == "passed" else 0.0)
+                for batch_id, status in enumerate(outcomes, 1)
+            ],
+        )
+    async with await Store.open(db_path) as store:
+        points = await store.history.batch_verdicts(3)
+        flaky = await store.history.version_verdicts(4)
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+        assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == len(outcomes)
+        indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "runs_judged_by_name" in indexes
+    # The last three batches with a verdict: 5 (passed), 7 (failed), 8 (passed).
+    assert [(row.batch_id, row.judged, row.passed) for row in points] == [(5, 1, 1), (7, 1, 0), (8, 1, 1)]
+    # The newest four passed or failed runs: batches 2, 5, 7, 8.
+    assert [tuple(row) for row in flaky] == [("greets", 1, 2, 2)]
