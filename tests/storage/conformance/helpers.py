@@ -16,8 +16,8 @@ async def queue(
     priority: int = 0,
     skip: dict[str, str] | None = None,
 ) -> tuple[Batch, list[int]]:
-    """Import (or keep) tests ``names`` and queue a batch of them; the batch and its run ids."""
-    await store.tests.upsert_many([http_test(name) for name in names])
+    """Queue a batch of tests ``names`` (importing those not stored yet); the batch and its run ids."""
+    await store.tests.upsert_many([http_test(name) for name in names if await store.tests.get(name) is None])
     entries = []
     for name in names:
         test = await store.tests.get(name)
