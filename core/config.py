@@ -41,6 +41,7 @@ APP_NAME = "callboard"
 ENV_PREFIX = "CALLBOARD_"
 ENV_CONFIG = "CALLBOARD_CONFIG"
 LOCAL_CONFIG = Path("callboard.toml")
+STORE_URL_SCHEMES = ("postgresql://", "postgres://")
 
 _toml_file: ContextVar[Path | None] = ContextVar("callboard_toml_file", default=None)
 
@@ -54,10 +55,19 @@ class _Section(BaseModel):
 
 
 class StoreSettings(_Section):
-    """The SQLite store."""
+    """The store: the SQLite file in the state directory, or a PostgreSQL database (``url``)."""
 
     busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
     commit_tick_ms: float = Field(default=5.0, gt=0, le=1000)
+    # A secret: a database URL usually carries its password.
+    url: SecretStr | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _known_url(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(STORE_URL_SCHEMES):
+            raise ValueError("must start with postgresql:// (leave it out for the SQLite file)")
+        return url
 
 
 class LimitSettings(_Section):

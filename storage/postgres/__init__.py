@@ -1,0 +1,1 @@
+"""callboard storage on PostgreSQL (``store.url = "postgresql://…"``, extra ``callboard[postgres]``)."""
