@@ -391,7 +391,7 @@ EnvVarName = Annotated[
     str,
     Field(
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-        json_schema_extra={"not": {"pattern": case_insensitive("callboard_").removesuffix(")$") + ")"}},
+        json_schema_extra={"not": {"pattern": case_insensitive("callboard_", prefix=True)}},
     ),
     AfterValidator(_not_callboard_setting),
 ]

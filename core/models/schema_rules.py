@@ -30,10 +30,11 @@ def at_most_one_of(*fields: str) -> dict[str, Any]:
     return {"oneOf": [none, *exactly_one_of(*fields)["oneOf"]]}
 
 
-def case_insensitive(*words: str) -> str:
-    """A JSON-schema pattern matching exactly one of ``words`` in any case (JSON Schema has no flags)."""
+def case_insensitive(*words: str, prefix: bool = False) -> str:
+    """A JSON-schema pattern matching one of ``words`` in any case (JSON Schema has no flags): the
+    whole value, or with ``prefix`` its start."""
     spelled = ("".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word) for word in words)
-    return "^(" + "|".join(spelled) + ")$"
+    return "^(" + "|".join(spelled) + (")" if prefix else ")$")
 
 
 def exactly_one_of(*fields: str) -> dict[str, Any]:
