@@ -9,6 +9,8 @@ check that silently never runs.
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -21,6 +23,13 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+
+from callboard.core.models.schema_rules import any_given
+
+JSONPATH_FORMAT = "jsonpath"
+"""The OpenAPI ``format`` of a JSONPath (jsonpath_ng's extended syntax, which the daemon parses)."""
+RegexText = Annotated[str, Field(json_schema_extra={"format": "regex"})]
+"""A regular expression (Python's syntax): the daemon refuses one that does not compile."""
 
 
 class CheckBase(BaseModel):
@@ -49,12 +58,20 @@ class CheckBase(BaseModel):
         return ", ".join(f"{key}={value!r}" for key, value in fields.items())
 
 
+def _one_comparison(schema: dict[str, Any], cls: type[BaseModel]) -> None:
+    # The validator's rule, stated in the schema: at least one comparison is given.
+    comparisons: tuple[str, ...] = getattr(cls, "_comparisons", ())
+    schema["anyOf"] = any_given(*comparisons, *getattr(cls, "_extra_comparisons", ()))["anyOf"]
+
+
 class _Matcher(CheckBase):
     """Mixin for checks that compare a text value: at least one comparison must be given."""
 
+    model_config = ConfigDict(json_schema_extra=_one_comparison)
+
     contains: str | None = None
     not_contains: str | None = None
-    regex: str | None = None
+    regex: RegexText | None = None
     equals: Any = None
 
     _comparisons: ClassVar[tuple[str, ...]] = ("contains", "not_contains", "regex", "equals")
@@ -71,8 +88,6 @@ class _Matcher(CheckBase):
 
 
 def _compile_regex(pattern: str) -> None:
-    import re
-
     try:
         re.compile(pattern)
     except re.error as exc:
@@ -107,7 +122,7 @@ class JsonPathCheck(_Matcher):
 
     primary = "jsonpath"
     applies_to = HTTP_LIKE
-    jsonpath: str = Field(min_length=1)
+    jsonpath: str = Field(min_length=1, json_schema_extra={"format": JSONPATH_FORMAT})
     exists: bool | None = None
     _extra_comparisons: ClassVar[tuple[str, ...]] = ("exists",)
 
@@ -180,6 +195,8 @@ class AnsweredByCheck(CheckBase):
 
 class DurationCheck(CheckBase):
     """The call (or voice session) lasted within these bounds, in seconds."""
+
+    model_config = ConfigDict(json_schema_extra=any_given("duration_s_below", "duration_s_above"))
 
     primary = "duration_s_below"
     applies_to = CALL_LIKE
@@ -347,3 +364,22 @@ Check = Annotated[
     ),
 ]
 """Any check; the model is chosen by the primary key present in the table."""
+
+
+def checks_for(kind: str, *, judge: bool = True) -> Callable[[dict[str, Any]], None]:
+    """``json_schema_extra`` for a list of checks in a test of ``kind``: the OpenAPI document offers
+    only the checks that apply to it (the others are refused naming the kind); ``judge=False`` leaves
+    out judge checks too (they read the whole conversation, not one turn)."""
+    names = {
+        model.__name__
+        for model in CHECK_MODELS
+        if kind in model.applies_to and (judge or model is not JudgeCheck)
+    }
+
+    def narrow(schema: dict[str, Any]) -> None:
+        items = schema["items"]
+        # A reference names the model among other parts: the module while pydantic builds the
+        # schema, and FastAPI's -Input/-Output.
+        items["oneOf"] = [ref for ref in items["oneOf"] if names & set(re.split(r"__|-|/", ref["$ref"]))]
+
+    return narrow

@@ -7,6 +7,7 @@ entry into it. Validation happens here so that nonsense is refused at import, no
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -21,9 +22,16 @@ from pydantic import (
 )
 from pydantic import HttpUrl as _HttpUrl
 
-from callboard.core.models.checks import Check, CheckBase, JudgeCheck
+from callboard.core.models.checks import Check, CheckBase, JudgeCheck, checks_for
 from callboard.core.models.names import NAME_SCHEMA, check_name
-from callboard.core.models.schema_rules import TAG_PATTERN, URL_PATTERN, exactly_one_of
+from callboard.core.models.schema_rules import (
+    PHONE_PATTERN,
+    TAG_PATTERN,
+    URL_PATTERN,
+    at_most_one_of,
+    case_insensitive,
+    exactly_one_of,
+)
 from callboard.core.models.voice_steps import DEFAULT_SILENCE_MS, VoiceEndpoint, VoiceStep
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -50,7 +58,7 @@ def _valid_url(url: str) -> str:
 class HttpRequest(_Strict):
     """One HTTP request: at most one of ``json``, ``body`` or ``form`` is sent."""
 
-    method: str = "GET"
+    method: str = Field(default="GET", json_schema_extra={"pattern": case_insensitive(*HTTP_METHODS)})
     url: str = Field(json_schema_extra={"pattern": URL_PATTERN})
     headers: dict[str, str] = Field(default_factory=dict)
     params: dict[str, str] = Field(default_factory=dict)
@@ -58,7 +66,13 @@ class HttpRequest(_Strict):
     body: str | None = None
     form: dict[str, str] | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        serialize_by_alias=True,
+        json_schema_extra=at_most_one_of("json", "body", "form"),
+    )
 
     @field_validator("method")
     @classmethod
@@ -104,7 +118,9 @@ class Turn(_Strict):
     """One caller turn of a conversation and the checks on the agent's reply to it."""
 
     say: str = Field(min_length=1)
-    expect: list[Check] = Field(default_factory=list)
+    expect: list[Check] = Field(
+        default_factory=list, json_schema_extra=checks_for("conversation", judge=False)
+    )
 
 
 class SimulatedUserSpec(_Strict):
@@ -222,10 +238,26 @@ class HttpTest(TestBase):
 
     kind: Literal["http"] = "http"
     request: HttpRequest
-    checks: list[Check] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list, json_schema_extra=checks_for("http"))
 
     def target(self) -> str:
         return self.request.url
+
+
+def _script_or_simulation(script: str) -> Callable[[dict[str, Any]], None]:
+    """The schema's side of ``_scripted_or_simulated``: a non-empty ``script`` or ``simulate``."""
+
+    def state(schema: dict[str, Any]) -> None:
+        _kind_required(schema)
+        schema["oneOf"] = [
+            {"required": [script], "properties": {script: {"minItems": 1}, "simulate": {"type": "null"}}},
+            {
+                "required": ["simulate"],
+                "properties": {"simulate": {"not": {"type": "null"}}, script: {"maxItems": 0}},
+            },
+        ]
+
+    return state
 
 
 def _scripted_or_simulated(scripted: bool, info: ValidationInfo, test: str, script: str) -> None:
@@ -241,11 +273,13 @@ class ConversationTest(TestBase):
     """A multi-turn chat over an HTTP endpoint: scripted ``turns`` with checks per turn, or a user
     simulated by a model (``simulate``); ``checks`` judge the whole conversation."""
 
+    model_config = ConfigDict(json_schema_extra=_script_or_simulation("turns"))
+
     kind: Literal["conversation"] = "conversation"
     endpoint: ChatEndpoint
     simulate: SimulatedUserSpec | None = None
     turns: list[Turn] = Field(default_factory=list, validate_default=True)
-    checks: list[Check] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list, json_schema_extra=checks_for("conversation"))
 
     def target(self) -> str:
         return self.endpoint.url
@@ -281,6 +315,16 @@ CALL_OVERHEAD_S = 1800.0
 MAX_CALL_TIME_LIMIT_S = 14_400
 
 
+def _amd_needs_detection(schema: dict[str, Any]) -> None:
+    # The validator's rule, stated in the schema; ``timeout_s`` > ``time_limit_s`` compares two
+    # values, which JSON Schema cannot say: that one is refused with 422 naming both.
+    _kind_required(schema)
+    schema["anyOf"] = [
+        {"properties": {"amd": {"type": "null"}}},
+        {"required": ["machine_detection"], "properties": {"machine_detection": {"const": True}}},
+    ]
+
+
 class CallTest(TestBase):
     """A phone call placed to an agent, with a scripted caller and checks on the call.
 
@@ -289,10 +333,12 @@ class CallTest(TestBase):
     set, caps the whole run and so also the call.
     """
 
+    model_config = ConfigDict(json_schema_extra=_amd_needs_detection)
+
     kind: Literal["call"] = "call"
-    phone: str | None = None
+    phone: Annotated[str, Field(json_schema_extra={"pattern": PHONE_PATTERN})] | None = None
     caller: list[CallerStep] = Field(default_factory=list)
-    checks: list[Check] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list, json_schema_extra=checks_for("call"))
     record: bool = True
     machine_detection: bool = False
     amd: MachineDetection | None = None
@@ -342,7 +388,12 @@ def _not_callboard_setting(name: str) -> str:
 
 
 EnvVarName = Annotated[
-    str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"), AfterValidator(_not_callboard_setting)
+    str,
+    Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        json_schema_extra={"not": {"pattern": case_insensitive("callboard_", prefix=True)}},
+    ),
+    AfterValidator(_not_callboard_setting),
 ]
 """The name of an environment variable a command may be given from the daemon's environment."""
 
@@ -364,7 +415,7 @@ class CommandTest(TestBase):
     junit: str | None = Field(
         default=None, description="JUnit XML file the command writes; parsed into checks."
     )
-    checks: list[Check] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list, json_schema_extra=checks_for("command"))
 
     def target(self) -> str:
         return self.command
@@ -373,11 +424,13 @@ class CommandTest(TestBase):
 class VoiceTest(TestBase):
     """A conversation with a voice agent over its own Media Streams WebSocket, callboard playing Twilio."""
 
+    model_config = ConfigDict(json_schema_extra=_script_or_simulation("caller"))
+
     kind: Literal["voice"] = "voice"
     endpoint: VoiceEndpoint
     simulate: SimulatedUserSpec | None = None
     caller: list[VoiceStep] = Field(default_factory=list, max_length=500, validate_default=True)
-    checks: list[Check] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list, json_schema_extra=checks_for("voice"))
     silence_ms: int = Field(
         default=DEFAULT_SILENCE_MS, ge=100, le=10_000, description="Quiet that ends the agent's turn."
     )

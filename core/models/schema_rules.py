@@ -17,6 +17,26 @@ def any_of_non_empty(*fields: str, flag: str | None = None) -> dict[str, Any]:
     return {"anyOf": branches}
 
 
+def any_given(*fields: str) -> dict[str, Any]:
+    """JSON schema: at least one of ``fields`` is given and not null."""
+    return {
+        "anyOf": [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in fields]
+    }
+
+
+def at_most_one_of(*fields: str) -> dict[str, Any]:
+    """JSON schema: at most one of ``fields`` is given and not null."""
+    none = {"properties": {name: {"type": "null"} for name in fields}}
+    return {"oneOf": [none, *exactly_one_of(*fields)["oneOf"]]}
+
+
+def case_insensitive(*words: str, prefix: bool = False) -> str:
+    """A JSON-schema pattern matching one of ``words`` in any case (JSON Schema has no flags): the
+    whole value, or with ``prefix`` its start."""
+    spelled = ("".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word) for word in words)
+    return "^(" + "|".join(spelled) + (")" if prefix else ")$")
+
+
 def exactly_one_of(*fields: str) -> dict[str, Any]:
     """JSON schema: exactly one of ``fields`` is given and not null."""
     return {
@@ -63,3 +83,12 @@ SUITE_PATH_PATTERN = "^/.*\\.([tT][oO][mM][lL]|[cC][sS][vV])$"
 
 TAG_PATTERN = "^ *[^\\x00-\\x20\\x7f-\\x9f\\u2028\\u2029\\s,]+ *$"
 """A tag: one word without spaces, commas or control characters (spaces around are trimmed)."""
+
+_SEP = "[\\t\\n\\v\\f\\r ().-]"
+PHONE_PATTERN = f"^{_SEP}*(\\+{_SEP}*[1-9]({_SEP}*[0-9]){{1,14}}{_SEP}*)?$"
+"""An E.164 number (``+`` and 2 to 15 digits), written with spaces, dots, dashes or brackets if wished
+(the daemon strips them); blank means no number yet."""
+
+_PY_SPACE = "\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+WEBSOCKET_URL_PATTERN = f"^[Ww][Ss][Ss]?://[^/{_PY_SPACE}][^{_PY_SPACE}]*$"
+"""A ws:// or wss:// URL with a host and no whitespace (Python's ``str.isspace``, which the daemon uses)."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from callboard.core.models.checks import Check
+from callboard.core.models.checks import Check, checks_for
+from callboard.core.models.schema_rules import WEBSOCKET_URL_PATTERN
 
 DEFAULT_SILENCE_MS = 700
 DEFAULT_WAIT_TIMEOUT_S = 15.0
@@ -24,7 +25,7 @@ class VoiceEndpoint(_Strict):
     ``<Parameter>`` nouns of a ``<Stream>`` would.
     """
 
-    url: str
+    url: str = Field(json_schema_extra={"pattern": WEBSOCKET_URL_PATTERN})
     protocol: Literal["twilio"] = "twilio"
     custom_parameters: dict[str, str] = Field(default_factory=dict)
 
@@ -39,6 +40,34 @@ class VoiceEndpoint(_Strict):
         return value
 
 
+_NULL = {"type": "null"}
+
+
+def _step_branch(action: str, value: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    """One kind of step: ``action`` set to ``value``; the other actions, and the options not in
+    ``allowed``, left out."""
+    properties: dict[str, Any] = {other: _NULL for other in _ACTIONS if other != action}
+    properties |= {option: _NULL for option in ("voice", "silence_ms", "timeout_s") if option not in allowed}
+    if "expect" not in allowed:
+        properties["expect"] = {"maxItems": 0}
+    return {"required": [action], "properties": {action: value, **properties}}
+
+
+def _one_step_action(schema: dict[str, Any]) -> None:
+    # The model validator's rules, stated in the schema: one action per step, and each option only
+    # with the action it belongs to.
+    not_null = {"not": _NULL}
+    schema["oneOf"] = [
+        _step_branch("say", not_null, ("voice",)),
+        _step_branch("play", not_null, ()),
+        _step_branch("digits", not_null, ()),
+        _step_branch("pause", not_null, ()),
+        _step_branch("wait", {"const": "agent"}, ("silence_ms", "timeout_s", "expect")),
+        _step_branch("wait", {"const": "speech"}, ("timeout_s",)),
+        _step_branch("hangup", {"const": True}, ()),
+    ]
+
+
 class VoiceStep(_Strict):
     """One step of the caller: exactly one of say, play, digits, pause, wait, hangup.
 
@@ -46,6 +75,8 @@ class VoiceStep(_Strict):
     ``wait = "speech"`` until the agent starts speaking. A wait that lasts ``timeout_s`` fails the test.
     ``expect`` (on ``wait = "agent"``) checks what the agent said during that wait.
     """
+
+    model_config = ConfigDict(json_schema_extra=_one_step_action)
 
     say: str | None = Field(default=None, min_length=1, max_length=2000)
     voice: str | None = Field(default=None, min_length=1, max_length=100)
@@ -55,7 +86,7 @@ class VoiceStep(_Strict):
     wait: Literal["agent", "speech"] | None = None
     silence_ms: int | None = Field(default=None, ge=100, le=10_000)
     timeout_s: float | None = Field(default=None, gt=0, le=600)
-    expect: list[Check] = Field(default_factory=list)
+    expect: list[Check] = Field(default_factory=list, json_schema_extra=checks_for("voice"))
     hangup: bool | None = None
 
     @model_validator(mode="after")
