@@ -15,7 +15,7 @@ from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.output_files import check_writable, write_file
 from callboard.core.cli.run_display import percent, report_view
 from callboard.core.literal import literal, literal_cells, plain_console
-from callboard.core.reports.history import sparkline
+from callboard.core.sparkline import sparkline
 
 
 @click.command("export")
