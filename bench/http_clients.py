@@ -22,9 +22,9 @@ import aiohttp
 import httpx
 
 from callboard.core.demo.process import demo_agent_process
-from callboard.core.executors.base import Job
+from callboard.core.execution.base import Job
+from callboard.core.execution.http_client import HttpClientPool
 from callboard.core.executors.http import HttpExecutor
-from callboard.core.executors.http_client import HttpClientPool
 from callboard.core.models import parse_test
 
 Send = Callable[[int], Awaitable[None]]

@@ -19,7 +19,7 @@ from callboard.core.api.routes import (
     schedules,
     tests,
 )
-from callboard.core.daemon.state import DaemonState
+from callboard.core.api.state import DaemonState
 
 
 def create_app(daemon: DaemonState) -> FastAPI:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
-from callboard.core.daemon.state import DaemonState
+from callboard.core.api.state import DaemonState
 
 
 def _daemon(request: Request) -> DaemonState:

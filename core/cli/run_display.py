@@ -11,7 +11,7 @@ from rich.text import Text
 from callboard.core.literal import literal, literal_cells
 from callboard.core.models import Batch, BatchCounts, RunStatus
 from callboard.core.models.events import BatchProgress
-from callboard.core.reports.tabular import BatchReport, FailureSummary
+from callboard.core.models.reports import BatchReport, FailureSummary
 
 STATUS_STYLE = {
     RunStatus.QUEUED: "dim",

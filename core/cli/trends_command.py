@@ -11,7 +11,7 @@ from callboard.core.cli.context import CliContext, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.run_display import percent
 from callboard.core.literal import literal, literal_cells, plain_console
-from callboard.core.reports.history import sparkline
+from callboard.core.sparkline import sparkline
 
 
 @click.command("trends")

@@ -31,8 +31,8 @@ from callboard.core.models.api import (
     TestSummary,
     Trends,
 )
+from callboard.core.models.reports import BatchReport
 from callboard.core.models.schedules import ScheduleList, ScheduleSpec, ScheduleView
-from callboard.core.reports.tabular import BatchReport
 
 DEFAULT_TIMEOUT_S = 60.0
 _REPORT: TypeAdapter[BatchReport] = TypeAdapter(BatchReport)

@@ -15,19 +15,20 @@ from importlib.metadata import version
 import uvicorn
 
 from callboard.core.api.app import create_app
+from callboard.core.api.state import DaemonState
 from callboard.core.config import Settings
-from callboard.core.daemon.heap import settle_heap
-from callboard.core.daemon.housekeeping import schedule_retention
 from callboard.core.daemon.lock import AlreadyRunning, DaemonLock
 from callboard.core.daemon.logs import configure_logging
 from callboard.core.daemon.notifications import notify_finished_batches
 from callboard.core.daemon.private_files import make_daemon_private
 from callboard.core.daemon.socket_bind import SocketError, bind_socket
-from callboard.core.daemon.state import DaemonState
 from callboard.core.engine.stack import running_engine
 from callboard.core.notify.notifier import Notifier
 from callboard.core.paths import DaemonPaths
 from callboard.core.scheduling.service import ScheduleService
+from callboard.core.services.catalogue import TestCatalogue
+from callboard.core.services.heap import settle_heap
+from callboard.core.services.housekeeping import schedule_retention
 from callboard.storage.errors import StoreError
 from callboard.storage.open import opened_store
 
@@ -87,7 +88,12 @@ async def serve_daemon(settings: Settings) -> None:
                     await store.tests.list()  # the catalogue, loaded before the heap is settled
                     settle_heap()
                     daemon = DaemonState(
-                        settings=settings, paths=paths, store=store, engine=engine, schedules=schedules
+                        settings=settings,
+                        paths=paths,
+                        store=store,
+                        engine=engine,
+                        schedules=schedules,
+                        catalogue=TestCatalogue(store, engine.events, settings.imports),
                     )
                     config = uvicorn.Config(
                         create_app(daemon),

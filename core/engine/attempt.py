@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from callboard.core.engine.retry import Backoff
-from callboard.core.executors.base import Executor, Job, Outcome, RateLimited, RunError, TransientError
+from callboard.core.execution.base import Executor, Job, Outcome, RateLimited, RunError, TransientError
 from callboard.core.models import RunResult, RunStatus, score
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from callboard.core.engine.planner import BatchPlanner
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
 from callboard.core.engine.selection import MODEL_KEY, Selection, choose, limit_keys
-from callboard.core.executors.base import Executor, Job
+from callboard.core.execution.base import Executor, Job
 from callboard.core.models import (
     Batch,
     BatchStatus,

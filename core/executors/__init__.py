@@ -1,1 +1,1 @@
-"""Executors: one per test kind, behind the interface in base.py."""
+"""Executors: one per test kind, behind the interface in ``callboard.core.execution.base``."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from callboard.core.checks.call_checks import CallObservation, evaluate_call_checks, transcript_metrics
 from callboard.core.checks.turns import analyse_turns
-from callboard.core.executors.base import Job, Outcome, RunError
+from callboard.core.execution.base import Job, Outcome, RunError
 from callboard.core.models import CallTest
 from callboard.core.models.checks import AnsweredCheck
 from callboard.core.telephony.call_flow import CallFlow, CallReport, FlowSettings

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from callboard.core.checks import evaluate_command_checks
-from callboard.core.executors.base import Job, Outcome, RunError
+from callboard.core.execution.base import Job, Outcome, RunError
 from callboard.core.executors.command_env import CommandEnvironment
 from callboard.core.executors.junit import read_junit
 from callboard.core.executors.process_group import (

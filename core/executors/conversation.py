@@ -10,9 +10,9 @@ from typing import Any
 
 from callboard.core.checks import evaluate_http_checks, first_match
 from callboard.core.checks.common import as_text, truncate
-from callboard.core.executors.base import Job, Outcome, RunError
+from callboard.core.execution.base import Job, Outcome, RunError
+from callboard.core.execution.http_client import HttpClientPool, HttpReply
 from callboard.core.executors.http import raise_if_transient
-from callboard.core.executors.http_client import HttpClientPool, HttpReply
 from callboard.core.llm import LlmService
 from callboard.core.models import CheckBase, CheckResult, ConversationTest, SimulatedUserSpec, TranscriptEntry
 from callboard.core.models.percentiles import percentile

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 
 from callboard.core.checks import evaluate_http_checks
-from callboard.core.executors.base import Job, Outcome, RunError, TransientError
-from callboard.core.executors.http_client import EXCERPT_BYTES, HttpClientPool, HttpReply
-from callboard.core.executors.http_errors import body_gist
+from callboard.core.execution.base import Job, Outcome, RunError, TransientError
+from callboard.core.execution.http_client import EXCERPT_BYTES, HttpClientPool, HttpReply
+from callboard.core.execution.http_errors import body_gist, parse_retry_after
 from callboard.core.models import CheckBase, CheckResult, HttpTest
 from callboard.core.models.checks import StatusCheck
 
@@ -67,22 +64,6 @@ def raise_if_transient(reply: HttpReply, checks: Iterable[CheckBase]) -> None:
     message = f"the server answered {reply.status}" + (f": {gist}" if gist else "")
     retry_after = parse_retry_after(reply.headers.get("Retry-After")) if reply.status == 429 else None
     raise TransientError("rate_limited" if reply.status == 429 else "server_error", message, retry_after)
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delay in seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # "-0000" dates parse naive; HTTP dates are always GMT
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def _implicit_status(reply: HttpReply) -> CheckResult:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from callboard.core.checks.common import result
-from callboard.core.executors.base import Executor, Job, Outcome, RunError
+from callboard.core.execution.base import Executor, Job, Outcome, RunError
 from callboard.core.llm import LlmService, metering
 from callboard.core.models import CheckResult
 from callboard.core.models.checks import JudgeCheck

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from callboard.core.executors.base import Executor
+from callboard.core.execution.base import Executor
+from callboard.core.execution.http_client import HttpClientPool
 from callboard.core.executors.call import CallExecutor
 from callboard.core.executors.command import CommandExecutor
 from callboard.core.executors.command_env import CommandEnvironment
 from callboard.core.executors.conversation import ConversationExecutor
 from callboard.core.executors.http import HttpExecutor
-from callboard.core.executors.http_client import HttpClientPool
 from callboard.core.executors.judging import JudgingExecutor
 from callboard.core.executors.voice import VoiceExecutor
 from callboard.core.llm import LlmService

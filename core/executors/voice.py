@@ -24,7 +24,7 @@ from callboard.core.checks.voice_checks import (
     evaluate_voice_checks,
     voice_metrics,
 )
-from callboard.core.executors.base import Job, Outcome, RunError, TransientError
+from callboard.core.execution.base import Job, Outcome, RunError, TransientError
 from callboard.core.llm import LlmService
 from callboard.core.models import CheckResult, TranscriptEntry, VoiceTest
 from callboard.core.models.voice_steps import DEFAULT_WAIT_TIMEOUT_S

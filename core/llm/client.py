@@ -2,7 +2,7 @@
 
 Why not the ``openai`` package: callboard needs one endpoint, must see every 429 and 5xx itself (the
 engine's rate-limit and retry rules, token accounting, one error per batch), and already has a pooled
-aiohttp client (core/executors/http_client.py); the official client would add httpx's CPU-bound pool
+aiohttp client (core/execution/http_client.py); the official client would add httpx's CPU-bound pool
 (encode/httpx#3215) and its own hidden retries. The wire format is OpenAI's, so any compatible server
 (OpenAI, Azure's /openai/v1, vLLM, Ollama, llama.cpp, LiteLLM) works.
 
@@ -18,9 +18,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from callboard.core.executors.base import RateLimited, RunError, TransientError
-from callboard.core.executors.http import parse_retry_after
-from callboard.core.executors.http_client import HttpClientPool, HttpReply
+from callboard.core.execution.base import RateLimited, RunError, TransientError
+from callboard.core.execution.http_client import HttpClientPool, HttpReply
+from callboard.core.execution.http_errors import parse_retry_after
 from callboard.core.llm import usage
 from callboard.core.llm.errors import LlmRefused, MalformedOutput
 from callboard.core.llm.options import LlmOptions

@@ -8,7 +8,7 @@ rest of the batch's model work after the first one (one clear error per batch).
 
 from __future__ import annotations
 
-from callboard.core.executors.base import RunError
+from callboard.core.execution.base import RunError
 
 # Error kinds after which no other run of the batch will fare better.
 FATAL_KINDS = frozenset({"llm_auth", "llm_model", "llm_config"})

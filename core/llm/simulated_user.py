@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from string import Template
 from typing import Literal
 
-from callboard.core.executors.base import RunError
+from callboard.core.execution.base import RunError
 from callboard.core.llm.client import ChatClient
 from callboard.core.llm.errors import MalformedOutput
 from callboard.core.llm.transcript import as_user_chat

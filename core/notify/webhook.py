@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from callboard.core.executors.http_errors import connection_failure
+from callboard.core.execution.http_errors import connection_failure
 from callboard.core.notify.base import NotifyError
 from callboard.core.notify.settings import WebhookSettings
 from callboard.core.notify.summary import BatchSummary, short

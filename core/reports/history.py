@@ -1,5 +1,4 @@
-"""How tests fare across batches: per-test trends and flaky tests from the store's aggregates, and
-sparklines for the terminal.
+"""How tests fare across batches: per-test trends and flaky tests from the store's aggregates.
 
 The store does the counting (``HistoryRepo``); these pure functions turn its rows into what the API,
 the CLI and the reports show.
@@ -7,15 +6,12 @@ the CLI and the reports show.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import groupby
 from typing import ClassVar, NamedTuple
 
 from callboard.core.models.history import BatchVerdicts, VersionVerdicts
-
-SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 
 class TrendPoint(NamedTuple):
@@ -75,29 +71,3 @@ def flaky_tests(rows: Iterable[VersionVerdicts]) -> dict[str, FlakyInfo]:
         if row.test_name not in flaky and row.passes and row.failures:
             flaky[row.test_name] = FlakyInfo(row.test_name, row.version, row.passes, row.failures)
     return flaky
-
-
-def sparkline(values: Sequence[float | None], *, low: float | None = None, high: float | None = None) -> str:
-    """One bar of ``▁▂▃▄▅▆▇█`` per value, scaled from ``low`` to ``high``.
-
-    The scale defaults to the smallest and largest value; pass ``low=0, high=100`` for pass rates and
-    scores so that 100 always reads as a full bar. Values outside the scale are clamped. None (a batch
-    without a score), NaN and infinities are a space, so gaps stay visible. A series with no spread is
-    drawn at mid height, neither good nor bad.
-    """
-    present = [value for value in values if value is not None and math.isfinite(value)]
-    if not present:
-        return " " * len(values)
-    bottom = min(present) if low is None else low
-    top = max(present) if high is None else high
-    span = top - bottom
-    bars: list[str] = []
-    for value in values:
-        if value is None or not math.isfinite(value):
-            bars.append(" ")
-        elif span <= 0:
-            bars.append(SPARK_BARS[len(SPARK_BARS) // 2])
-        else:
-            share = min(max((value - bottom) / span, 0.0), 1.0)
-            bars.append(SPARK_BARS[round(share * (len(SPARK_BARS) - 1))])
-    return "".join(bars)

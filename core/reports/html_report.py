@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from callboard.core.models import CheckResult, Run, RunStatus, TranscriptEntry
-from callboard.core.reports.tabular import BatchReport
+from callboard.core.models.reports import BatchReport
 
 # One check value, error message or transcript line; a response body beyond this is noise in a report.
 MAX_TEXT_CHARS = 4_000

@@ -9,26 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from callboard.core.models import Run
 from callboard.core.models.percentiles import percentile
+from callboard.core.models.reports import PooledLatency
 
 TURN_PREFIX = "turn_latency_ms."
 LATE_ANSWERS = "late_answer_count"
-
-
-@dataclass(frozen=True)
-class PooledLatency:
-    """One test's turn latencies over its trials: how many runs and turns, the percentiles, late answers."""
-
-    test_name: str
-    runs: int
-    turns: int
-    p50_ms: float
-    p90_ms: float
-    p95_ms: float
-    late_answers: int
 
 
 def turn_latencies(metrics: dict[str, float]) -> list[float]:

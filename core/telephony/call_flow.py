@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from callboard.core.executors.base import Job, RunError, TransientError
+from callboard.core.execution.base import Job, RunError, TransientError
 from callboard.core.models import CallTest, TranscriptEntry
 from callboard.core.models.dial_intent import DialIntent
 from callboard.core.telephony import errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 
-from callboard.core.executors.http import parse_retry_after
+from callboard.core.execution.http_errors import parse_retry_after
 from callboard.core.telephony.http_client import last_response_headers
 
 TOO_MANY_REQUESTS = 20429

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callboard.core.executors.base import RateLimited, RunError, TransientError
+from callboard.core.execution.base import RateLimited, RunError, TransientError
 from callboard.core.telephony import errors
 from callboard.core.telephony.errors import describe
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from callboard.core.executors.base import RunError
+from callboard.core.execution.base import RunError
 from callboard.core.telephony.errors import describe, is_retryable
 from callboard.core.telephony.polling import Poller, PollTimeout
 from callboard.core.telephony.voice import TRANSCRIPT_DONE, Sentence, TwilioVoice

@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from callboard.core.demo import create_app
-from callboard.core.executors.base import Job
+from callboard.core.execution.base import Job
 from callboard.core.executors.registry import build_executors, close_executors
 from callboard.core.models import TestDefinition, dump_test, parse_test
 from callboard.core.suites import load_suites

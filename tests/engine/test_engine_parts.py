@@ -14,7 +14,7 @@ from callboard.core.engine.progress import BatchTracker
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
 from callboard.core.engine.selection import Selection, SelectionError, choose, limit_keys
-from callboard.core.executors.base import Job, Outcome, RateLimited, TransientError
+from callboard.core.execution.base import Job, Outcome, RateLimited, TransientError
 from callboard.core.models import BatchCounts, CheckResult, RunStatus, parse_test
 from callboard.core.models.events import RunQueued
 

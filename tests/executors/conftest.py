@@ -11,8 +11,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from callboard.core.demo import create_app
-from callboard.core.executors.base import Executor, Job, Outcome
-from callboard.core.executors.http_client import HttpClientPool
+from callboard.core.execution.base import Executor, Job, Outcome
+from callboard.core.execution.http_client import HttpClientPool
 from callboard.core.executors.registry import build_executors, close_executors
 from callboard.core.models import TestDefinition, parse_test
 

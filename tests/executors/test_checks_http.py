@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from callboard.core.checks import evaluate_http_check
-from callboard.core.executors.http_client import HttpClientPool, HttpReply
+from callboard.core.execution.http_client import HttpClientPool, HttpReply
 from callboard.core.models import CheckResult, HttpTest
 
 

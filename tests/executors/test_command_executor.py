@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from callboard.core.executors.base import Executor, Job, Outcome, RunError
+from callboard.core.execution.base import Executor, Job, Outcome, RunError
 
 RunTest = Callable[[dict[str, Any]], Awaitable[Outcome]]
 PYTHON = sys.executable

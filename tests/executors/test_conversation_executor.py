@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from callboard.core.executors.base import Outcome, TransientError
+from callboard.core.execution.base import Outcome, TransientError
 from callboard.core.executors.conversation import percentile, render_template
 
 RunTest = Callable[[dict[str, Any]], Awaitable[Outcome]]

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from callboard.core.executors.base import Outcome, RunError, TransientError
-from callboard.core.executors.http import parse_retry_after
+from callboard.core.execution.base import Outcome, RunError, TransientError
+from callboard.core.execution.http_errors import parse_retry_after
 
 RunTest = Callable[[dict[str, Any]], Awaitable[Outcome]]
 

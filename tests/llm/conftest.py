@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestServer
 
 from callboard.core.config import LlmSettings
 from callboard.core.demo import create_app
-from callboard.core.executors.base import Job, Outcome
+from callboard.core.execution.base import Job, Outcome
 from callboard.core.executors.registry import build_executors, close_executors
 from callboard.core.models import parse_test
 from callboard.core.simulator import SimulatorConfig, simulator_thread

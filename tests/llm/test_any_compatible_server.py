@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from callboard.core.executors.base import RunError
+from callboard.core.execution.base import RunError
 from tests.llm.conftest import RunWith, stub_settings
 from tests.llm.stub_model import STUB_KEY, StubModel
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from callboard.core.executors.base import RunError
+from callboard.core.execution.base import RunError
 from callboard.core.models import dump_test
 from callboard.core.simulator.scripted_model import SCRIPTED_MODEL_KEY
 from callboard.core.suites import load_suites

@@ -1,5 +1,5 @@
 """Per-test trends across batches and flaky tests, counted by a real SQLite store (``HistoryRepo``)
-and shaped by ``core.reports.history``; sparklines."""
+and shaped by ``core.reports.history``; sparklines (``core.sparkline``) of them."""
 
 from __future__ import annotations
 
@@ -12,15 +12,8 @@ from pathlib import Path
 import pytest
 
 from callboard.core.models import RunStatus
-from callboard.core.reports.history import (
-    SPARK_BARS,
-    FlakyInfo,
-    TestTrend,
-    TrendPoint,
-    flaky_tests,
-    sparkline,
-    trends,
-)
+from callboard.core.reports.history import FlakyInfo, TestTrend, TrendPoint, flaky_tests, trends
+from callboard.core.sparkline import SPARK_BARS, sparkline
 from callboard.storage import Store
 
 P, F, E = RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR

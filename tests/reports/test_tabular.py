@@ -9,15 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 from callboard.core.models import CheckResult, Run, RunStatus
-from callboard.core.reports.tabular import (
-    CSV_COLUMNS,
-    BatchReport,
-    FailureSummary,
-    SlowRun,
-    build_report,
-    runs_csv,
-    runs_json,
-)
+from callboard.core.models.reports import BatchReport, FailureSummary, SlowRun
+from callboard.core.reports.tabular import CSV_COLUMNS, build_report, runs_csv, runs_json
 from tests.reports.factories import T0, make_batch, make_run
 
 

@@ -11,7 +11,7 @@ import httpx
 from pydantic import SecretStr
 
 from callboard.core.config import TwilioSettings
-from callboard.core.executors.base import Job
+from callboard.core.execution.base import Job
 from callboard.core.models import CallTest, parse_test
 from tests.simulator.helpers import (  # the simulator the call tests talk to, as its own tests set it up
     ACCOUNT_SID,

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from callboard.core.executors.base import RunError
+from callboard.core.execution.base import RunError
 from callboard.core.executors.call import CallExecutor
 from callboard.core.models import CheckResult
 from tests.simulator.helpers import SHORT_GREETING

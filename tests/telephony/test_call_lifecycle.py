@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from callboard.core.executors.base import RateLimited, RunError, TransientError
+from callboard.core.execution.base import RateLimited, RunError, TransientError
 from callboard.core.executors.call import CallExecutor
 from callboard.core.simulator import simulator_thread
 from callboard.core.telephony import HttpxTwilioClient

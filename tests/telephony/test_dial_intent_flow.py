@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from callboard.core.executors.base import Job, RunError, TransientError
+from callboard.core.execution.base import Job, RunError, TransientError
 from callboard.core.executors.call import CallExecutor
 from callboard.core.models import CallTest
 from callboard.core.models.dial_intent import DialIntent

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from callboard.core.config import VoiceSettings
-from callboard.core.executors.base import Job, Outcome
+from callboard.core.execution.base import Job, Outcome
 from callboard.core.executors.voice import VoiceExecutor
 from callboard.core.models import parse_test
 from callboard.core.simulator.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN

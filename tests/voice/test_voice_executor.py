@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from callboard.core.executors.base import RunError, TransientError
+from callboard.core.execution.base import RunError, TransientError
 from callboard.core.simulator import simulator_process
 from callboard.core.voice import mulaw
 from callboard.core.voice.resample import resample

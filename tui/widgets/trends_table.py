@@ -7,7 +7,7 @@ from collections.abc import Hashable, Sequence
 from rich.text import Text
 
 from callboard.core.models.api import TestTrendOut
-from callboard.core.reports.history import sparkline
+from callboard.core.sparkline import sparkline
 from callboard.tui.formatting import percent, score
 from callboard.tui.state.trend_board import last_pass_rate, mean_pass_rate
 from callboard.tui.theme import MUTED, theme_style

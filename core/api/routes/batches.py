@@ -20,9 +20,10 @@ from callboard.core.models.api import (
     RetryRequest,
     SkippedTest,
 )
+from callboard.core.models.reports import BatchReport
 from callboard.core.reports.html_report import html_report
 from callboard.core.reports.junit_xml import junit_xml
-from callboard.core.reports.tabular import BatchReport, build_report, runs_csv, runs_json
+from callboard.core.reports.tabular import build_report, runs_csv, runs_json
 from callboard.storage.errors import StoreError
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from callboard.core.api.deps import MAX_ID, Daemon
-from callboard.core.daemon.state import DaemonState
+from callboard.core.api.state import DaemonState
 from callboard.core.engine.events import EventsLost
 from callboard.core.models.events import EventBase, EventsReset
 

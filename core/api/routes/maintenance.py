@@ -8,8 +8,8 @@ from fastapi import APIRouter
 
 from callboard.core.api.deps import Daemon
 from callboard.core.api.errors import ApiError
-from callboard.core.daemon.housekeeping import prune_history
 from callboard.core.models.api import ErrorResponse, PruneRequest, PruneResponse
+from callboard.core.services.housekeeping import prune_history
 
 router = APIRouter(prefix="/v1/maintenance", tags=["maintenance"])
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
 from callboard.core.api.deps import Daemon, PathId
 from callboard.core.api.errors import ApiError, not_found
-from callboard.core.daemon.heap import settle_heap
 from callboard.core.models import KINDS, LastResult, Run, StoredTest, TestDefinition, dump_test
 from callboard.core.models.api import (
     ErrorResponse,
@@ -22,9 +20,8 @@ from callboard.core.models.api import (
     TestList,
     TestSummary,
 )
-from callboard.core.models.events import TestsChanged
-from callboard.core.suites import SuiteError, SuiteLimits, load_suites
-from callboard.storage.errors import NameTakenError
+from callboard.core.services.catalogue import CatalogueConflict
+from callboard.core.suites import SuiteError
 
 router = APIRouter(prefix="/v1/tests", tags=["tests"])
 _RECENT_RUNS = 20
@@ -59,11 +56,6 @@ def _detail(test: StoredTest, runs: list[Run]) -> TestDetail:
         definition=dump_test(test.definition),
         recent_runs=[RunSummary.of(run) for run in runs],
     )
-
-
-def _announce(daemon: Daemon, how: Literal["import", "create", "replace", "delete"], count: int) -> None:
-    """Tell event subscribers (the TUI's Tests screen) that the tests changed, after the commit."""
-    daemon.engine.events.publish(TestsChanged(how=how, count=count))
 
 
 async def _stored(daemon: Daemon, test_id: int) -> StoredTest:
@@ -107,13 +99,10 @@ async def get_test(daemon: Daemon, test_id: PathId) -> TestDetail:
 @router.post("", status_code=201, response_model=TestDetail, responses=_ERRORS)
 async def create_test(daemon: Daemon, definition: Annotated[TestDefinition, Body()]) -> TestDetail:
     """Add one test (suite form); 409 when the name is taken."""
-    if await daemon.store.tests.get(definition.name) is not None:
-        raise ApiError(409, "conflict", f"a test named {definition.name!r} already exists")
-    await daemon.store.tests.upsert_many([definition])
-    created = await daemon.store.tests.get(definition.name)
-    if created is None:  # deleted by a concurrent request in between
-        raise ApiError(409, "conflict", f"test {definition.name!r} was deleted while being created")
-    _announce(daemon, "create", 1)
+    try:
+        created = await daemon.catalogue.create(definition)
+    except CatalogueConflict as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
     return _detail(created, [])
 
 
@@ -123,12 +112,11 @@ async def replace_test(
 ) -> TestDetail:
     """Replace the test's definition (its version goes up when it changed); past runs keep theirs."""
     try:
-        replaced = await daemon.store.tests.replace(test_id, definition)
-    except NameTakenError as exc:
+        replaced = await daemon.catalogue.replace(test_id, definition)
+    except CatalogueConflict as exc:
         raise ApiError(409, "conflict", str(exc)) from None
     if replaced is None:
         raise not_found("test", test_id)
-    _announce(daemon, "replace", 1)
     runs = await daemon.store.runs.page(test_id=test_id, limit=_RECENT_RUNS)
     return _detail(replaced, runs)
 
@@ -136,9 +124,8 @@ async def replace_test(
 @router.delete("/{test_id}", status_code=204, responses=_ERRORS)
 async def delete_test(daemon: Daemon, test_id: PathId) -> Response:
     """Delete the test; its past runs stay."""
-    if await daemon.store.tests.delete([test_id]) == 0:
+    if not await daemon.catalogue.delete(test_id):
         raise not_found("test", test_id)
-    _announce(daemon, "delete", 1)
     return Response(status_code=204)
 
 
@@ -147,28 +134,19 @@ async def import_tests(daemon: Daemon, body: ImportRequest) -> ImportResult:
     """Import suite files (by path) and tests (by value), all or nothing; re-imports update by name."""
     if not body.paths and not body.tests:
         raise ApiError(422, "invalid_request", "POST /v1/tests/import: give paths or tests")
-    imports = daemon.settings.imports
-    limits = SuiteLimits(max_tests=imports.max_tests, max_file_bytes=int(imports.max_file_mb * 1024 * 1024))
     paths = [Path(path) for path in body.paths]
     if any(not path.is_absolute() for path in paths):
         raise ApiError(422, "invalid_request", "POST /v1/tests/import: paths must be absolute")
     if missing := [str(path) for path in paths if not path.exists()]:
         raise ApiError(404, "not_found", f"POST /v1/tests/import: no such file: {', '.join(missing)}")
     try:
-        # Reading and validating a big suite takes a while: keep the event loop free for other clients.
-        from_files = await asyncio.to_thread(load_suites, paths, limits) if paths else []
+        counts = await daemon.catalogue.import_suites(paths, body.tests)
     except SuiteError as exc:
         details = [
             {"file": p.file, "line": p.line, "test": p.test, "field": p.field, "message": p.message}
             for p in exc.problems
         ]
         raise ApiError(422, "invalid_suite", f"import failed, nothing stored:\n{exc}", details) from None
-    try:
-        counts = await daemon.store.tests.upsert_many([*from_files, *body.tests])
     except ValueError as exc:
         raise ApiError(422, "invalid_suite", f"import failed, nothing stored: {exc}") from None
-    if counts.added or counts.updated:
-        await daemon.store.tests.list()  # reload the catalogue now, so it is settled with the heap
-        settle_heap()
-        _announce(daemon, "import", len(counts.added) + len(counts.updated))
     return ImportResult(added=counts.added, updated=counts.updated, unchanged=counts.unchanged)

@@ -13,8 +13,8 @@ from typing import Any
 
 import aiohttp
 
-from callboard.core.executors.base import RunError, TransientError
-from callboard.core.executors.http_errors import connection_failure
+from callboard.core.execution.base import RunError, TransientError
+from callboard.core.execution.http_errors import connection_failure
 
 EXCERPT_BYTES = 4096
 # A reply bigger than this is cut (and flagged) rather than held whole in memory.

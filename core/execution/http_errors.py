@@ -1,6 +1,6 @@
 """One-line words for what went wrong with an HTTP request: a connection failure without aiohttp's
 internals (``ssl:default`` on a plain-http URL), and a 5xx reply's body cut to its gist (an HTML error
-page becomes its title, not 200 characters of markup)."""
+page becomes its title, not 200 characters of markup); and how long a reply asks us to wait."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import html
 import os
 import re
 import socket
+import time
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 
 import aiohttp
 
@@ -49,3 +52,19 @@ def connection_failure(exc: BaseException) -> str:
         return f"cannot connect to {exc.host}:{exc.port}: {_os_reason(exc.os_error)}"
     text = str(exc) or type(exc).__name__
     return _one_line(text)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delay in seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000" dates parse naive; HTTP dates are always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))

@@ -1,4 +1,5 @@
-"""What the API's handlers work on: the daemon's settings, store and engine."""
+"""What the API's handlers work on: the daemon's settings, store, engine and services (the daemon
+builds it and hands it to ``create_app``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from callboard.core.config import Settings
 from callboard.core.engine.engine import Engine
 from callboard.core.paths import DaemonPaths
 from callboard.core.scheduling.service import ScheduleService
+from callboard.core.services.catalogue import TestCatalogue
 from callboard.storage.interface import StoreBackend
 
 
@@ -22,6 +24,7 @@ class DaemonState:
     store: StoreBackend
     engine: Engine
     schedules: ScheduleService
+    catalogue: TestCatalogue
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Set when the daemon begins to shut down: event streams end so the server can stop.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
