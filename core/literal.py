@@ -34,7 +34,7 @@ def literal_cells(*cells: object) -> list[Text | Any]:
     return [literal(cell) if isinstance(cell, str | int | float) else cell for cell in cells]
 
 
-def plain_console(file: IO[str] | None = None, stderr: bool = False) -> Console:
+def plain_console(file: IO[str] | None = None, *, stderr: bool = False) -> Console:
     """A console whose strings are never markup or emoji codes; piped, it uses the full line width
     (``COLUMNS`` still wins) instead of cutting tables at 80 columns."""
     stream = file or (sys.stderr if stderr else sys.stdout)

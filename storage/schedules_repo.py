@@ -73,7 +73,7 @@ class SchedulesRepo:
             cursor = await conn.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,))
             return cursor.rowcount == 1
 
-    async def set_enabled(self, schedule_id: int, enabled: bool) -> bool:
+    async def set_enabled(self, schedule_id: int, *, enabled: bool) -> bool:
         """Pause or resume a schedule; False when there is none."""
         async with self._gate.transaction() as conn:
             cursor = await conn.execute(

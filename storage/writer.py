@@ -234,7 +234,7 @@ class ResultWriter:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._conn.close)
         self._executor.shutdown(wait=True)
 
-    async def _submit(self, sql: str, params: tuple[Any, ...], returns_ids: bool = False) -> Any:
+    async def _submit(self, sql: str, params: tuple[Any, ...], *, returns_ids: bool = False) -> Any:
         if self._closing:
             raise StoreError(f"the result writer for {self.path} is closed")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

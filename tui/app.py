@@ -79,7 +79,7 @@ class CallboardApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave; queued work goes on in the daemon"),
     ]
 
-    def __init__(self, client: CallboardClient, clock: Clock = utc_now, first_run: bool = False) -> None:
+    def __init__(self, client: CallboardClient, clock: Clock = utc_now, *, first_run: bool = False) -> None:
         super().__init__()
         self.context = TuiContext(client, EventFeed(client), clock)
         self.first_run = first_run

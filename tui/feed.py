@@ -105,11 +105,11 @@ class EventFeed:
             if make is not None:
                 self.publish(make)
 
-    def _on_connection(self, connected: bool) -> None:
+    def _on_connection(self, connected: bool) -> None:  # noqa: FBT001 (EventStream.on_connection's callback)
         was = self.connected
         self.connected = connected
         if connected == was:
             return
-        self.publish(lambda: ConnectionChanged(connected))
+        self.publish(lambda: ConnectionChanged(connected=connected))
         if connected and was is False:
             self.publish(lambda: Resync("reconnected"))

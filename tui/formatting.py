@@ -57,7 +57,7 @@ def duration_ms(value: float | None) -> str:
     return span(value / 1000, precise=True)
 
 
-def span(seconds: float | None, precise: bool = False) -> str:
+def span(seconds: float | None, *, precise: bool = False) -> str:
     """A length of time such as an ETA: "45s", "2m 13s", "1h 02m" (``precise``: "1.25 s" under a minute)."""
     if seconds is None:
         return NONE

@@ -10,7 +10,7 @@ from callboard.core.config import Settings
 
 
 def run_tui(
-    settings: Settings, daemon_args: list[str], autostart: bool = True, first_run: bool = False
+    settings: Settings, daemon_args: list[str], *, autostart: bool = True, first_run: bool = False
 ) -> None:
     """Run the TUI on the daemon of ``settings`` (started with ``daemon_args`` when none answers);
     ``first_run`` greets a new user with the keys to press first (``callboard demo`` sets it).
@@ -19,13 +19,13 @@ def run_tui(
     when no daemon can be reached or started.
     """
     try:
-        asyncio.run(_run(settings, daemon_args, autostart, first_run))
+        asyncio.run(_run(settings, daemon_args, autostart=autostart, first_run=first_run))
     except (DaemonUnavailable, DaemonStartError) as exc:
         print(f"callboard: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
 
 
-async def _run(settings: Settings, daemon_args: list[str], autostart: bool, first_run: bool) -> None:
+async def _run(settings: Settings, daemon_args: list[str], *, autostart: bool, first_run: bool) -> None:
     # Imported here so a failing connect reports quickly, before Textual loads.
     from callboard.tui.app import CallboardApp
 

@@ -20,7 +20,7 @@ class DomainMessage(Message, bubble=False):
 class ConnectionChanged(DomainMessage, bubble=False):
     """The event stream came up or went down."""
 
-    def __init__(self, connected: bool) -> None:
+    def __init__(self, *, connected: bool) -> None:
         super().__init__()
         self.connected = connected
 

@@ -16,7 +16,7 @@ from callboard.tui.formatting import STATUS_LOOK, status_label
 MUTED = Style(dim=True)
 
 
-def theme_style(app: App[Any], variable: str | None, bold: bool = False) -> Style:
+def theme_style(app: App[Any], variable: str | None, *, bold: bool = False) -> Style:
     """The colour of theme variable ``variable`` (e.g. ``"text-success"``); None gives muted text."""
     if variable is None:
         return MUTED

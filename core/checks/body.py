@@ -20,8 +20,10 @@ def evaluate_body_check(check: BodyCheck, text: str, what: str = "body", prefix:
     if problem is None and check.equals is not None:
         problem = _equals_problem(check.equals, text, what)
     if problem is None:
-        return result(check, True, expected, text, prefix=prefix)
-    return result(check, False, expected, text, f"{what} {problem}", prefix)
+        return result(check, passed=True, expected=expected, actual=text, prefix=prefix)
+    return result(
+        check, passed=False, expected=expected, actual=text, message=f"{what} {problem}", prefix=prefix
+    )
 
 
 def _equals_problem(expected: object, text: str, what: str) -> str | None:

@@ -76,16 +76,28 @@ def evaluate_call_check(check: CheckBase, call: CallObservation) -> CheckResult:
         actual: bool | str = True if call.answered else call.status
         passed = call.answered == check.answered
         message = "" if passed else _answered_message(call)
-        return result(check, passed, check.answered, actual, message)
+        return result(check, passed=passed, expected=check.answered, actual=actual, message=message)
     if not call.answered:
-        return result(check, False, _expected(check), None, f"not evaluable: {_answered_message(call)}")
+        return result(
+            check,
+            passed=False,
+            expected=_expected(check),
+            actual=None,
+            message=f"not evaluable: {_answered_message(call)}",
+        )
     if isinstance(check, AnsweredByCheck):
         return _answered_by(check, call)
     if isinstance(check, DurationCheck):
         return _duration(check, call)
     if isinstance(check, _TRANSCRIPT_CHECKS):
         if call.transcript is None:
-            return result(check, False, _expected(check), None, f"not evaluable: {call.no_transcript}")
+            return result(
+                check,
+                passed=False,
+                expected=_expected(check),
+                actual=None,
+                message=f"not evaluable: {call.no_transcript}",
+            )
         return _transcript_check(check, call.transcript)
     return not_applicable(check, "a phone call")
 
@@ -125,9 +137,9 @@ def _expected(check: CheckBase) -> object:
     if isinstance(check, DurationCheck):
         return _duration_bounds(check)
     if isinstance(check, AgentSaysCheck):
-        return _text_expectation("says", check.agent_says, check.regex)
+        return _text_expectation("says", check.agent_says, regex=check.regex)
     if isinstance(check, AgentNeverSaysCheck):
-        return _text_expectation("never says", check.agent_never_says, check.regex)
+        return _text_expectation("never says", check.agent_never_says, regex=check.regex)
     if isinstance(check, FirstWordCheck):
         return f"< {check.first_word_ms_below:g} ms"
     if isinstance(check, TurnLatencyCheck):
@@ -143,10 +155,10 @@ def _answered_by(check: AnsweredByCheck, call: CallObservation) -> CheckResult:
             if call.machine_detection
             else "answering-machine detection was off: set machine_detection = true on the test"
         )
-        return result(check, False, check.answered_by, None, why)
+        return result(check, passed=False, expected=check.answered_by, actual=None, message=why)
     passed = category == check.answered_by
     message = "" if passed else f"answered by {category} ({call.answered_by})"
-    return result(check, passed, check.answered_by, category, message)
+    return result(check, passed=passed, expected=check.answered_by, actual=category, message=message)
 
 
 def _duration_bounds(check: DurationCheck) -> str:
@@ -161,12 +173,16 @@ def _duration_bounds(check: DurationCheck) -> str:
 def _duration(check: DurationCheck, call: CallObservation) -> CheckResult:
     expected = _duration_bounds(check)
     if call.duration_s is None:
-        return result(check, False, expected, None, "Twilio reported no duration")
+        return result(
+            check, passed=False, expected=expected, actual=None, message="Twilio reported no duration"
+        )
     duration = call.duration_s
     too_short = check.duration_s_above is not None and duration <= check.duration_s_above
     too_long = check.duration_s_below is not None and duration >= check.duration_s_below
     message = f"the call lasted {duration:g} s" if too_short or too_long else ""
-    return result(check, not (too_short or too_long), expected, duration, message)
+    return result(
+        check, passed=not (too_short or too_long), expected=expected, actual=duration, message=message
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -174,7 +190,7 @@ def _literal(text: str) -> re.Pattern[str]:
     return re.compile(re.escape(text), re.IGNORECASE)
 
 
-def _text_expectation(verb: str, text: str, regex: bool) -> str:
+def _text_expectation(verb: str, text: str, *, regex: bool) -> str:
     return f"{verb} /{text}/" if regex else f"{verb} {text!r}"
 
 
@@ -185,9 +201,17 @@ def _transcript_check(check: CheckBase, transcript: Sequence[TranscriptEntry]) -
         first = first_word_ms(transcript)
         expected = _expected(check)
         if first is None:
-            return result(check, False, expected, None, _no_first_word(transcript))
+            return result(
+                check, passed=False, expected=expected, actual=None, message=_no_first_word(transcript)
+            )
         passed = first < check.first_word_ms_below
-        return result(check, passed, expected, first, "" if passed else f"first word after {first:g} ms")
+        return result(
+            check,
+            passed=passed,
+            expected=expected,
+            actual=first,
+            message="" if passed else f"first word after {first:g} ms",
+        )
     assert isinstance(check, TurnLatencyCheck)
     taking = analyse_turns(transcript)
     gaps = taking.latencies_ms
@@ -198,13 +222,13 @@ def _transcript_check(check: CheckBase, transcript: Sequence[TranscriptEntry]) -
             if _untimed(transcript)
             else "no caller turn was followed by an agent reply"
         )
-        return result(check, False, expected, None, why)
+        return result(check, passed=False, expected=expected, actual=None, message=why)
     p90 = percentile(gaps, 0.9)
     passed = p90 < check.turn_latency_p90_ms_below
     notes = [] if passed else [f"p90 turn latency {p90:g} ms over {len(gaps)} turn(s)"]
     if taking.late:
         notes.append(taking.late_note())
-    return result(check, passed, expected, p90, "; ".join(notes))
+    return result(check, passed=passed, expected=expected, actual=p90, message="; ".join(notes))
 
 
 def _untimed(transcript: Sequence[TranscriptEntry]) -> bool:
@@ -230,14 +254,16 @@ def _agent_text(
         # contains ignores case; a regex is taken as written (add (?i) to ignore case).
         pattern = compiled_regex(wanted) if check.regex else _literal(wanted)
     except re.error as exc:
-        return result(check, False, expected, None, f"invalid regex /{wanted}/: {exc}")
+        return result(
+            check, passed=False, expected=expected, actual=None, message=f"invalid regex /{wanted}/: {exc}"
+        )
     match = pattern.search(text)
     if match is None:
         if says:
             message = "the agent never spoke" if not text else "the agent did not say it"
-            return result(check, False, expected, truncate(text), message)
-        return result(check, True, expected, None)
+            return result(check, passed=False, expected=expected, actual=truncate(text), message=message)
+        return result(check, passed=True, expected=expected, actual=None)
     snippet = text[max(0, match.start() - _SNIPPET_MARGIN) : match.end() + _SNIPPET_MARGIN]
     if says:
-        return result(check, True, expected, snippet)
-    return result(check, False, expected, snippet, "the agent said it")
+        return result(check, passed=True, expected=expected, actual=snippet)
+    return result(check, passed=False, expected=expected, actual=snippet, message="the agent said it")

@@ -20,7 +20,7 @@ def evaluate_command_check(check: CheckBase, exit_code: int, stdout: str) -> Che
     if isinstance(check, ExitCodeCheck):
         passed = exit_code == check.exit_code
         message = "" if passed else f"exited with {exit_code}"
-        return result(check, passed, check.exit_code, exit_code, message)
+        return result(check, passed=passed, expected=check.exit_code, actual=exit_code, message=message)
     if isinstance(check, BodyCheck):
         return evaluate_body_check(check, stdout, "stdout")
     return not_applicable(check, "a command")

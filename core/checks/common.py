@@ -81,7 +81,7 @@ def describe(check: TextComparisons) -> str:
 
 
 def result(
-    check: CheckBase, passed: bool, expected: Any, actual: Any, message: str = "", prefix: str = ""
+    check: CheckBase, *, passed: bool, expected: Any, actual: Any, message: str = "", prefix: str = ""
 ) -> CheckResult:
     """A CheckResult named after the check, with ``actual`` kept small."""
     return CheckResult(
@@ -96,4 +96,11 @@ def result(
 
 def not_applicable(check: CheckBase, what: str, prefix: str = "") -> CheckResult:
     """A failed result for a check that cannot be judged here (e.g. a call check on an HTTP reply)."""
-    return result(check, False, None, None, f"a '{check.primary}' check does not apply to {what}", prefix)
+    return result(
+        check,
+        passed=False,
+        expected=None,
+        actual=None,
+        message=f"a '{check.primary}' check does not apply to {what}",
+        prefix=prefix,
+    )

@@ -76,8 +76,15 @@ def evaluate_http_check(
 def _status(check: StatusCheck, response: HttpObservation, prefix: str) -> CheckResult:
     allowed = check.status if isinstance(check.status, list) else [check.status]
     if response.status in allowed:
-        return result(check, True, check.status, response.status, prefix=prefix)
-    return result(check, False, check.status, response.status, f"status was {response.status}", prefix)
+        return result(check, passed=True, expected=check.status, actual=response.status, prefix=prefix)
+    return result(
+        check,
+        passed=False,
+        expected=check.status,
+        actual=response.status,
+        message=f"status was {response.status}",
+        prefix=prefix,
+    )
 
 
 def _header(check: HeaderCheck, response: HttpObservation, prefix: str) -> CheckResult:
@@ -85,14 +92,30 @@ def _header(check: HeaderCheck, response: HttpObservation, prefix: str) -> Check
     value = response.headers.get(check.header)
     if value is None:
         passed = check.exists is False
-        return result(check, passed, expected, None, "" if passed else f"no {check.header!r} header", prefix)
+        return result(
+            check,
+            passed=passed,
+            expected=expected,
+            actual=None,
+            message="" if passed else f"no {check.header!r} header",
+            prefix=prefix,
+        )
     if check.exists is False:
-        return result(check, False, expected, value, f"the {check.header!r} header is present", prefix)
+        return result(
+            check,
+            passed=False,
+            expected=expected,
+            actual=value,
+            message=f"the {check.header!r} header is present",
+            prefix=prefix,
+        )
     problem = text_mismatch(check, value)
     if problem is None and check.equals is not None and value != as_text(check.equals):
         problem = f"is not equal to {check.equals!r}"
     message = f"the {check.header!r} header {problem}" if problem else ""
-    return result(check, problem is None, expected, value, message, prefix)
+    return result(
+        check, passed=problem is None, expected=expected, actual=value, message=message, prefix=prefix
+    )
 
 
 def _jsonpath(check: JsonPathCheck, response: HttpObservation, prefix: str) -> CheckResult:
@@ -100,19 +123,35 @@ def _jsonpath(check: JsonPathCheck, response: HttpObservation, prefix: str) -> C
     try:
         document = response.json()
     except ValueError:
-        return result(check, False, expected, response.text, "the body is not JSON", prefix)
+        return result(
+            check,
+            passed=False,
+            expected=expected,
+            actual=response.text,
+            message="the body is not JSON",
+            prefix=prefix,
+        )
     found, value = first_match(check.jsonpath, document)
     if not found:
         passed = check.exists is False
         message = "" if passed else f"nothing in the body matches {check.jsonpath}"
-        return result(check, passed, expected, None, message, prefix)
+        return result(check, passed=passed, expected=expected, actual=None, message=message, prefix=prefix)
     if check.exists is False:
-        return result(check, False, expected, value, f"{check.jsonpath} is present", prefix)
+        return result(
+            check,
+            passed=False,
+            expected=expected,
+            actual=value,
+            message=f"{check.jsonpath} is present",
+            prefix=prefix,
+        )
     problem = text_mismatch(check, as_text(value))
     if problem is None and check.equals is not None and not values_equal(value, check.equals):
         problem = f"is not equal to {check.equals!r}"
     message = f"{check.jsonpath} {problem}" if problem else ""
-    return result(check, problem is None, expected, value, message, prefix)
+    return result(
+        check, passed=problem is None, expected=expected, actual=value, message=message, prefix=prefix
+    )
 
 
 def _json_schema(check: JsonSchemaCheck, response: HttpObservation, prefix: str) -> CheckResult:
@@ -120,15 +159,26 @@ def _json_schema(check: JsonSchemaCheck, response: HttpObservation, prefix: str)
     try:
         document = response.json()
     except ValueError:
-        return result(check, False, expected, response.text, "the body is not JSON", prefix)
+        return result(
+            check,
+            passed=False,
+            expected=expected,
+            actual=response.text,
+            message="the body is not JSON",
+            prefix=prefix,
+        )
     problem = schema_problem(check.json_schema, document)
     actual = "valid" if problem is None else truncate(problem)
-    return result(check, problem is None, expected, actual, problem or "", prefix)
+    return result(
+        check, passed=problem is None, expected=expected, actual=actual, message=problem or "", prefix=prefix
+    )
 
 
 def _latency(check: LatencyCheck, response: HttpObservation, prefix: str) -> CheckResult:
     elapsed = round(response.elapsed_ms, 1)
     expected = f"< {check.latency_ms_below:g} ms"
     if response.elapsed_ms < check.latency_ms_below:
-        return result(check, True, expected, elapsed, prefix=prefix)
-    return result(check, False, expected, elapsed, f"took {elapsed:g} ms", prefix)
+        return result(check, passed=True, expected=expected, actual=elapsed, prefix=prefix)
+    return result(
+        check, passed=False, expected=expected, actual=elapsed, message=f"took {elapsed:g} ms", prefix=prefix
+    )

@@ -65,38 +65,71 @@ def evaluate_voice_check(check: CheckBase, session: VoiceObservation, prefix: st
     if isinstance(check, FirstWordCheck):
         expected = f"< {check.first_word_ms_below:g} ms"
         if session.first_word_ms is None:
-            return result(check, False, expected, None, "the agent never spoke", prefix)
+            return result(
+                check,
+                passed=False,
+                expected=expected,
+                actual=None,
+                message="the agent never spoke",
+                prefix=prefix,
+            )
         passed = session.first_word_ms < check.first_word_ms_below
         message = "" if passed else f"first word after {session.first_word_ms:g} ms"
-        return result(check, passed, expected, session.first_word_ms, message, prefix)
+        return result(
+            check,
+            passed=passed,
+            expected=expected,
+            actual=session.first_word_ms,
+            message=message,
+            prefix=prefix,
+        )
     if isinstance(check, TurnLatencyCheck):
         expected = f"p90 < {check.turn_latency_p90_ms_below:g} ms"
         if not session.turn_latencies_ms:
-            return result(check, False, expected, None, "no caller turn was answered in time", prefix)
+            return result(
+                check,
+                passed=False,
+                expected=expected,
+                actual=None,
+                message="no caller turn was answered in time",
+                prefix=prefix,
+            )
         p90 = percentile(session.turn_latencies_ms, 0.9)
         passed = p90 < check.turn_latency_p90_ms_below
         message = (
             "" if passed else f"p90 turn latency {p90:g} ms over {len(session.turn_latencies_ms)} turn(s)"
         )
-        return result(check, passed, expected, p90, message, prefix)
+        return result(check, passed=passed, expected=expected, actual=p90, message=message, prefix=prefix)
     if isinstance(check, BargeInStopCheck):
         expected = f"< {check.barge_in_stop_ms_below:g} ms"
         if not session.barge_in_stops_ms:
             message = "not evaluable: the caller never spoke while the agent was audible"
-            return result(check, False, expected, None, message, prefix)
+            return result(check, passed=False, expected=expected, actual=None, message=message, prefix=prefix)
         worst = max(session.barge_in_stops_ms)
         passed = worst < check.barge_in_stop_ms_below
         message = "" if passed else f"the agent kept talking {worst:g} ms after the caller cut in"
-        return result(check, passed, expected, worst, message, prefix)
+        return result(check, passed=passed, expected=expected, actual=worst, message=message, prefix=prefix)
     if isinstance(check, TalkOverCheck):
         passed = session.talk_overs <= check.talk_over_count_max
         message = "" if passed else f"the agent started over the caller {session.talk_overs} time(s)"
-        return result(check, passed, f"<= {check.talk_over_count_max}", session.talk_overs, message, prefix)
+        return result(
+            check,
+            passed=passed,
+            expected=f"<= {check.talk_over_count_max}",
+            actual=session.talk_overs,
+            message=message,
+            prefix=prefix,
+        )
     if isinstance(check, LateAnswerCheck):
         passed = session.late_answers <= check.late_answer_count_max
         message = "" if passed else f"{session.late_answers} answer(s) came after the caller moved on"
         return result(
-            check, passed, f"<= {check.late_answer_count_max}", session.late_answers, message, prefix
+            check,
+            passed=passed,
+            expected=f"<= {check.late_answer_count_max}",
+            actual=session.late_answers,
+            message=message,
+            prefix=prefix,
         )
     return not_applicable(check, "a voice test", prefix)
 

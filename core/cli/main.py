@@ -138,7 +138,7 @@ def cli(ctx: click.Context, config_file: Path | None, state_dir: Path | None, no
             )
         from callboard.tui.launch import run_tui
 
-        run_tui(cli_context.settings, cli_context.daemon_args(), cli_context.autostart)
+        run_tui(cli_context.settings, cli_context.daemon_args(), autostart=cli_context.autostart)
 
 
 def main() -> None:

@@ -153,7 +153,7 @@ def remove_cmd(cli: CliContext, ref: str) -> None:
     click.echo(f"removed schedule {with_daemon(cli, remove)!r}")
 
 
-def _toggle(enabled: bool) -> click.Command:
+def _toggle(*, enabled: bool) -> click.Command:
     verb = "resume" if enabled else "pause"
 
     @click.command(verb, help=f"{verb.capitalize()} schedule REF (name or id).")
@@ -161,7 +161,7 @@ def _toggle(enabled: bool) -> click.Command:
     @pass_cli
     def toggle(cli: CliContext, ref: str) -> None:
         async def act(client: CallboardClient) -> ScheduleView:
-            return await client.set_schedule_enabled((await _find(client, ref)).schedule.id, enabled)
+            return await client.set_schedule_enabled((await _find(client, ref)).schedule.id, enabled=enabled)
 
         view = with_daemon(cli, act)
         click.echo(f"schedule {view.schedule.name!r} {'active' if view.schedule.enabled else 'paused'}")
@@ -169,8 +169,8 @@ def _toggle(enabled: bool) -> click.Command:
     return toggle
 
 
-schedule_group.add_command(_toggle(False))
-schedule_group.add_command(_toggle(True))
+schedule_group.add_command(_toggle(enabled=False))
+schedule_group.add_command(_toggle(enabled=True))
 
 
 @schedule_group.command("run-now")

@@ -26,7 +26,9 @@ def trends_cmd(
 ) -> None:
     """Pass rate and score per test over its latest batches; flaky tests (passed and failed at the same
     version) are flagged."""
-    tests = with_daemon(cli, lambda client: client.trends(last_batches, test_name, only_flaky)).tests
+    tests = with_daemon(
+        cli, lambda client: client.trends(last_batches, test_name, flaky_only=only_flaky)
+    ).tests
     if as_json:
         click.echo(json.dumps([test.model_dump() for test in tests], indent=2))
         return

@@ -162,7 +162,7 @@ class CallboardClient:
         response = await self.request("POST", f"/v1/batches/{batch_id}/cancel")
         return CancelResult.model_validate_json(response.content).cancelled
 
-    async def retry_batch(self, batch_id: int, failed_only: bool = False) -> BatchCreated:
+    async def retry_batch(self, batch_id: int, *, failed_only: bool = False) -> BatchCreated:
         """Queue a batch's tests again (only failed and errored ones with ``failed_only``)."""
         body = RetryRequest(failed_only=failed_only).model_dump()
         response = await self.request("POST", f"/v1/batches/{batch_id}/retry", json=body)
@@ -229,7 +229,7 @@ class CallboardClient:
         return CancelResult.model_validate_json(response.content).cancelled
 
     async def trends(
-        self, last_batches: int = 10, test: str | None = None, flaky_only: bool = False
+        self, last_batches: int = 10, test: str | None = None, *, flaky_only: bool = False
     ) -> Trends:
         """Each test's pass rate and mean score over the last batches, and whether it is flaky
         (``flaky_only``: only the flaky tests)."""
@@ -260,7 +260,7 @@ class CallboardClient:
         """Remove a schedule."""
         await self.request("DELETE", f"/v1/schedules/{schedule_id}")
 
-    async def set_schedule_enabled(self, schedule_id: int, enabled: bool) -> ScheduleView:
+    async def set_schedule_enabled(self, schedule_id: int, *, enabled: bool) -> ScheduleView:
         """Pause or resume a schedule."""
         action = "resume" if enabled else "pause"
         response = await self.request("POST", f"/v1/schedules/{schedule_id}/{action}")
@@ -276,6 +276,7 @@ class CallboardClient:
     def events(
         self,
         last_id: int | None = None,
+        *,
         reconnect: bool = True,
         types: tuple[str, ...] = (),
         batch_id: int | None = None,
@@ -283,4 +284,4 @@ class CallboardClient:
         """The live event stream (resumed after ``last_id``), optionally only some types or one batch;
         reconnects with Last-Event-ID."""
         params = _query(types=",".join(types) or None, batch_id=batch_id)
-        return EventStream(self.http, self.socket, last_id, reconnect, params)
+        return EventStream(self.http, self.socket, last_id, reconnect=reconnect, params=params)

@@ -31,6 +31,7 @@ class EventStream:
         http: httpx.AsyncClient,
         socket: Path,
         last_id: int | None,
+        *,
         reconnect: bool,
         params: dict[str, Any] | None = None,
     ) -> None:
@@ -41,7 +42,7 @@ class EventStream:
         self._reconnect = reconnect
         self.on_connection: Callable[[bool], None] | None = None
 
-    def _tell(self, connected: bool) -> None:
+    def _tell(self, *, connected: bool) -> None:
         if self.on_connection is not None:
             self.on_connection(connected)
 
@@ -59,7 +60,7 @@ class EventStream:
                     timeout=_STREAM_TIMEOUT,
                 ) as source:
                     source.response.raise_for_status()
-                    self._tell(True)
+                    self._tell(connected=True)
                     backoff = _FIRST_BACKOFF_S
                     async for sse in source.aiter_sse():
                         if not sse.data:
@@ -76,6 +77,6 @@ class EventStream:
             else:
                 if not self._reconnect:
                     raise StreamEnded(f"event stream from {self._socket} ended")
-            self._tell(False)
+            self._tell(connected=False)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, _MAX_BACKOFF_S)

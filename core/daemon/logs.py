@@ -25,7 +25,7 @@ class OneLineFilter(logging.Filter):
         return True
 
 
-def configure_logging(settings: Settings, paths: DaemonPaths, to_stderr: bool) -> None:
+def configure_logging(settings: Settings, paths: DaemonPaths, *, to_stderr: bool) -> None:
     """Send the root logger to the log file (and stderr when ``to_stderr``)."""
     make_private_dir(paths.log.parent)
     formatter = logging.Formatter(_FORMAT)

@@ -128,7 +128,7 @@ async def serve_daemon(settings: Settings) -> None:
     log.info("daemon %d stopped", os.getpid())
 
 
-def run_daemon(settings: Settings, to_stderr: bool) -> int:
+def run_daemon(settings: Settings, *, to_stderr: bool) -> int:
     """Run the daemon in this process until stopped; returns the exit status (1 when it cannot start).
 
     With ``to_stderr`` the log also goes to stderr (the foreground); a daemon started in the background
@@ -137,7 +137,7 @@ def run_daemon(settings: Settings, to_stderr: bool) -> int:
     paths = DaemonPaths.of(settings)
     try:
         make_daemon_private(settings, paths)
-        configure_logging(settings, paths, to_stderr)
+        configure_logging(settings, paths, to_stderr=to_stderr)
     except OSError as exc:
         print(f"callboard daemon: cannot start: {exc}", file=sys.stderr)
         return 1

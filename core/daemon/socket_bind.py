@@ -79,5 +79,5 @@ def bind_socket(path: Path) -> BoundSocket:
         os.umask(old_umask)
     os.chmod(path, 0o600)
     sock.listen(_BACKLOG)
-    sock.setblocking(False)
+    sock.setblocking(False)  # noqa: FBT003 (the socket module's positional flag)
     return BoundSocket(sock, path, path.lstat().st_ino)

@@ -98,6 +98,7 @@ class BatchBook:
         test_name: str,
         result: RunResult,
         duration_ms: float | None,
+        *,
         was_running: bool,
     ) -> None:
         """A run's final state is committed: announce it, count it, and close the batch if done."""
@@ -115,7 +116,7 @@ class BatchBook:
         tracker = self._trackers.get(batch_id)
         if tracker is None:
             return
-        tracker.record(result.status, was_running, run_id=run_id, duration_ms=duration_ms)
+        tracker.record(result.status, was_running=was_running, run_id=run_id, duration_ms=duration_ms)
         metrics = result.metrics
         tracker.llm_tokens += int(
             metrics.get("llm_prompt_tokens", 0) + metrics.get("llm_completion_tokens", 0)

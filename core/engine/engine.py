@@ -234,7 +234,13 @@ class Engine:
                 run_priority = priority + entry.test.definition.priority
                 self._queue.push(
                     QueuedRun(
-                        run_id, batch_id, run_priority, 0, entry.max_attempts, entry.test.definition, keys
+                        run_id=run_id,
+                        batch_id=batch_id,
+                        priority=run_priority,
+                        attempt=0,
+                        max_attempts=entry.max_attempts,
+                        test=entry.test.definition,
+                        limit_keys=keys,
                     )
                 )
         self.events.publish(RunQueued(batch_id=batch_id, run_ids=queued_ids))
@@ -250,14 +256,14 @@ class Engine:
     def _queued_from_row(run: Run) -> QueuedRun:
         test = parse_test(run.snapshot)
         return QueuedRun(
-            run.id,
-            run.batch_id,
-            run.priority,
-            run.attempt,
-            run.max_attempts,
-            test,
-            limit_keys(test),
-            run.external_id,
+            run_id=run.id,
+            batch_id=run.batch_id,
+            priority=run.priority,
+            attempt=run.attempt,
+            max_attempts=run.max_attempts,
+            test=test,
+            limit_keys=limit_keys(test),
+            external_id=run.external_id,
         )
 
     async def wait_batch(self, batch_id: int) -> None:
@@ -319,7 +325,9 @@ class Engine:
         for run_id in await self.writer.skip_queued(list(by_id), reason):
             run = by_id[run_id]
             result = RunResult(status=RunStatus.SKIPPED, error_message=reason)
-            await self._book.run_ended(run_id, run.batch_id, run.test.name, result, None, False)
+            await self._book.run_ended(
+                run_id, run.batch_id, run.test.name, result, duration_ms=None, was_running=False
+            )
 
     async def _cancel_queued(self, runs: list[QueuedRun]) -> int:
         if not runs:
@@ -329,7 +337,9 @@ class Engine:
         for run_id in applied:
             run = by_id[run_id]
             result = RunResult(status=RunStatus.CANCELLED, error_message="cancelled while queued")
-            await self._book.run_ended(run_id, run.batch_id, run.test.name, result, None, False)
+            await self._book.run_ended(
+                run_id, run.batch_id, run.test.name, result, duration_ms=None, was_running=False
+            )
         return len(applied)
 
     # -- dispatching -----------------------------------------------------------------------------
@@ -469,7 +479,9 @@ class Engine:
             log.warning("run %s: could not store its result; it stays for recovery: %s", run.run_id, exc)
             return
         if applied:
-            await self._book.run_ended(run.run_id, run.batch_id, run.test.name, result, duration, True)
+            await self._book.run_ended(
+                run.run_id, run.batch_id, run.test.name, result, duration_ms=duration, was_running=True
+            )
 
     # -- status ----------------------------------------------------------------------------------
 

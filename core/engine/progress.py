@@ -79,6 +79,7 @@ class BatchTracker:
     def record(
         self,
         status: RunStatus,
+        *,
         was_running: bool,
         now: float | None = None,
         run_id: int | None = None,

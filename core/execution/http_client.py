@@ -33,6 +33,7 @@ class HttpReply:
         headers: Mapping[str, str],
         text: str,
         elapsed_ms: float,
+        *,
         truncated: bool = False,
     ) -> None:
         self.status = status
@@ -119,7 +120,7 @@ class HttpClientPool:
                 text = _decode(raw, response.charset)
                 elapsed_ms = (time.perf_counter() - started) * 1000.0
                 # aiohttp's headers look names up case-insensitively, as the header checks need.
-                return HttpReply(response.status, response.headers, text, elapsed_ms, truncated)
+                return HttpReply(response.status, response.headers, text, elapsed_ms, truncated=truncated)
         except TimeoutError:
             # The request's timeout is the test's own, so running out of it ends the run: not retried.
             raise RunError("timeout", f"{method} {url}: no complete reply within {timeout:g} s") from None

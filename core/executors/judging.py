@@ -52,7 +52,13 @@ class JudgingExecutor:
         self, llm: LlmService, number: int, check: JudgeCheck, outcome: Outcome, description: str
     ) -> CheckResult:
         if not outcome.transcript:
-            return result(check, False, check.judge, "not evaluable", "not evaluable: there is no transcript")
+            return result(
+                check,
+                passed=False,
+                expected=check.judge,
+                actual="not evaluable",
+                message="not evaluable: there is no transcript",
+            )
         verdict = await llm.judge(
             check.judge,
             outcome.transcript,
@@ -64,7 +70,13 @@ class JudgingExecutor:
         outcome.artifacts[f"judge.{number}.prompt"] = verdict.prompt[:MAX_PROMPT_CHARS]
         if verdict.samples > 1 and verdict.agreement is not None:
             outcome.metrics[f"judge_agreement.{number}"] = verdict.agreement
-        return result(check, verdict.passed is True, check.judge, verdict.label, verdict.reason)
+        return result(
+            check,
+            passed=verdict.passed is True,
+            expected=check.judge,
+            actual=verdict.label,
+            message=verdict.reason,
+        )
 
     async def aclose(self) -> None:
         """Close the wrapped executor and the model client (both tolerate repeated closing)."""

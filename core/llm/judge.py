@@ -51,7 +51,12 @@ class Verdict:
 
 
 def judge_messages(
-    template: Template, criterion: str, transcript: Sequence[TranscriptEntry], description: str, timing: bool
+    template: Template,
+    criterion: str,
+    transcript: Sequence[TranscriptEntry],
+    description: str,
+    *,
+    timing: bool,
 ) -> list[dict[str, str]]:
     """The system prompt from the template and the transcript as the user message."""
     system = template.substitute(
@@ -61,7 +66,7 @@ def judge_messages(
     )
     return [
         {"role": "system", "content": system},
-        {"role": "user", "content": "Transcript:\n" + render_transcript(transcript, timing)},
+        {"role": "user", "content": "Transcript:\n" + render_transcript(transcript, timing=timing)},
     ]
 
 

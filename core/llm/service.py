@@ -61,7 +61,7 @@ class LlmService:
         samples: int | None = None,
     ) -> Verdict:
         """The verdict on ``criterion`` for ``transcript`` (``timing``: show each line's seconds)."""
-        messages = judge_messages(self.prompts().judge, criterion, transcript, description, timing)
+        messages = judge_messages(self.prompts().judge, criterion, transcript, description, timing=timing)
         return await run_judge(
             self.client,
             messages,

@@ -9,7 +9,7 @@ from callboard.core.models import TranscriptEntry
 CALLER_SPEAKERS = frozenset({"caller", "user"})
 
 
-def render_transcript(entries: Sequence[TranscriptEntry], timing: bool) -> str:
+def render_transcript(entries: Sequence[TranscriptEntry], *, timing: bool) -> str:
     """One line per turn, ``caller: …`` / ``agent: …``, with start (and end) seconds when ``timing``."""
     lines = []
     for entry in entries:

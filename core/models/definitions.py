@@ -260,7 +260,7 @@ def _script_or_simulation(script: str) -> Callable[[dict[str, Any]], None]:
     return state
 
 
-def _scripted_or_simulated(scripted: bool, info: ValidationInfo, test: str, script: str) -> None:
+def _scripted_or_simulated(*, scripted: bool, info: ValidationInfo, test: str, script: str) -> None:
     """A script (``script``, validated after ``simulate``) or a simulated user, exactly one."""
     simulated = info.data.get("simulate") is not None
     if scripted and simulated:
@@ -290,7 +290,9 @@ class ConversationTest(TestBase):
     @field_validator("turns")
     @classmethod
     def _script_or_simulation(cls, value: list[Turn], info: ValidationInfo) -> list[Turn]:
-        _scripted_or_simulated(bool(value), info, "a conversation", "scripted turns")
+        _scripted_or_simulated(
+            scripted=bool(value), info=info, test="a conversation", script="scripted turns"
+        )
         return value
 
     @model_validator(mode="after")
@@ -445,7 +447,7 @@ class VoiceTest(TestBase):
     @field_validator("caller")
     @classmethod
     def _script_or_simulation(cls, value: list[VoiceStep], info: ValidationInfo) -> list[VoiceStep]:
-        _scripted_or_simulated(bool(value), info, "a voice test", "caller steps")
+        _scripted_or_simulated(scripted=bool(value), info=info, test="a voice test", script="caller steps")
         return value
 
 

@@ -60,7 +60,9 @@ def build_conversation(
     """Play ``steps`` against ``agent`` and return the timeline."""
     # A machine plays its greeting to the end whoever talks over it.
     talk = _Timeline(
-        behaviour.turn_latency_s, behaviour.barge_in and not agent.machine, config.speech_words_per_s
+        behaviour.turn_latency_s,
+        barge_in=behaviour.barge_in and not agent.machine,
+        words_per_s=config.speech_words_per_s,
     )
     greeting = agent.greeting()
     heard: Greeting | None = None
@@ -100,7 +102,7 @@ def speech_seconds(text: str, words_per_s: float) -> float:
 class _Timeline:
     """Segments being laid out, with the agent's barge-in and hang-up rules."""
 
-    def __init__(self, turn_latency_s: float, barge_in: bool, words_per_s: float) -> None:
+    def __init__(self, turn_latency_s: float, *, barge_in: bool, words_per_s: float) -> None:
         self.turn_latency_s = turn_latency_s
         self.barge_in = barge_in
         self.words_per_s = words_per_s

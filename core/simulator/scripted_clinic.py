@@ -74,7 +74,7 @@ def user_turn(persona: str, goal_text: str, agent_lines: list[str], own_lines: l
     if own_lines and goal.intent in ("book", "reschedule") and _ASKS_WHEN.search(last):
         slot = goal.slot.replace(" at ", " ") if terse else goal.slot
         return _say(f"{slot}." if terse else f"{slot} would be great.", "the agent asked when")
-    return _say(_opening(goal, terse, again=bool(own_lines)), "stating what I want")
+    return _say(_opening(goal, terse=terse, again=bool(own_lines)), "stating what I want")
 
 
 def _goal_met(goal: Goal, last: str) -> bool:
@@ -85,7 +85,7 @@ def _goal_met(goal: Goal, last: str) -> bool:
     return False
 
 
-def _opening(goal: Goal, terse: bool, again: bool) -> str:
+def _opening(goal: Goal, *, terse: bool, again: bool) -> str:
     service = "a cleaning" if "cleaning" in goal.text.lower() else "an appointment"
     if goal.intent == "book":
         line = f"Book {service}." if terse else f"Hi, I'd like to book {service}, please."
@@ -115,26 +115,32 @@ def judge_turn(criterion: str, lines: list[tuple[str, str]]) -> dict[str, str]:
     quoted = [a or b for a, b in re.findall(r'"([^"]+)"|\'([^\']+)\'', criterion)]
     if quoted:
         missing = [text for text in quoted if text.lower() not in said.lower()]
-        return _verdict(not missing, "quoted text", f"missing {missing}" if missing else f"said {quoted}")
+        return _verdict(
+            passed=not missing,
+            rule="quoted text",
+            detail=f"missing {missing}" if missing else f"said {quoted}",
+        )
     if re.search(r"never asked|already (given|gave|said)|repeat", lowered):
         return _asked_again(lines)
     if re.search(r"confirm|booked|book|appointment", lowered) and re.search(r"day|time|date", lowered):
         for text in agent:
             if _CONFIRMED.search(text) and _DAY.search(text) and _TIME.search(text):
-                return _verdict(True, "day and time confirmed", f"the agent said {text!r}")
-        return _verdict(False, "day and time confirmed", "no agent line confirms both a day and a time")
+                return _verdict(passed=True, rule="day and time confirmed", detail=f"the agent said {text!r}")
+        return _verdict(
+            passed=False, rule="day and time confirmed", detail="no agent line confirms both a day and a time"
+        )
     if re.search(r"\bhours\b|\bopen\b", lowered):
         hit = next((text for text in agent if _HOURS_GIVEN.search(text)), None)
         reason = f"the agent said {hit!r}" if hit else "no agent line gives opening hours"
-        return _verdict(hit is not None, "opening hours", reason)
+        return _verdict(passed=hit is not None, rule="opening hours", detail=reason)
     if re.search(r"polite|greet|friendly|courteous", lowered):
         hit = next((text for text in agent if _POLITE.search(text)), None)
         reason = f"the agent said {hit!r}" if hit else "no polite words from the agent"
-        return _verdict(hit is not None, "politeness", reason)
+        return _verdict(passed=hit is not None, rule="politeness", detail=reason)
     words = sorted({w for w in re.findall(r"[a-z]{4,}", lowered) if w not in _STOPWORDS})
     found = [word for word in words if word in said.lower()]
     passed = bool(words) and len(found) * 2 >= len(words)
-    return _verdict(passed, "criterion words", f"the agent said {found} of {words}")
+    return _verdict(passed=passed, rule="criterion words", detail=f"the agent said {found} of {words}")
 
 
 def _asked_again(lines: list[tuple[str, str]]) -> dict[str, str]:
@@ -143,9 +149,15 @@ def _asked_again(lines: list[tuple[str, str]]) -> dict[str, str]:
         if speaker != "agent":
             given = given or bool(_DAY.search(text) and _TIME.search(text))
         elif given and _ASKS_WHEN.search(text):
-            return _verdict(False, "information asked again", f"asked again after it was given: {text!r}")
-    return _verdict(True, "information asked again", "the agent asked for nothing the caller had given")
+            return _verdict(
+                passed=False,
+                rule="information asked again",
+                detail=f"asked again after it was given: {text!r}",
+            )
+    return _verdict(
+        passed=True, rule="information asked again", detail="the agent asked for nothing the caller had given"
+    )
 
 
-def _verdict(passed: bool, rule: str, detail: str) -> dict[str, str]:
+def _verdict(*, passed: bool, rule: str, detail: str) -> dict[str, str]:
     return {"reason": f"keyword rule ({rule}): {detail}", "verdict": "pass" if passed else "fail"}

@@ -85,7 +85,9 @@ class TranscriptBook:
             media_start=call.answer_at + audio.offset_s,
             duration_s=round(audio.length_s),
             sentences=build_sentences(
-                audio.segments, call.request.dual_channel, agent_channel(call, self.config)
+                audio.segments,
+                dual_channel=call.request.dual_channel,
+                agent_channel=agent_channel(call, self.config),
             ),
             source_sid=call.recording_sid,
             outcome=call.behaviour.transcript_outcome,

@@ -89,7 +89,7 @@ class Transcript:
 
 
 def build_sentences(
-    segments: tuple[Segment, ...], dual_channel: bool, agent_channel: int
+    segments: tuple[Segment, ...], *, dual_channel: bool, agent_channel: int
 ) -> list[dict[str, Any]]:
     """Twilio ``intelligence.v2.transcript.sentence`` objects for every spoken segment, in time order."""
     spoken = [segment for segment in segments if segment.text]

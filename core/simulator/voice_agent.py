@@ -188,7 +188,7 @@ class VoiceAgentSession:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _speak(self, text: str, hang_up: bool = False, beep: bool = False) -> None:
+    async def _speak(self, text: str, *, hang_up: bool = False, beep: bool = False) -> None:
         audio = audible_part(await _tts.synthesize(text, None))
         if beep:
             audio += mulaw.silence(0.3) + beep_tone()

@@ -70,7 +70,7 @@ class Form:
         except ValueError as exc:
             raise bad_request(20001, f"Invalid {name}: {value!r} is not an integer") from exc
 
-    def boolean(self, name: str, default: bool = False) -> bool:
+    def boolean(self, name: str, *, default: bool = False) -> bool:
         """A boolean parameter ("true"/"false")."""
         value = self.get(name)
         if value is None:

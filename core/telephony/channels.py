@@ -46,7 +46,7 @@ def detect_channels(
 ) -> ChannelMapping:
     """The mapping for one call: by matching each channel against ``said`` (the caller's lines), else
     the settings' channels with confidence 0."""
-    fallback = ChannelMapping(agent_channel, caller_channel, 0.0, False)
+    fallback = ChannelMapping(agent=agent_channel, caller=caller_channel, confidence=0.0, detected=False)
     wanted = _words(" ".join(said))
     channels = sorted({sentence.channel for sentence in sentences})
     if not wanted or len(channels) != 2:

@@ -71,7 +71,7 @@ class HttpxTwilioClient(AsyncHttpClient):
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 (twilio's AsyncHttpClient.request signature)
-        allow_redirects: bool = False,
+        allow_redirects: bool = False,  # noqa: FBT001, FBT002 (the same signature)
     ) -> Response:
         """Send one request as the twilio library describes it; list values become repeated keys."""
         if timeout is not None and timeout <= 0:

@@ -178,7 +178,7 @@ class MediaSession:
         record.agent_voiced.append(agent_voiced)
         record.agent_present.append(played.from_agent)
         record.caller_turn.append(turn)
-        self.agent.push(agent_voiced)
+        self.agent.push(voiced=agent_voiced)
         self._tick.set()
         self._tick.clear()
 

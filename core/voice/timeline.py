@@ -54,8 +54,13 @@ def caller_turns(recording: Recording, key_presses: dict[int, int]) -> list[Call
     ):
         if is_voiced and turn >= 0:
             voiced.setdefault(turn, []).append(frame)
-    turns = [CallerTurn(turn, frames[0], frames[-1] + 1, True) for turn, frames in voiced.items()]
-    turns += [CallerTurn(turn, frame, frame, False) for turn, frame in key_presses.items()]
+    turns = [
+        CallerTurn(index=turn, start=frames[0], end=frames[-1] + 1, spoken=True)
+        for turn, frames in voiced.items()
+    ]
+    turns += [
+        CallerTurn(index=turn, start=frame, end=frame, spoken=False) for turn, frame in key_presses.items()
+    ]
     return sorted(turns, key=lambda turn: turn.start)
 
 

@@ -71,7 +71,7 @@ class Segmenter:
         """Inside a segment that has not yet ended."""
         return self._open
 
-    def push(self, voiced: bool) -> None:
+    def push(self, *, voiced: bool) -> None:
         """Add the next frame's flag."""
         index = self._frame
         self._frame += 1
@@ -93,5 +93,5 @@ def segments_of(flags: list[bool], onset_frames: int = 3, gap_frames: int = 15) 
     """All segments of a finished list of flags."""
     segmenter = Segmenter(onset_frames, gap_frames)
     for flag in flags:
-        segmenter.push(flag)
+        segmenter.push(voiced=flag)
     return segmenter.segments

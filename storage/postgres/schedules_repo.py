@@ -56,7 +56,7 @@ class PgSchedulesRepo:
             cursor = await conn.execute("DELETE FROM schedules WHERE id = %s", (schedule_id,))
             return cursor.rowcount == 1
 
-    async def set_enabled(self, schedule_id: int, enabled: bool) -> bool:
+    async def set_enabled(self, schedule_id: int, *, enabled: bool) -> bool:
         """Pause or resume a schedule; False when there is none."""
         async with self._access.transaction() as conn:
             cursor = await conn.execute(

@@ -22,7 +22,15 @@ TEST = parse_test({"name": "t", "kind": "command", "command": "true"})
 
 
 def _run(run_id: int, priority: int = 0) -> QueuedRun:
-    return QueuedRun(run_id, 1, priority, 0, 1, TEST, ("kind:command",))
+    return QueuedRun(
+        run_id=run_id,
+        batch_id=1,
+        priority=priority,
+        attempt=0,
+        max_attempts=1,
+        test=TEST,
+        limit_keys=("kind:command",),
+    )
 
 
 def test_queue_is_priority_then_fifo_and_cancel_is_lazy() -> None:

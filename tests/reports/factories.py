@@ -14,6 +14,7 @@ def make_run(
     run_id: int,
     test_name: str = "greets",
     status: RunStatus = RunStatus.PASSED,
+    *,
     timed: bool = False,
     **changes: Any,
 ) -> Run:

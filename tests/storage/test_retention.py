@@ -13,7 +13,7 @@ from callboard.storage.retention import prune
 from tests.storage.conftest import http_test
 
 
-async def _batch(store: Store, label: str, runs: int, finished: bool = True) -> int:
+async def _batch(store: Store, label: str, runs: int, *, finished: bool = True) -> int:
     await store.tests.upsert_many([http_test(label)])
     test = await store.tests.get(label)
     assert test is not None

@@ -37,7 +37,17 @@ async def test_sentences_are_read_page_after_page(sim_url: str, admin: httpx.Cli
     poller = Poller(0.005, 0.02)
     try:
         script = caller_twiml([CallerStep.model_validate(step) for step in SUNDAY_SCRIPT])
-        placed = await voice.place(CallRequest(CLINIC, FROM_NUMBER, script, True, 30, 600, False))
+        placed = await voice.place(
+            CallRequest(
+                to=CLINIC,
+                from_=FROM_NUMBER,
+                twiml=script,
+                record=True,
+                ring_timeout_s=30,
+                time_limit_s=600,
+                machine_detection=False,
+            )
+        )
         call = await poller.until(lambda: voice.fetch(placed.sid), lambda state: state.ended, "call")
         call = await poller.until(lambda: voice.fetch(placed.sid), lambda state: state.price is not None, "$")
         [recording] = await voice.recordings(call.sid)

@@ -157,14 +157,14 @@ def test_formatting() -> None:
     assert span(None) == "—" and span(3725) == "1h 02m"
 
 
-def _trend(name: str, rates: list[float], flaky: bool = False) -> TestTrendOut:
+def _trend(name: str, rates: list[float], *, flaky: bool = False) -> TestTrendOut:
     points = [TrendPointOut(batch_id=i + 1, pass_rate=rate) for i, rate in enumerate(rates)]
     return TestTrendOut(name=name, points=points, flaky=flaky, flaky_version=1 if flaky else None)
 
 
 def test_trend_board_flaky_only_order_and_window() -> None:
     board = TrendBoard()
-    board.load([_trend("alpha", [100, 100]), _trend("beta", [0, 50]), _trend("gamma", [100, 0], True)])
+    board.load([_trend("alpha", [100, 100]), _trend("beta", [0, 50]), _trend("gamma", [100, 0], flaky=True)])
     assert [trend.name for trend in board.visible] == ["alpha", "beta", "gamma"]
     assert board.flaky_count == 1
     board.toggle_order()

@@ -24,7 +24,7 @@ class ConfirmScreen(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, title: str, body: str, confirm: str = "OK", danger: bool = False, refuse: str = "Cancel"
+        self, title: str, body: str, confirm: str = "OK", *, danger: bool = False, refuse: str = "Cancel"
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
@@ -48,6 +48,6 @@ class ConfirmScreen(ModalScreen[bool]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "confirm-yes")
 
-    def action_answer(self, answer: bool) -> None:
+    def action_answer(self, answer: bool) -> None:  # noqa: FBT001 (Textual passes action arguments by position)
         """Close with ``answer``."""
         self.dismiss(answer)

@@ -150,7 +150,7 @@ class RunDetailScreen(CallboardScreen):
     def show(self, run: Run) -> None:
         """Fill every section from ``run``."""
         self.query_one("#run-summary", Static).update(self.summary(run))
-        self._section("run-checks", bool(run.checks))
+        self._section("run-checks", shown=bool(run.checks))
         table = self.query_one("#run-checks", LiteralDataTable)
         table.clear(columns=True)
         table.add_columns("", "check", "expected", "actual", "message")
@@ -161,16 +161,16 @@ class RunDetailScreen(CallboardScreen):
                 else Text("✗", style=theme_style(self.app, "text-error"))
             )
             table.add_row(mark, check.name, short(check.expected), short(check.actual), check.message)
-        self._section("run-transcript", bool(run.transcript))
+        self._section("run-transcript", shown=bool(run.transcript))
         self.query_one("#run-transcript", Static).update(self.transcript(run))
-        self._section("run-metrics", bool(run.metrics))
+        self._section("run-metrics", shown=bool(run.metrics))
         self.query_one("#run-metrics", Static).update(
             _pairs((name, f"{value:g}") for name, value in sorted(run.metrics.items()))
         )
-        self._section("run-artifacts", bool(run.artifacts))
+        self._section("run-artifacts", shown=bool(run.artifacts))
         self.query_one("#run-artifacts", Static).update(_pairs(sorted(run.artifacts.items())))
 
-    def _section(self, name: str, shown: bool) -> None:
+    def _section(self, name: str, *, shown: bool) -> None:
         self.query_one(f"#{name}-section").display = shown
 
     def summary(self, run: Run) -> RenderableType:

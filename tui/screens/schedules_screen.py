@@ -169,7 +169,7 @@ class SchedulesScreen(ListScreen):
         enabled = not view.schedule.enabled
         client = self.context.client
         if await attempt(
-            self, "Changing the schedule", client.set_schedule_enabled(view.schedule.id, enabled)
+            self, "Changing the schedule", client.set_schedule_enabled(view.schedule.id, enabled=enabled)
         ):
             self.notify(f"Schedule {view.schedule.name!r} {'resumed' if enabled else 'paused'}")
             self.reload()
@@ -193,13 +193,13 @@ class SchedulesScreen(ListScreen):
         if view is None:
             return
 
-        def answered(yes: bool | None) -> None:
+        def answered(yes: bool | None) -> None:  # noqa: FBT001 (push_screen's callback)
             if yes:
                 self.remove_schedule(view.schedule.id, view.schedule.name)
 
         body = "Its batches and their results stay."
         self.app.push_screen(
-            ConfirmScreen(f"Remove schedule {view.schedule.name!r}?", body, "Remove", True), answered
+            ConfirmScreen(f"Remove schedule {view.schedule.name!r}?", body, "Remove", danger=True), answered
         )
 
     @work(group="schedules-act")

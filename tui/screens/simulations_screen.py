@@ -134,7 +134,7 @@ class SimulationsScreen(ListScreen):
         )
         if page is not None:
             self.table.apply(
-                window.extend([RunView.of(run) for run in page.runs], page.next_before is not None)
+                window.extend([RunView.of(run) for run in page.runs], more=page.next_before is not None)
             )
             self.update_info()
 
@@ -243,7 +243,7 @@ class SimulationsScreen(ListScreen):
         self._confirm(f"Cancel batch {view.batch_id}?", left, self.cancel_batch, view.batch_id)
 
     def _confirm(self, title: str, body: str, then: Callable[[int], object], target: int) -> None:
-        def answered(yes: bool | None) -> None:
+        def answered(yes: bool | None) -> None:  # noqa: FBT001 (push_screen's callback)
             if yes:
                 then(target)
 

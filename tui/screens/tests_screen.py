@@ -200,7 +200,7 @@ class TestsScreen(ListScreen):
         self._confirm_run(self.catalog.plan(self.catalog.tests), request)
 
     def _confirm_run(self, plan: RunPlan, request: BatchRequest) -> None:
-        def answered(yes: bool | None) -> None:
+        def answered(yes: bool | None) -> None:  # noqa: FBT001 (push_screen's callback)
             if yes:
                 self.queue_batch(plan, request)
 
@@ -268,7 +268,7 @@ class TestsScreen(ListScreen):
         names = sorted(self.catalog.by_id[test_id].name for test_id in ids)
         shown = ", ".join(names[:_NAMES_SHOWN]) + (" …" if len(names) > _NAMES_SHOWN else "")
 
-        def answered(yes: bool | None) -> None:
+        def answered(yes: bool | None) -> None:  # noqa: FBT001 (push_screen's callback)
             if yes:
                 self.delete_tests(ids)
 

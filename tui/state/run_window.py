@@ -159,12 +159,12 @@ class RunWindow:
         self.limit = self.page
         self.rows = {}
 
-    def reset(self, views: list[RunView], more: bool) -> None:
+    def reset(self, views: list[RunView], *, more: bool) -> None:
         """Replace every row (a load, a filter change, a resync) with those of ``views`` that match."""
         self.rows = {view.id: view for view in views if self.filter.matches(view)}
         self.more = more
 
-    def extend(self, views: list[RunView], more: bool) -> WindowChange:
+    def extend(self, views: list[RunView], *, more: bool) -> WindowChange:
         """Add an older page."""
         self.limit += self.page
         self.more = more

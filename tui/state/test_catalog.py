@@ -9,7 +9,7 @@ from callboard.core.models.api import TestSummary
 from callboard.core.models.runs import RunStatus
 
 
-def _haystack(test: TestSummary, flaky: bool) -> str:
+def _haystack(test: TestSummary, *, flaky: bool) -> str:
     # "flaky" is a word of the haystack so that the filter can find flaky tests.
     return " ".join([test.name, test.kind, *test.tags, *(["flaky"] if flaky else [])]).lower()
 
@@ -63,7 +63,7 @@ class TestCatalog:
             self._index()
 
     def _index(self) -> None:
-        self._haystacks = [_haystack(test, test.name in self.flaky) for test in self.tests]
+        self._haystacks = [_haystack(test, flaky=test.name in self.flaky) for test in self.tests]
         self.apply_filter(self.query)
 
     def apply_filter(self, query: str) -> list[TestSummary]:

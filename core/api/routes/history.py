@@ -48,7 +48,7 @@ async def get_trends(
         int, Query(ge=2, le=200, description="Runs per test looked at for flakiness.")
     ] = FLAKY_WINDOW,
     test: Annotated[str | None, Query(max_length=200)] = None,
-    flaky: Annotated[bool, Query(description="Only the flaky tests.")] = False,
+    flaky: Annotated[bool, Query(description="Only the flaky tests.")] = False,  # noqa: FBT002 (FastAPI fills it)
 ) -> Response:
     """Each test's pass rate and mean score per batch, oldest first, and whether it is flaky."""
     found = await flaky_now(daemon, window, test)

@@ -83,8 +83,8 @@ async def delete_schedule(daemon: Daemon, schedule_id: PathId) -> Response:
     return Response(status_code=204)
 
 
-async def _set_enabled(daemon: Daemon, schedule_id: int, enabled: bool) -> ScheduleView:
-    if not await daemon.store.schedules.set_enabled(schedule_id, enabled):
+async def _set_enabled(daemon: Daemon, schedule_id: int, *, enabled: bool) -> ScheduleView:
+    if not await daemon.store.schedules.set_enabled(schedule_id, enabled=enabled):
         raise not_found("schedule", schedule_id)
     schedule = await _schedule(daemon, schedule_id)
     await daemon.schedules.arm(schedule)
@@ -94,13 +94,13 @@ async def _set_enabled(daemon: Daemon, schedule_id: int, enabled: bool) -> Sched
 @router.post("/{schedule_id}/pause", response_model=ScheduleView, responses=_ERRORS)
 async def pause_schedule(daemon: Daemon, schedule_id: PathId) -> ScheduleView:
     """Stop firing the schedule until it is resumed."""
-    return await _set_enabled(daemon, schedule_id, False)
+    return await _set_enabled(daemon, schedule_id, enabled=False)
 
 
 @router.post("/{schedule_id}/resume", response_model=ScheduleView, responses=_ERRORS)
 async def resume_schedule(daemon: Daemon, schedule_id: PathId) -> ScheduleView:
     """Fire the schedule again (slots missed while paused are recorded, not run)."""
-    return await _set_enabled(daemon, schedule_id, True)
+    return await _set_enabled(daemon, schedule_id, enabled=True)
 
 
 async def _refuse_an_empty_selection(daemon: Daemon, schedule: Schedule) -> None:
