@@ -8,7 +8,6 @@ their ids, and the identity sequences are moved past them, so the next batch con
 from __future__ import annotations
 
 import asyncio
-
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
