@@ -18,8 +18,9 @@ from callboard.core.models import StoredTest, TestDefinition
 from callboard.core.models.events import TestsChanged
 from callboard.core.services.heap import settle_heap
 from callboard.core.suites import SuiteLimits, load_suites
-from callboard.storage import ImportCounts, Store
+from callboard.storage import ImportCounts
 from callboard.storage.errors import NameTakenError
+from callboard.storage.interface import StoreBackend
 
 _MB = 1024 * 1024
 
@@ -33,7 +34,7 @@ class TestCatalogue:
 
     __test__ = False  # not a pytest test class, despite the name
 
-    def __init__(self, store: Store, events: EventBus, imports: ImportSettings) -> None:
+    def __init__(self, store: StoreBackend, events: EventBus, imports: ImportSettings) -> None:
         self._store = store
         self._events = events
         self._limits = SuiteLimits(max_tests=imports.max_tests, max_file_bytes=int(imports.max_file_mb * _MB))

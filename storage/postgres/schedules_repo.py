@@ -3,6 +3,7 @@ whichever process records it first."""
 
 from __future__ import annotations
 
+import builtins
 import json
 from datetime import datetime
 
@@ -98,7 +99,7 @@ class PgSchedulesRepo:
                 (batch_id, schedule_id, to_text(slot)),
             )
 
-    async def fires(self, schedule_id: int, limit: int = 20) -> list[ScheduleFire]:
+    async def fires(self, schedule_id: int, limit: int = 20) -> builtins.list[ScheduleFire]:
         """The schedule's most recent slots, newest first."""
         rows = await self._access.fetchall(
             "SELECT slot, outcome, batch_id, recorded_at FROM schedule_fires WHERE schedule_id = %s"

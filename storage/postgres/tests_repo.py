@@ -6,6 +6,7 @@ write the same database.
 
 from __future__ import annotations
 
+import builtins
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -65,10 +66,10 @@ class PgTestsRepo:
 
     async def list(
         self, tag: str | None = None, kind: str | None = None, search: str | None = None
-    ) -> list[StoredTest]:
+    ) -> builtins.list[StoredTest]:
         """Tests ordered by name, optionally filtered (see ``TestsRepo.list``)."""
-        where: list[str] = []
-        params: list[Any] = []
+        where: builtins.list[str] = []
+        params: builtins.list[Any] = []
         if tag is not None:
             where.append("id IN (SELECT test_id FROM test_tags WHERE tag = %s)")
             params.append(tag)
@@ -108,7 +109,7 @@ class PgTestsRepo:
             )
         return await self.get(test_id)
 
-    async def delete(self, ids: list[int]) -> int:
+    async def delete(self, ids: builtins.list[int]) -> int:
         """Delete tests by id; returns how many existed. Their past runs stay, detached from the test."""
         async with self._access.transaction() as conn:
             cursor = await conn.execute("DELETE FROM tests WHERE id = ANY(%s)", (ids,))
@@ -119,7 +120,7 @@ class PgTestsRepo:
         row = await self._access.fetchone("SELECT COUNT(*) FROM tests")
         return int(row[0]) if row else 0
 
-    def _stored(self, rows: list[tuple[Any, ...]]) -> list[StoredTest]:
+    def _stored(self, rows: builtins.list[tuple[Any, ...]]) -> builtins.list[StoredTest]:
         # As in TestsRepo: the cache parses (and validates) each definition once.
         return [
             StoredTest.model_construct(
