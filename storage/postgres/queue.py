@@ -119,19 +119,25 @@ class Claim:
 
 @dataclass(frozen=True)
 class Heartbeat:
-    """What a heartbeat found: the runs the worker still holds, and those of them asked to cancel."""
+    """What a heartbeat found: the runs the worker still holds, those of them asked to cancel, and
+    whether the queue is paused (no new claims)."""
 
     held: frozenset[int]
     cancel: frozenset[int]
+    paused: bool
 
 
 async def claim(
     conn: AsyncConnection, owner: str, n: int, limits: Limits | None = None, lease_s: float = DEFAULT_LEASE_S
 ) -> list[Claim]:
     """Claim up to ``n`` queued runs for ``owner`` within ``limits``, highest priority first and then in
-    queue order, in one transaction; returns them in that order (none when nothing may start)."""
+    queue order, in one transaction; returns them in that order (none when nothing may start, or while
+    the queue is paused)."""
     limits = limits or Limits()
     async with conn.transaction():
+        cursor = await conn.execute("SELECT paused FROM queue_control")
+        if (await cursor.fetchone() or (False,))[0]:
+            return []
         budget = await _Budget.load(conn, limits)
         chosen: list[int] = []
         # Each round fills the claim, runs out of queue, or finds one more key full (which the next
@@ -170,7 +176,10 @@ async def heartbeat(conn: AsyncConnection, owner: str, lease_s: float = DEFAULT_
         await conn.execute(_BEAT, (owner,))
         cursor = await conn.execute(_RENEW, (lease_s, owner))
         rows = await cursor.fetchall()
-    return Heartbeat(frozenset(int(r[0]) for r in rows), frozenset(int(r[0]) for r in rows if r[1]))
+        cursor = await conn.execute("SELECT paused FROM queue_control")
+        paused = await cursor.fetchone()
+    held = frozenset(int(r[0]) for r in rows)
+    return Heartbeat(held, frozenset(int(r[0]) for r in rows if r[1]), bool(paused and paused[0]))
 
 
 @dataclass

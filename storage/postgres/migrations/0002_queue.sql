@@ -53,6 +53,15 @@ CREATE TABLE rate_slots (
     tat  TIMESTAMPTZ NOT NULL
 );
 
+-- Whether workers may start runs (one row): a pause reaches workers by NOTIFY, and their heartbeat reads
+-- it here in case a notification was missed.
+CREATE TABLE queue_control (
+    only_row  BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row),
+    paused    BOOLEAN NOT NULL DEFAULT FALSE
+);
+
+INSERT INTO queue_control DEFAULT VALUES;
+
 -- The events outbox: written in the transaction whose change it reports; xid says which transaction, so
 -- readers take only events of transactions older than every one still running (commit-safe order).
 CREATE TABLE events (
