@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from callboard.storage.store import Store
+from typing import TYPE_CHECKING
+
 from callboard.storage.timestamps import now_text
+
+if TYPE_CHECKING:  # the Store itself uses this module
+    from callboard.storage.store import Store
 
 # A run's attempt is counted when it starts, so one left 'running' has used its attempt. Runs out of
 # attempts end as errors; the others go back to the queue, and their re-execution will count the next

@@ -7,9 +7,12 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from callboard.storage.store import Store
 from callboard.storage.timestamps import to_text
+
+if TYPE_CHECKING:  # the Store itself uses this module
+    from callboard.storage.store import Store
 
 log = logging.getLogger(__name__)
 

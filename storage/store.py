@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -14,10 +15,13 @@ from callboard.storage.connection import DEFAULT_BUSY_TIMEOUT_MS, open_connectio
 from callboard.storage.errors import StoreError
 from callboard.storage.history_repo import HistoryRepo
 from callboard.storage.migrations import migrate
+from callboard.storage.recovery import interrupted_external_ids, requeue_interrupted
+from callboard.storage.retention import PruneResult, prune
 from callboard.storage.runs_repo import RunsRepo
 from callboard.storage.schedules_repo import SchedulesRepo
 from callboard.storage.tests_repo import TestsRepo
 from callboard.storage.transactions import WriteGate
+from callboard.storage.writer import ResultWriter
 
 
 class Store:
@@ -33,6 +37,8 @@ class Store:
         self.runs = RunsRepo(reads)
         self.history = HistoryRepo(reads)
         self.schedules = SchedulesRepo(reads, gate)
+        self.recovery = _Recovery(self)
+        self.retention = _Retention(self)
         self._reads = reads
 
     @classmethod
@@ -62,6 +68,10 @@ class Store:
             raise StoreError(f"cannot open database {path}: {exc}") from None
         return cls(path, WriteGate(writes, path, busy_timeout_ms), reads)
 
+    async def start_writer(self, tick_ms: float, busy_timeout_ms: int) -> ResultWriter:
+        """The group-commit result writer on this database (its own connection, in its own thread)."""
+        return await ResultWriter.start(self.path, tick_ms=tick_ms, busy_timeout_ms=busy_timeout_ms)
+
     async def close(self) -> None:
         """Close both connections (waiting for a write under way to finish)."""
         await self.gate.close()
@@ -74,6 +84,29 @@ class Store:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         await self.close()
+
+
+class _Recovery:
+    """storage.interface.Recovery on this store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def interrupted_external_ids(self) -> list[str]:
+        return await interrupted_external_ids(self._store)
+
+    async def requeue_interrupted(self) -> tuple[int, int]:
+        return await requeue_interrupted(self._store)
+
+
+class _Retention:
+    """storage.interface.Retention on this store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def prune(self, older_than: datetime | None, max_runs: int | None) -> PruneResult:
+        return await prune(self._store, older_than, max_runs)
 
 
 def _remove_empty_sidecars(created: list[Path]) -> None:

@@ -176,26 +176,7 @@ class ResultWriter:
     ) -> bool:
         """Record the final result of a running run's attempt; False (and nothing written) if the run is
         not running that attempt, so no run is ever finished twice. The score defaults to the checks'."""
-        if not result.status.is_final:
-            raise ValueError(f"a run finishes in a final status, not {result.status.value!r}")
-        params = (
-            result.status.value,
-            to_text(finished_at),
-            duration_ms,
-            result.score if result.score is not None else score(result.checks),
-            # Fields at their defaults (an empty message, weight 1, no times) are left out: they come
-            # back when read, and every run of a nightly batch would store them again.
-            _CHECKS.dump_json(result.checks, exclude_defaults=True).decode(),
-            _METRICS.dump_json(result.metrics).decode(),
-            _TRANSCRIPT.dump_json(result.transcript, exclude_defaults=True).decode(),
-            _ARTIFACTS.dump_json(result.artifacts).decode(),
-            result.error_kind,
-            result.error_message,
-            result.skip_reason,
-            run_id,
-            attempt,
-        )
-        return await self._submit(_FINISH, params)
+        return await self._submit(_FINISH, finish_params(run_id, attempt, result, finished_at, duration_ms))
 
     async def requeue(self, run_id: int, attempt: int) -> bool:
         """Put a running attempt back in the queue, unfinished (e.g. at shutdown); its attempt number is
@@ -351,6 +332,32 @@ class ResultWriter:
                     conn.execute("ROLLBACK")
             raise
         return results
+
+
+def finish_params(
+    run_id: int, attempt: int, result: RunResult, finished_at: datetime, duration_ms: float | None
+) -> tuple[Any, ...]:
+    """The parameters of the fenced finish statement (the same on every backend): the result encoded
+    as stored. The score defaults to the checks'."""
+    if not result.status.is_final:
+        raise ValueError(f"a run finishes in a final status, not {result.status.value!r}")
+    return (
+        result.status.value,
+        to_text(finished_at),
+        duration_ms,
+        result.score if result.score is not None else score(result.checks),
+        # Fields at their defaults (an empty message, weight 1, no times) are left out: they come
+        # back when read, and every run of a nightly batch would store them again.
+        _CHECKS.dump_json(result.checks, exclude_defaults=True).decode(),
+        _METRICS.dump_json(result.metrics).decode(),
+        _TRANSCRIPT.dump_json(result.transcript, exclude_defaults=True).decode(),
+        _ARTIFACTS.dump_json(result.artifacts).decode(),
+        result.error_kind,
+        result.error_message,
+        result.skip_reason,
+        run_id,
+        attempt,
+    )
 
 
 def _is_fault(exc: BaseException) -> bool:

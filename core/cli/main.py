@@ -69,6 +69,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "demo_agent_cmd",
         "Serve the demo dental-clinic agent.",
     ),
+    "store": (
+        "callboard.core.cli.store_commands",
+        "store_group",
+        "The store itself: copy the SQLite history to PostgreSQL.",
+    ),
 }
 
 

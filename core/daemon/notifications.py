@@ -12,13 +12,13 @@ from callboard.core.models.events import BatchFinished
 from callboard.core.notify.notifier import Notifier
 from callboard.core.notify.summary import BatchSummary, FailingTest
 from callboard.core.reports.tabular import first_failure
-from callboard.storage import Store
+from callboard.storage.interface import StoreBackend
 
 log = logging.getLogger(__name__)
 _FAILING_LISTED = 100
 
 
-async def summarise(store: Store, event: BatchFinished) -> BatchSummary | None:
+async def summarise(store: StoreBackend, event: BatchFinished) -> BatchSummary | None:
     """The summary of a finished batch, with its failing tests and the previous pass rate of its schedule."""
     batch = await store.batches.get(event.batch_id)
     if batch is None:
@@ -61,7 +61,7 @@ async def summarise(store: Store, event: BatchFinished) -> BatchSummary | None:
     )
 
 
-async def notify_finished_batches(events: EventBus, store: Store, notifier: Notifier) -> None:
+async def notify_finished_batches(events: EventBus, store: StoreBackend, notifier: Notifier) -> None:
     """Follow the events for ever (until cancelled), notifying each finished batch."""
     while True:
         async for event in events.subscribe():

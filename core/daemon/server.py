@@ -28,8 +28,8 @@ from callboard.core.engine.stack import running_engine
 from callboard.core.notify.notifier import Notifier
 from callboard.core.paths import DaemonPaths
 from callboard.core.scheduling.service import ScheduleService
-from callboard.storage import Store
 from callboard.storage.errors import StoreError
+from callboard.storage.open import opened_store
 
 log = logging.getLogger("callboard.daemon")
 # Streams end as soon as shutdown begins; this bounds what is left (a slow client mid-response).
@@ -76,7 +76,8 @@ async def serve_daemon(settings: Settings) -> None:
     """
     paths = DaemonPaths.of(settings)
     with DaemonLock(paths.lock):
-        async with await Store.open(settings.db_path, settings.store.busy_timeout_ms) as store:
+        url = settings.store.url.get_secret_value() if settings.store.url is not None else None
+        async with opened_store(settings.db_path, url, settings.store.busy_timeout_ms) as store:
             bound = bind_socket(paths.socket)
             try:
                 async with running_engine(settings, store) as engine:

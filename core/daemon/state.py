@@ -10,7 +10,7 @@ from callboard.core.config import Settings
 from callboard.core.engine.engine import Engine
 from callboard.core.paths import DaemonPaths
 from callboard.core.scheduling.service import ScheduleService
-from callboard.storage import Store
+from callboard.storage.interface import StoreBackend
 
 
 @dataclass
@@ -19,7 +19,7 @@ class DaemonState:
 
     settings: Settings
     paths: DaemonPaths
-    store: Store
+    store: StoreBackend
     engine: Engine
     schedules: ScheduleService
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))

@@ -10,8 +10,7 @@ from callboard.core.engine.events import EventBus
 from callboard.core.engine.progress import BatchTracker
 from callboard.core.models import Batch, BatchCounts, BatchStatus, RunResult
 from callboard.core.models.events import BatchFinished, BatchProgress, RunFinished, RunStarted
-from callboard.storage import Store
-from callboard.storage.writer import ResultWriter
+from callboard.storage.interface import ResultWriting, StoreBackend
 
 # While runs go on, a batch's progress (with a fresh ETA) goes out at least this often, even when no
 # run ends: a follower's ETA must not freeze while a long run is still going.
@@ -33,8 +32,8 @@ class BatchBook:
 
     def __init__(
         self,
-        store: Store,
-        writer: ResultWriter,
+        store: StoreBackend,
+        writer: ResultWriting,
         events: EventBus,
         progress_interval_s: float,
         heartbeat_s: float = HEARTBEAT_S,

@@ -38,10 +38,8 @@ from callboard.core.models.api import QueueStatus
 from callboard.core.models.dial_intent import DialIntent
 from callboard.core.models.events import RunQueued
 from callboard.core.redaction import Redactor
-from callboard.storage import Store
 from callboard.storage.batches_repo import BatchEntry
-from callboard.storage.recovery import interrupted_external_ids, requeue_interrupted
-from callboard.storage.writer import ResultWriter
+from callboard.storage.interface import ResultWriting, StoreBackend
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +92,8 @@ class Engine:
 
     def __init__(
         self,
-        store: Store,
-        writer: ResultWriter,
+        store: StoreBackend,
+        writer: ResultWriting,
         executors: dict[str, Executor],
         config: EngineConfig | None = None,
         events: EventBus | None = None,
@@ -128,8 +126,8 @@ class Engine:
 
     async def start(self) -> tuple[int, int]:
         """Recover from a crash, load the queue, start dispatching; returns (requeued, errored)."""
-        leftovers = self._abandon(await interrupted_external_ids(self.store))
-        requeued, errored = await requeue_interrupted(self.store)
+        leftovers = self._abandon(await self.store.recovery.interrupted_external_ids())
+        requeued, errored = await self.store.recovery.requeue_interrupted()
         self._dial_intents = await self.store.runs.dial_intents()
         if requeued or errored or leftovers:
             log.info(

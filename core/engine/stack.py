@@ -18,8 +18,7 @@ from callboard.core.engine.selection import MODEL_KEY
 from callboard.core.executors.command_env import CommandEnvironment
 from callboard.core.executors.registry import build_executors, close_executors
 from callboard.core.redaction import Redactor, secret_values
-from callboard.storage import Store
-from callboard.storage.writer import ResultWriter
+from callboard.storage.interface import StoreBackend
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -49,13 +48,9 @@ def engine_config(settings: Settings) -> EngineConfig:
 
 
 @asynccontextmanager
-async def running_engine(settings: Settings, store: Store) -> AsyncIterator[Engine]:
+async def running_engine(settings: Settings, store: StoreBackend) -> AsyncIterator[Engine]:
     """An engine on ``store``, started (crash recovery done), shut down gracefully on exit."""
-    writer = await ResultWriter.start(
-        settings.db_path,
-        tick_ms=settings.store.commit_tick_ms,
-        busy_timeout_ms=settings.store.busy_timeout_ms,
-    )
+    writer = await store.start_writer(settings.store.commit_tick_ms, settings.store.busy_timeout_ms)
     config = engine_config(settings)
     executors = build_executors(
         max_http_connections=settings.engine.http_connections,

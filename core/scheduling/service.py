@@ -22,7 +22,7 @@ from callboard.core.models import BatchStatus
 from callboard.core.models.schedules import FireOutcome, Schedule
 from callboard.core.scheduling.cron import cron_trigger
 from callboard.core.scheduling.slots import plan_slots
-from callboard.storage import Store
+from callboard.storage.interface import StoreBackend
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def _selection(schedule: Schedule) -> Selection:
 class ScheduleService:
     """Arms, fires and disarms the schedules of one daemon."""
 
-    def __init__(self, store: Store, engine: Engine, default_grace_s: float) -> None:
+    def __init__(self, store: StoreBackend, engine: Engine, default_grace_s: float) -> None:
         self._store = store
         self._engine = engine
         self._default_grace_s = default_grace_s
