@@ -5,15 +5,17 @@ A claim takes up to ``n`` queued runs in one transaction — priority, then FIFO
 River, Oban, graphile-worker, solid_queue and procrastinate). Each claimed run becomes running with its
 attempt counted and a lease: an owner and an expiry on the database clock, renewed by ``heartbeat``.
 
-Limits (global, per kind ``kind:<kind>``, per target key such as ``twilio``) are counted from running
-rows while the claim holds the ``limit_locks`` row of every limit it applies (locked in key order, so
-claims never deadlock): two claimers can never both take the last free slot. A run whose key is full is
+Runs are labelled with their limit keys (``label``) before a claim may take them. Limits (global, per
+kind ``kind:<kind>``, per target key such as ``twilio``) are counted from running rows while the claim
+holds the ``limit_locks`` row of every limit it applies (locked in key order, so claims never deadlock):
+two claimers can never both take the last free slot. A run whose key is full is
 left queued and the claim looks further down the queue, as the in-process engine parks it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,7 +40,7 @@ _COUNT_ALL_RUNNING = "SELECT count(*) FROM runs WHERE status = 'running'"
 # Walks runs_queue (priority DESC, id WHERE status = 'queued'); full keys are filtered on the way.
 _CANDIDATES = """
 SELECT id, limit_keys FROM runs
-WHERE status = 'queued' AND NOT (limit_keys && %s::text[]) AND id <> ALL(%s::bigint[])
+WHERE status = 'queued' AND limit_keys <> '{}' AND NOT (limit_keys && %s::text[]) AND id <> ALL(%s::bigint[])
 ORDER BY priority DESC, id
 LIMIT %s
 FOR UPDATE SKIP LOCKED
@@ -55,6 +57,18 @@ WITH claimed AS (
 SELECT claimed.*, dial_intents.to_number, dial_intents.from_number, dial_intents.created_at
 FROM claimed LEFT JOIN dial_intents ON dial_intents.run_id = claimed.id
 ORDER BY claimed.priority DESC, claimed.id
+"""
+_UNLABELLED = """
+SELECT runs.id, test_versions.id, test_versions.definition FROM runs
+JOIN test_versions ON test_versions.id = runs.version_id
+WHERE runs.status = 'queued' AND runs.limit_keys = '{}'
+ORDER BY runs.priority DESC, runs.id
+LIMIT %s
+"""
+_LABEL = """
+UPDATE runs SET limit_keys = ARRAY(SELECT jsonb_array_elements_text(labels.keys))
+FROM unnest(%s::bigint[], %s::jsonb[]) AS labels (id, keys)
+WHERE runs.id = labels.id AND runs.status = 'queued'
 """
 _REGISTER = """
 INSERT INTO workers (id, host, pid) VALUES (%s, %s, %s)
@@ -162,6 +176,22 @@ async def claim(
             conn, "run_started", *({"run_id": c.run_id, "attempt": c.attempt} for c in claims)
         )
     return claims
+
+
+async def label(
+    conn: AsyncConnection, keys_of: Callable[[int, str], Sequence[str]], limit: int = 1000
+) -> int:
+    """Write the limit keys of up to ``limit`` queued runs that have none yet; ``keys_of(version_id,
+    definition_json)`` works them out (callboard's own rules, cached by version). A claim only takes
+    labelled runs, so no run starts before its limits are known. Idempotent: workers may race on it."""
+    cursor = await conn.execute(_UNLABELLED, (limit,))
+    rows = await cursor.fetchall()
+    if not rows:
+        return 0
+    ids = [int(row[0]) for row in rows]
+    keys = [json.dumps(list(keys_of(int(row[1]), str(row[2])))) for row in rows]
+    await conn.execute(_LABEL, (ids, keys))
+    return len(ids)
 
 
 async def register(conn: AsyncConnection, owner: str, host: str, pid: int) -> None:

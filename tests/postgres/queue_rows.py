@@ -18,7 +18,8 @@ async def queue_runs(
     keys: Sequence[str] = (),
     max_attempts: int = 1,
 ) -> list[int]:
-    """Queue ``count`` runs in a new batch (as batch creation does) and return their ids in order."""
+    """Queue ``count`` runs in a new batch, labelled with ``keys`` (default: their kind's), and return
+    their ids in order."""
     cursor = await conn.execute(
         "INSERT INTO batches (label, source, created_at) VALUES ('t', 'test', %s) RETURNING id", (NOW,)
     )
@@ -29,7 +30,7 @@ async def queue_runs(
         " queued_at, limit_keys)"
         " SELECT %s, 'test-' || n, 1, %s, %s, 'queued', %s, %s, %s::text[] FROM generate_series(1, %s) AS n"
         " ORDER BY n RETURNING id",
-        (row[0], kind, priority, max_attempts, NOW, list(keys), count),
+        (row[0], kind, priority, max_attempts, NOW, list(keys) or [f"kind:{kind}"], count),
     )
     return sorted(int(r[0]) for r in await cursor.fetchall())
 

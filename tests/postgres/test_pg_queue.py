@@ -10,9 +10,9 @@ from psycopg import AsyncConnection
 from callboard.core.models import RunResult, RunStatus
 from callboard.core.models.dial_intent import DialIntent
 from callboard.storage.postgres import leases
-from callboard.storage.postgres.queue import Limits, claim, heartbeat, register
+from callboard.storage.postgres.queue import Limits, claim, heartbeat, label, register
 from callboard.storage.postgres.reaper import Reaped, reap
-from tests.postgres.queue_rows import queue_runs, statuses
+from tests.postgres.queue_rows import NOW, queue_runs, statuses
 
 PASSED = RunResult(status=RunStatus.PASSED)
 
@@ -202,3 +202,26 @@ async def test_a_call_is_not_resumed_for_ever(db: AsyncConnection) -> None:
         reaped = await reap(db)
         outcomes.append("error" if reaped.errored else "resume")
     assert outcomes == ["resume", "resume", "error"]  # max_attempts 1 + RESUMES 2 claims
+
+
+async def test_runs_are_claimed_only_once_labelled_with_their_limit_keys(db: AsyncConnection) -> None:
+    cursor = await db.execute(
+        "INSERT INTO tests (name, kind, definition, digest, created_at, updated_at)"
+        " VALUES ('t', 'http', '{\"name\": \"t\"}', 'd', %s, %s) RETURNING version_id",
+        (NOW, NOW),
+    )
+    [version_id] = await cursor.fetchone() or (None,)
+    [run_id] = await queue_runs(db, 1)
+    await db.execute("UPDATE runs SET limit_keys = '{}', version_id = %s WHERE id = %s", (version_id, run_id))
+    assert await claim(db, "w", 5) == []  # its limits are not known yet
+    seen: list[tuple[int, str]] = []
+
+    def keys_of(version: int, definition: str) -> tuple[str, ...]:
+        seen.append((version, definition))
+        return ("kind:http", "http://a:80")
+
+    assert await label(db, keys_of) == 1
+    assert seen == [(version_id, '{"name": "t"}')]
+    assert await label(db, keys_of) == 0  # nothing left to label
+    [taken] = await claim(db, "w", 5, Limits(per_key={"http://a:80": 1}))
+    assert (taken.run_id, taken.limit_keys) == (run_id, ("kind:http", "http://a:80"))

@@ -4,8 +4,9 @@
 
 -- lease_owner/lease_until: the worker that claimed the run and until when (database clock); a run marked
 -- running by the single-process engine has neither, and the reaper never touches it.
--- limit_keys: the limits the run counts against (kind:<kind>, its target's key, llm); filled by whoever
--- queues it, and at least its kind (the trigger below).
+-- limit_keys: the limits the run counts against (kind:<kind>, its target's key, llm), worked out from its
+-- test by callboard (core.engine.selection) and written by the workers before a claim can take the run;
+-- empty until then.
 -- cancel_requested: a cancel of a running run, for its owner (a NOTIFY wakes it; its heartbeat reads it).
 ALTER TABLE runs
     ADD COLUMN lease_owner      TEXT,
@@ -13,24 +14,12 @@ ALTER TABLE runs
     ADD COLUMN limit_keys       TEXT[]  NOT NULL DEFAULT '{}',
     ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT FALSE;
 
-UPDATE runs SET limit_keys = ARRAY['kind:' || kind];
-
-CREATE FUNCTION runs_default_limit_keys() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.limit_keys = '{}' THEN
-        NEW.limit_keys := ARRAY['kind:' || NEW.kind];
-    END IF;
-    RETURN NEW;
-END
-$$;
-
-CREATE TRIGGER runs_limit_keys BEFORE INSERT ON runs
-FOR EACH ROW EXECUTE FUNCTION runs_default_limit_keys();
-
 -- Running rows are few however many runs are stored: the reaper walks them by lease, claims count them
 -- per key, heartbeats find a worker's own. (Claims themselves walk runs_queue from 0001.)
 CREATE INDEX runs_leases ON runs (lease_until) WHERE status = 'running';
 CREATE INDEX runs_by_owner ON runs (lease_owner) WHERE status = 'running';
+-- Queued runs still to be labelled with their limit keys (few: workers label them as they come).
+CREATE INDEX runs_unlabelled ON runs (priority DESC, id) WHERE status = 'queued' AND limit_keys = '{}';
 
 -- Live workers: one row each, refreshed by its heartbeat; the reaper deletes the silent ones.
 CREATE TABLE workers (
