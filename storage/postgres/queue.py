@@ -172,9 +172,8 @@ async def claim(
             return []
         cursor = await conn.execute(_TAKE, {"owner": owner, "lease_s": lease_s, "ids": chosen})
         claims = [_claim(row, owner) for row in await cursor.fetchall()]
-        await outbox.append(
-            conn, "run_started", *({"run_id": c.run_id, "attempt": c.attempt} for c in claims)
-        )
+        started = ({"run_id": c.run_id, "attempt": c.attempt, "owner": owner} for c in claims)
+        await outbox.append(conn, "run_started", *started)
     return claims
 
 

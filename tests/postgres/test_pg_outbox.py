@@ -83,7 +83,10 @@ async def test_notify_wakes_a_reader_and_any_reader_resumes(db: AsyncConnection,
         woke = [n async for n in listener.notifies(timeout=10, stop_after=1)]
         assert [n.channel for n in woke] == [outbox.EVENTS_CHANNEL]
         [started] = await outbox.read(db)
-        assert (started.kind, started.payload) == ("run_started", {"run_id": run_id, "attempt": 1})
+        assert (started.kind, started.payload) == (
+            "run_started",
+            {"run_id": run_id, "attempt": 1, "owner": "w"},
+        )
         async with db.transaction():
             await outbox.append(db, "later", {"n": 1})
         # Another API daemon resumes a client from the id it was given (SSE Last-Event-ID).

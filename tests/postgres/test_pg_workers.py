@@ -1,0 +1,129 @@
+"""`callboard worker` processes sharing one PostgreSQL store, through the real CLI: the daemon queues a
+batch (paused, so it runs nothing itself), workers claim and run it to the end; a worker killed with
+SIGKILL mid-batch loses nothing and doubles nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from psycopg import AsyncConnection
+
+from tests.conftest import CliRunner
+
+
+def _suite(tmp_path: Path, count: int, seconds: float) -> str:
+    tests = [
+        f'[[test]]\nname = "step-{n:02d}"\nkind = "command"\ncommand = "sleep {seconds}"\n'
+        "checks = [{ exit_code = 0 }]\n"
+        for n in range(count)
+    ]
+    path = tmp_path / "steps.toml"
+    path.write_text("\n".join(tests))
+    return str(path)
+
+
+@pytest.fixture
+def workers(state_dir: Path, pg_url: str) -> Iterator[list[subprocess.Popen[str]]]:
+    """Worker processes the test starts (appended to the list); all are stopped afterwards."""
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+    for process in started:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _start_worker(state_dir: Path, pg_url: str, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "CALLBOARD_STATE_DIR": str(state_dir), "CALLBOARD_STORE__URL": pg_url}
+    return subprocess.Popen(
+        [sys.executable, "-m", "callboard.core", "worker", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def _queue_batch(run_cli: CliRunner, pg_url: str, suite: str) -> None:
+    env = {"CALLBOARD_STORE__URL": pg_url}
+    for args in (("import", suite), ("pause",), ("run", "--all")):
+        done = run_cli(*args, env=env, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+async def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    async with await AsyncConnection.connect(url) as conn:
+        return list(await (await conn.execute(sql.encode())).fetchall())
+
+
+async def _until(url: str, sql: str, timeout_s: float = 120) -> None:
+    """Until ``sql`` returns true (polled)."""
+    deadline = time.monotonic() + timeout_s
+    while not (await _rows(url, sql))[0][0]:
+        assert time.monotonic() < deadline, f"still not true: {sql}"
+        await asyncio.sleep(0.1)
+
+
+_ALL_FINAL = "SELECT count(*) > 0 AND bool_and(status NOT IN ('queued', 'running')) FROM runs"
+
+
+async def test_workers_share_a_batch_to_its_end(
+    run_cli: CliRunner, pg_url: str, state_dir: Path, tmp_path: Path, workers: list[subprocess.Popen[str]]
+) -> None:
+    _queue_batch(run_cli, pg_url, _suite(tmp_path, 12, 0.3))
+    for _ in range(3):
+        workers.append(_start_worker(state_dir, pg_url, "--concurrency", "2"))
+    await _until(pg_url, _ALL_FINAL)
+    assert await _rows(pg_url, "SELECT status, attempt, count(*) FROM runs GROUP BY 1, 2") == [
+        ("passed", 1, 12)
+    ]
+    owners = await _rows(
+        pg_url, "SELECT count(DISTINCT payload->>'owner') FROM events WHERE kind = 'run_started'"
+    )
+    assert owners[0][0] >= 2  # the batch really was shared
+    finished = await _rows(
+        pg_url, "SELECT count(*), count(DISTINCT payload->>'run_id') FROM events WHERE kind = 'run_finished'"
+    )
+    assert finished == [(12, 12)]  # each run finished once
+    await _until(pg_url, "SELECT bool_and(status = 'finished') FROM batches", timeout_s=30)  # by the role
+
+
+async def test_a_killed_worker_loses_nothing_and_doubles_nothing(
+    run_cli: CliRunner, pg_url: str, state_dir: Path, tmp_path: Path, workers: list[subprocess.Popen[str]]
+) -> None:
+    _queue_batch(run_cli, pg_url, _suite(tmp_path, 8, 1.5))
+    doomed = _start_worker(state_dir, pg_url, "--concurrency", "4", "--lease", "2")
+    workers.append(doomed)
+    await _until(pg_url, "SELECT count(*) = 4 FROM runs WHERE status = 'running'")
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    taken = [
+        row[0] for row in await _rows(pg_url, "SELECT id FROM runs WHERE status = 'running' ORDER BY id")
+    ]
+    workers.append(_start_worker(state_dir, pg_url, "--concurrency", "4", "--lease", "2"))
+    await _until(pg_url, _ALL_FINAL)
+    rows = await _rows(pg_url, "SELECT id, status, attempt FROM runs ORDER BY id")
+    assert {status for _, status, _ in rows} == {"passed"}
+    # The killed worker's runs were reaped and executed again, the re-execution counted in the attempt.
+    assert [run_id for run_id, _, attempt in rows if attempt == 2] == taken
+    assert [run_id for run_id, _, attempt in rows if attempt == 1] == [
+        r[0] for r in rows if r[0] not in taken
+    ]
+    finished = await _rows(
+        pg_url, "SELECT count(*), count(DISTINCT payload->>'run_id') FROM events WHERE kind = 'run_finished'"
+    )
+    assert finished == [(8, 8)]
