@@ -127,3 +127,26 @@ async def test_a_killed_worker_loses_nothing_and_doubles_nothing(
         pg_url, "SELECT count(*), count(DISTINCT payload->>'run_id') FROM events WHERE kind = 'run_finished'"
     )
     assert finished == [(8, 8)]
+
+
+async def test_a_frozen_worker_past_its_lease_changes_nothing_when_it_wakes(
+    run_cli: CliRunner, pg_url: str, state_dir: Path, tmp_path: Path, workers: list[subprocess.Popen[str]]
+) -> None:
+    _queue_batch(run_cli, pg_url, _suite(tmp_path, 3, 4))
+    frozen = _start_worker(state_dir, pg_url, "--concurrency", "3", "--lease", "2")
+    workers.append(frozen)
+    await _until(pg_url, "SELECT count(*) = 3 FROM runs WHERE status = 'running'")
+    frozen.send_signal(signal.SIGSTOP)
+    try:
+        workers.append(_start_worker(state_dir, pg_url, "--concurrency", "3", "--lease", "2"))
+        # The other worker reaps the expired leases and runs all three again, to the end.
+        await _until(pg_url, _ALL_FINAL)
+    finally:
+        frozen.send_signal(signal.SIGCONT)
+    # Awake again, the frozen worker's commands end and it tries to write their results: refused.
+    await asyncio.sleep(6)
+    assert frozen.poll() is None  # it is alive and working, not crashed
+    rows = await _rows(pg_url, "SELECT status, attempt, count(*) FROM runs GROUP BY 1, 2")
+    assert rows == [("passed", 2, 3)]
+    finished = await _rows(pg_url, "SELECT count(*) FROM events WHERE kind = 'run_finished'")
+    assert finished == [(3,)]  # only the second worker's results
