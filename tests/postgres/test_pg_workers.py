@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -17,12 +18,13 @@ from pathlib import Path
 import pytest
 from psycopg import AsyncConnection
 
+from callboard.storage.postgres import notices
 from tests.conftest import CliRunner
 
 
-def _suite(tmp_path: Path, count: int, seconds: float) -> str:
+def _suite(tmp_path: Path, count: int, seconds: float, command: str | None = None) -> str:
     tests = [
-        f'[[test]]\nname = "step-{n:02d}"\nkind = "command"\ncommand = "sleep {seconds}"\n'
+        f'[[test]]\nname = "step-{n:02d}"\nkind = "command"\ncommand = "{command or f"sleep {seconds}"}"\n'
         "checks = [{ exit_code = 0 }]\n"
         for n in range(count)
     ]
@@ -47,8 +49,10 @@ def workers(state_dir: Path, pg_url: str) -> Iterator[list[subprocess.Popen[str]
             process.wait()
 
 
-def _start_worker(state_dir: Path, pg_url: str, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "CALLBOARD_STATE_DIR": str(state_dir), "CALLBOARD_STORE__URL": pg_url}
+def _start_worker(
+    state_dir: Path, pg_url: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    env = {**os.environ, "CALLBOARD_STATE_DIR": str(state_dir), "CALLBOARD_STORE__URL": pg_url, **(env or {})}
     return subprocess.Popen(
         [sys.executable, "-m", "callboard.core", "worker", *args],
         env=env,
@@ -150,3 +154,36 @@ async def test_a_frozen_worker_past_its_lease_changes_nothing_when_it_wakes(
     assert rows == [("passed", 2, 3)]
     finished = await _rows(pg_url, "SELECT count(*) FROM events WHERE kind = 'run_finished'")
     assert finished == [(3,)]  # only the second worker's results
+
+
+async def test_a_cancel_reaches_the_worker_running_the_run(
+    run_cli: CliRunner, pg_url: str, state_dir: Path, tmp_path: Path, workers: list[subprocess.Popen[str]]
+) -> None:
+    _queue_batch(run_cli, pg_url, _suite(tmp_path, 1, 60))
+    workers.append(_start_worker(state_dir, pg_url))
+    await _until(pg_url, "SELECT count(*) = 1 FROM runs WHERE status = 'running'")
+    [[run_id]] = await _rows(pg_url, "SELECT id FROM runs")
+    async with await AsyncConnection.connect(pg_url, autocommit=True) as conn:
+        assert await notices.cancel(conn, [run_id]) == notices.Cancelled(cancelled=(), asked=(run_id,))
+    # Long before the 60 s command would end, its worker has stopped it and written 'cancelled'.
+    await _until(pg_url, "SELECT status = 'cancelled' FROM runs", timeout_s=30)
+    assert (await _rows(pg_url, "SELECT error_message FROM runs")) == [("cancelled while running",)]
+
+
+async def test_a_rate_holds_across_workers(
+    run_cli: CliRunner, pg_url: str, state_dir: Path, tmp_path: Path, workers: list[subprocess.Popen[str]]
+) -> None:
+    starts = tmp_path / "starts.txt"
+    count, rate = 12, 2.0
+    _queue_batch(run_cli, pg_url, _suite(tmp_path, count, 0, f"sh -c 'date +%s.%N >> {starts}'"))
+    limit = {"CALLBOARD_ENGINE__KINDS": json.dumps({"command": {"rate_per_s": rate}})}
+    for _ in range(3):
+        workers.append(_start_worker(state_dir, pg_url, "--concurrency", "4", env=limit))
+    await _until(pg_url, _ALL_FINAL)
+    assert await _rows(pg_url, "SELECT status, count(*) FROM runs GROUP BY 1") == [("passed", count)]
+    times = sorted(float(line) for line in starts.read_text().split())
+    assert len(times) == count
+    # Twelve workers' slots could start all twelve at once; the shared GCRA slot spaces them 1/rate
+    # apart (the default burst, max(1, rate) = 2, lets one go early), so the last starts at least
+    # (count - 2) / rate after the first reservation; half a second is left for the first one's spawn.
+    assert times[-1] - times[0] >= (count - 2) / rate - 0.5
