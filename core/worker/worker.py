@@ -20,13 +20,14 @@ from functools import lru_cache
 from psycopg import AsyncConnection, Error
 from psycopg_pool import AsyncConnectionPool
 
+from callboard.core.engine.attempt import error_result
 from callboard.core.engine.engine import EngineConfig
 from callboard.core.engine.limits import LimitSpec
 from callboard.core.engine.selection import limit_keys
 from callboard.core.executors.base import Executor
 from callboard.core.models.definitions import TestDefinition, parse_test
 from callboard.core.worker.execution import Stop, execute
-from callboard.storage.postgres import notices, queue, rates
+from callboard.storage.postgres import leases, notices, queue, rates
 from callboard.storage.postgres.finishing import finish_done_batches
 from callboard.storage.postgres.reaper import Reaped, reap
 from callboard.storage.postgres.singleton import Singleton
@@ -136,6 +137,7 @@ class Worker:
         task.add_done_callback(done)
 
     async def _run(self, claim: queue.Claim) -> None:
+        waits = [0.0]
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
                 "SELECT definition FROM test_versions WHERE id = %s", (claim.version_id,)
@@ -145,11 +147,12 @@ class Worker:
                 spec = self.rates.get(key)
                 if spec is not None and spec.rate_per_s is not None:
                     burst = spec.burst or max(1.0, spec.rate_per_s)  # as the in-process limiter
-                    await asyncio.sleep(await rates.reserve(conn, f"{key}:rate", spec.rate_per_s, burst))
-        if row is None:
-            log.error(
-                "run %s: its test version %s is missing; left to the reaper", claim.run_id, claim.version_id
-            )
+                    waits.append(await rates.reserve(conn, f"{key}:rate", spec.rate_per_s, burst))
+        await asyncio.sleep(max(waits))  # the latest slot of its keys, with no connection held
+        if row is None:  # its version was deleted under it: nothing to run, say so
+            missing = error_result("missing-test", f"test version {claim.version_id} is not in the store")
+            async with self.pool.connection() as conn:
+                await leases.finish(conn, claim.lease(), missing, None)
             return
         test = _test_of(int(claim.version_id or 0), str(row[0]))
         executor = self.executors.get(test.kind)
