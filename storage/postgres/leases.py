@@ -9,6 +9,7 @@ appends its event to the outbox in the same transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from psycopg import AsyncConnection
 from pydantic import TypeAdapter
@@ -102,7 +103,7 @@ async def _write(
     sql: str,
     params: dict[str, object],
     event_kind: str | None = None,
-    event: dict[str, object] | None = None,
+    event: Mapping[str, object] | None = None,
 ) -> bool:
     async with conn.transaction():
         cursor = await conn.execute(sql, params)

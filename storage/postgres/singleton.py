@@ -18,11 +18,13 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from psycopg import AsyncConnection, Error
+from psycopg.conninfo import make_conninfo
 
 log = logging.getLogger(__name__)
 
 DEFAULT_POLL_S = 2.0
-# The server notices a vanished holder within about idle + interval * count seconds.
+# The server notices a vanished holder within about idle + interval * count seconds (libpq's options
+# on the client side, the session's settings on the server side).
 _KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
 _SERVER_KEEPALIVES = (
     "SET tcp_keepalives_idle = 5",
@@ -54,7 +56,8 @@ class Singleton:
             return True
         try:
             if self._conn is None or self._conn.closed:
-                self._conn = await AsyncConnection.connect(self.url, autocommit=True, **_KEEPALIVES)
+                conninfo = make_conninfo(self.url, **_KEEPALIVES)
+                self._conn = await AsyncConnection.connect(conninfo, autocommit=True)
                 for statement in _SERVER_KEEPALIVES:
                     await self._conn.execute(statement)
             cursor = await self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,))
