@@ -23,6 +23,7 @@ from callboard.core.executors.base import Executor, Job
 from callboard.core.models import RunResult, RunStatus
 from callboard.core.models.definitions import TestDefinition
 from callboard.core.models.dial_intent import DialIntent
+from callboard.core.worker.finisher import Finisher
 from callboard.storage.postgres import leases
 from callboard.storage.postgres.queue import Claim
 
@@ -43,13 +44,14 @@ class LeaseLost(Exception):
 
 async def execute(
     pool: AsyncConnectionPool[AsyncConnection],
+    finisher: Finisher,
     claim: Claim,
     test: TestDefinition,
     executor: Executor | None,
     config: EngineConfig,
     stop_reason: Callable[[], Stop | None],
 ) -> None:
-    """Carry out the claimed attempt and write its outcome under the lease."""
+    """Carry out the claimed attempt and write its outcome under the lease (in ``finisher``'s groups)."""
     lease = claim.lease()
     started = time.monotonic()
 
@@ -103,9 +105,8 @@ async def execute(
     except LeaseLost as exc:
         log.warning("%s: dropped, its writes refused", exc)
         return
-    async with pool.connection() as conn:
-        if not await leases.finish(conn, lease, config.redactor.result(result), _elapsed_ms(started)):
-            log.warning("run %s: lease lost before its result was written; result dropped", claim.run_id)
+    if not await finisher.finish(lease, config.redactor.result(result), _elapsed_ms(started)):
+        log.warning("run %s: lease lost before its result was written; result dropped", claim.run_id)
 
 
 def _elapsed_ms(started: float) -> float:

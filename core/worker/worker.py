@@ -27,6 +27,7 @@ from callboard.core.engine.selection import limit_keys
 from callboard.core.executors.base import Executor
 from callboard.core.models.definitions import TestDefinition, parse_test
 from callboard.core.worker.execution import Stop, execute
+from callboard.core.worker.finisher import Finisher
 from callboard.storage.postgres import leases, notices, queue, rates
 from callboard.storage.postgres.finishing import finish_done_batches
 from callboard.storage.postgres.reaper import Reaped, reap
@@ -85,12 +86,14 @@ class Worker:
         self._active: dict[int, asyncio.Task[None]] = {}
         self._stops: dict[int, Stop] = {}
         self._wake = asyncio.Event()
+        self.finisher = Finisher(pool)
 
     async def run(self, stop: asyncio.Event, host: str, pid: int) -> None:
         """Work until ``stop`` is set, then give back what is still running after the grace period."""
         async with self.pool.connection() as conn:
             await queue.register(conn, self.owner, host, pid)
             await reap(conn)  # start-up recovery: expired leases only, never a live worker's runs
+        self.finisher.start()
         helpers = [
             asyncio.create_task(self._every(self.options.lease_s / 3, self._heartbeat)),
             asyncio.create_task(self._every(self.options.reap_s, self._reap)),
@@ -101,6 +104,7 @@ class Worker:
             await self._claim_until(stop)
         finally:
             await self._give_back()
+            await self.finisher.close()
             for task in helpers:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
@@ -156,7 +160,15 @@ class Worker:
             return
         test = _test_of(int(claim.version_id or 0), str(row[0]))
         executor = self.executors.get(test.kind)
-        await execute(self.pool, claim, test, executor, self.config, lambda: self._stops.get(claim.run_id))
+        await execute(
+            self.pool,
+            self.finisher,
+            claim,
+            test,
+            executor,
+            self.config,
+            lambda: self._stops.get(claim.run_id),
+        )
 
     def _stop(self, run_id: int, reason: Stop) -> None:
         task = self._active.get(run_id)

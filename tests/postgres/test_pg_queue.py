@@ -225,3 +225,15 @@ async def test_runs_are_claimed_only_once_labelled_with_their_limit_keys(db: Asy
     assert await label(db, keys_of) == 0  # nothing left to label
     [taken] = await claim(db, "w", 5, Limits(per_key={"http://a:80": 1}))
     assert (taken.run_id, taken.limit_keys) == (run_id, ("kind:http", "http://a:80"))
+
+
+async def test_finishing_many_in_one_commit_writes_only_the_held_ones(db: AsyncConnection) -> None:
+    first, lost, last = await queue_runs(db, 3, max_attempts=2)
+    claims = {c.run_id: c for c in await claim(db, "w", 3)}
+    await db.execute("UPDATE runs SET lease_owner = 'another' WHERE id = %s", (lost,))  # taken over
+    items = [(claims[run_id].lease(), PASSED, 1.0) for run_id in (first, lost, last)]
+    assert await leases.finish_many(db, items) == [True, False, True]
+    assert await statuses(db, [first, lost, last]) == {first: "passed", lost: "running", last: "passed"}
+    cursor = await db.execute("SELECT payload->>'run_id' FROM events WHERE kind = 'run_finished' ORDER BY id")
+    assert [row[0] for row in await cursor.fetchall()] == [str(first), str(last)]
+    assert await leases.finish_many(db, []) == []
