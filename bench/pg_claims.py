@@ -1,6 +1,6 @@
 """Claim latency and queue throughput on PostgreSQL: 1, 2 and 4 claimers drain a queue of runs, each
-claiming ``BATCH`` per round trip and finishing every run it took with a fenced write (no executor: this
-measures the queue itself, the part workers share).
+claiming ``BATCH`` per round trip and finishing the runs it took with fenced writes in one group commit,
+as a worker's Finisher does (no executor: this measures the queue itself, the part workers share).
 
     PYTHONPATH=. python bench/pg_claims.py [RUNS]      # from the repository root
 
@@ -51,8 +51,7 @@ async def _drain(url: str, owner: str, limits: Limits, latencies: list[float]) -
             latencies.append((time.perf_counter() - started) * 1000)
             if not claims:
                 return done
-            for taken in claims:
-                await leases.finish(conn, taken.lease(), PASSED, 1.0)
+            await leases.finish_many(conn, [(taken.lease(), PASSED, 1.0) for taken in claims])
             done += len(claims)
 
 
