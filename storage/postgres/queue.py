@@ -64,6 +64,7 @@ JOIN test_versions ON test_versions.id = runs.version_id
 WHERE runs.status = 'queued' AND runs.limit_keys = '{}'
 ORDER BY runs.priority DESC, runs.id
 LIMIT %s
+FOR UPDATE OF runs SKIP LOCKED
 """
 _LABEL = """
 UPDATE runs SET limit_keys = ARRAY(SELECT jsonb_array_elements_text(labels.keys))
@@ -182,14 +183,16 @@ async def label(
 ) -> int:
     """Write the limit keys of up to ``limit`` queued runs that have none yet; ``keys_of(version_id,
     definition_json)`` works them out (callboard's own rules, cached by version). A claim only takes
-    labelled runs, so no run starts before its limits are known. Idempotent: workers may race on it."""
-    cursor = await conn.execute(_UNLABELLED, (limit,))
-    rows = await cursor.fetchall()
-    if not rows:
-        return 0
-    ids = [int(row[0]) for row in rows]
-    keys = [json.dumps(list(keys_of(int(row[1]), str(row[2])))) for row in rows]
-    await conn.execute(_LABEL, (ids, keys))
+    labelled runs, so no run starts before its limits are known. Workers labelling at once take disjoint
+    rows (SKIP LOCKED), so they never wait on or deadlock with one another."""
+    async with conn.transaction():
+        cursor = await conn.execute(_UNLABELLED, (limit,))
+        rows = await cursor.fetchall()
+        if not rows:
+            return 0
+        ids = [int(row[0]) for row in rows]
+        keys = [json.dumps(list(keys_of(int(row[1]), str(row[2])))) for row in rows]
+        await conn.execute(_LABEL, (ids, keys))
     return len(ids)
 
 

@@ -237,3 +237,30 @@ async def test_finishing_many_in_one_commit_writes_only_the_held_ones(db: AsyncC
     cursor = await db.execute("SELECT payload->>'run_id' FROM events WHERE kind = 'run_finished' ORDER BY id")
     assert [row[0] for row in await cursor.fetchall()] == [str(first), str(last)]
     assert await leases.finish_many(db, []) == []
+
+
+async def test_workers_labelling_at_once_share_the_work(db: AsyncConnection, pg_url: str) -> None:
+    cursor = await db.execute(
+        "INSERT INTO tests (name, kind, definition, digest, created_at, updated_at)"
+        " VALUES ('t', 'http', '{}', 'd', %s, %s) RETURNING version_id",
+        (NOW, NOW),
+    )
+    [version_id] = await cursor.fetchone() or (None,)
+    ids = await queue_runs(db, 2000)
+    await db.execute("UPDATE runs SET limit_keys = '{}', version_id = %s", (version_id,))
+    conns = await _connections(pg_url, 4)
+
+    async def label_all(conn: AsyncConnection) -> int:
+        total = 0
+        while labelled := await label(conn, lambda version, definition: ("kind:http",), limit=100):
+            total += labelled
+        return total
+
+    try:
+        counts = await asyncio.gather(*(label_all(conn) for conn in conns))
+    finally:
+        for conn in conns:
+            await conn.close()
+    assert sum(counts) == len(ids)  # each run labelled once, by one of them
+    cursor = await db.execute("SELECT DISTINCT limit_keys FROM runs")
+    assert await cursor.fetchall() == [(["kind:http"],)]
