@@ -74,6 +74,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "store_group",
         "The store itself: copy the SQLite history to PostgreSQL.",
     ),
+    "worker": (
+        "callboard.core.cli.worker_command",
+        "worker_cmd",
+        "Claim and execute runs from the PostgreSQL store (no API).",
+    ),
 }
 
 

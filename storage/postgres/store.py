@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from types import TracebackType
 
+import psycopg
+
+from callboard.storage.errors import StoreError
 from callboard.storage.postgres.access import PgAccess, outages_as_store_errors
 from callboard.storage.postgres.batches_repo import PgBatchesRepo
 from callboard.storage.postgres.connection import DEFAULT_POOL_SIZE, describe, open_pool
@@ -41,6 +44,9 @@ class PgStore:
             with outages_as_store_errors(where):
                 async with pool.connection() as conn:
                     await migrate(conn)
+        except psycopg.Error as exc:  # e.g. no right to create tables: the daemon cannot start
+            await pool.close()
+            raise StoreError(f"cannot use {where}: {exc}") from exc
         except BaseException:
             await pool.close()
             raise

@@ -1,4 +1,4 @@
--- The schema of SQLite's migrations 0001–0005, in one step: same tables, columns and ids. Timestamps stay
+-- The schema of SQLite's migrations 0001–0005 (and this session's 0006 additions, marked), in one step: same tables, columns and ids. Timestamps stay
 -- ISO-8601 UTC text with microseconds and JSON columns stay compact JSON text, exactly as SQLite stores
 -- them, so `callboard store copy` moves rows unchanged and both backends answer alike. Ids are identity
 -- columns BY DEFAULT, so a copy can keep its ids (and then moves the sequences past them).
@@ -37,6 +37,9 @@ CREATE TABLE schedules (
     last_fire_at    TEXT,
     next_fire_at    TEXT,
     created_at      TEXT    NOT NULL,
+    -- SQLite 0006_schedule_batch_options (this session's): a schedule's batches carry priority and trials.
+    priority        INTEGER NOT NULL DEFAULT 0,
+    repeat          INTEGER,
     CHECK (cron IS NOT NULL OR interval_s IS NOT NULL)
 );
 
@@ -88,6 +91,9 @@ CREATE INDEX runs_by_batch ON runs (batch_id, id);
 CREATE INDEX runs_by_test ON runs (test_id, id);
 CREATE INDEX runs_queue ON runs (priority DESC, id) WHERE status = 'queued';
 CREATE INDEX runs_by_version ON runs (version_id);
+-- SQLite 0006_runs_judged_by_name (this session's): trends and flaky walk each test's newest judged runs.
+CREATE INDEX runs_judged_by_name ON runs (test_name, batch_id, id, status, score, test_version)
+WHERE status IN ('passed', 'failed', 'error');
 CREATE INDEX batches_by_created ON batches (created_at);
 CREATE INDEX batches_by_schedule ON batches (schedule_id);
 

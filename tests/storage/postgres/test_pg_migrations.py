@@ -11,6 +11,8 @@ from psycopg import AsyncConnection
 from callboard.storage.errors import StoreError
 from callboard.storage.postgres.connection import connect, describe, open_pool
 from callboard.storage.postgres.migrations import LATEST_VERSION, migrate, schema_version
+from callboard.storage.postgres.store import PgStore
+from tests.pg_server import PostgresServer
 
 
 async def test_migrate_creates_the_schema_once(pg_url: str) -> None:
@@ -91,3 +93,15 @@ async def test_an_unreachable_server_is_a_store_error_without_the_password() -> 
     assert "hunter2" not in str(caught.value)
     assert "127.0.0.1" in str(caught.value)
     assert "hunter2" not in describe(url)
+
+
+async def test_a_role_that_cannot_create_tables_is_a_store_error(
+    pg_url: str, pg_server: PostgresServer
+) -> None:
+    database = pg_url.rsplit("/", 1)[1]
+    role = f"reader_{database}"  # roles belong to the whole server: one per test's database
+    pg_server.psql(f'CREATE ROLE "{role}" LOGIN')
+    pg_server.psql("REVOKE CREATE ON SCHEMA public FROM PUBLIC", database=database)
+    url = pg_url.replace(f"://{pg_server.user}@", f"://{role}@")
+    with pytest.raises(StoreError, match=f"cannot use postgresql://{role}@"):
+        await PgStore.open(url)

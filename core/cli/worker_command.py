@@ -1,0 +1,67 @@
+"""``callboard worker``: claim and execute runs from the PostgreSQL store, with no API (any number, on
+any machines)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+import click
+
+from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
+
+
+@click.command("worker")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Runs at once here (default: engine.concurrency).",
+)
+@click.option(
+    "--lease",
+    "lease_s",
+    type=click.FloatRange(min=1.0),
+    default=30.0,
+    show_default=True,
+    help="Seconds a claim holds without a heartbeat before another worker may take it.",
+)
+@pass_cli
+def worker_cmd(cli: CliContext, concurrency: int | None, lease_s: float) -> None:
+    """Claim queued runs from the PostgreSQL store (store.url) and execute them until stopped (SIGTERM or
+    Ctrl-C: running runs get the grace period, the rest go back to the queue)."""
+    url = cli.settings.store.url
+    if url is None:
+        fail(
+            "callboard worker needs a shared store: set store.url (CALLBOARD_STORE__URL) to postgresql://…",
+            EXIT_USAGE,
+        )
+    # Imported here only: the other commands reach the store through the daemon.
+    from callboard.core.worker.main import run_worker
+    from callboard.core.worker.worker import WorkerOptions
+    from callboard.storage.errors import StoreError
+
+    options = WorkerOptions(
+        concurrency=concurrency or cli.settings.engine.concurrency,
+        lease_s=lease_s,
+        reap_s=min(5.0, lease_s / 2),
+        shutdown_grace_s=cli.settings.engine.shutdown_grace_s,
+    )
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    async def main() -> str:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        return await run_worker(cli.settings, url.get_secret_value(), options, stop)
+
+    try:
+        owner = asyncio.run(main())
+    except StoreError as exc:
+        fail(f"worker: {exc}", EXIT_USAGE)
+    click.echo(f"worker {owner} stopped")

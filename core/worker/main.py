@@ -1,0 +1,48 @@
+"""Starting a worker from the settings: the store's pool, the executors, an identity, the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+
+from callboard.core.config import Settings
+from callboard.core.engine.stack import engine_config
+from callboard.core.executors.command_env import CommandEnvironment
+from callboard.core.executors.registry import build_executors, close_executors
+from callboard.core.worker.worker import Worker, WorkerOptions
+from callboard.storage.postgres.connection import connect, open_pool
+from callboard.storage.postgres.migrations import migrate
+
+
+def worker_id(host: str, pid: int) -> str:
+    """A name no other worker has, now or after a restart: host, process and a random part."""
+    return f"{host}:{pid}:{uuid.uuid4().hex[:8]}"
+
+
+async def run_worker(settings: Settings, url: str, options: WorkerOptions, stop: asyncio.Event) -> str:
+    """Work on the PostgreSQL store at ``url`` until ``stop`` is set; returns this worker's id."""
+    conn = await connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    config = engine_config(settings)
+    executors = build_executors(
+        max_http_connections=settings.engine.http_connections,
+        twilio=settings.twilio,
+        llm=settings.llm,
+        voice=settings.voice,
+        recordings_dir=settings.recordings_dir,
+        command_environment=CommandEnvironment(settings.commands.pass_env, config.redactor.secrets),
+    )
+    host, pid = socket.gethostname(), os.getpid()
+    owner = worker_id(host, pid)
+    pool = await open_pool(url, max_size=max(4, min(options.concurrency + 2, 32)))
+    try:
+        await Worker(url, pool, owner, executors, config, options).run(stop, host, pid)
+    finally:
+        await pool.close()
+        await close_executors(executors)
+    return owner

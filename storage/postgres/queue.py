@@ -1,0 +1,276 @@
+"""Claiming runs from PostgreSQL: the runs table is the queue, shared by any number of workers.
+
+A claim takes up to ``n`` queued runs in one transaction — priority, then FIFO (id) — with
+``FOR UPDATE SKIP LOCKED``, so concurrent claimers never wait on or take the same row (the pattern of
+River, Oban, graphile-worker, solid_queue and procrastinate). Each claimed run becomes running with its
+attempt counted and a lease: an owner and an expiry on the database clock, renewed by ``heartbeat``.
+
+Runs are labelled with their limit keys (``label``) before a claim may take them. Limits (global, per
+kind ``kind:<kind>``, per target key such as ``twilio``) are counted from running rows while the claim
+holds the ``limit_locks`` row of every limit it applies (locked in key order, so claims never deadlock):
+two claimers can never both take the last free slot. A run whose key is full is
+left queued and the claim looks further down the queue, as the in-process engine parks it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from callboard.core.models.dial_intent import DialIntent
+from callboard.storage.postgres import outbox
+
+DEFAULT_LEASE_S = 30.0
+GLOBAL_KEY = "*"
+# The store's text timestamps (ISO-8601 UTC with microseconds), from the database clock.
+NOW_TEXT = """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+
+_LOCK_KEYS = "INSERT INTO limit_locks (key) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING"
+_LOCK_ROWS = "SELECT key FROM limit_locks WHERE key = ANY(%s) ORDER BY key FOR UPDATE"
+_COUNT_RUNNING = """
+SELECT key, count(*) FROM runs CROSS JOIN LATERAL unnest(limit_keys) AS key
+WHERE status = 'running' AND key = ANY(%s) GROUP BY key
+"""
+_COUNT_ALL_RUNNING = "SELECT count(*) FROM runs WHERE status = 'running'"
+# Walks runs_queue (priority DESC, id WHERE status = 'queued'); full keys are filtered on the way.
+_CANDIDATES = """
+SELECT id, limit_keys FROM runs
+WHERE status = 'queued' AND limit_keys <> '{}' AND NOT (limit_keys && %s::text[]) AND id <> ALL(%s::bigint[])
+ORDER BY priority DESC, id
+LIMIT %s
+FOR UPDATE SKIP LOCKED
+"""
+_TAKE = f"""
+WITH claimed AS (
+    UPDATE runs SET status = 'running', attempt = attempt + 1, started_at = {NOW_TEXT},
+                    lease_owner = %(owner)s, lease_until = now() + make_interval(secs => %(lease_s)s),
+                    cancel_requested = FALSE
+    WHERE id = ANY(%(ids)s)
+    RETURNING id, batch_id, priority, attempt, max_attempts, kind, target, external_id, limit_keys,
+              version_id, lease_until
+)
+SELECT claimed.*, dial_intents.to_number, dial_intents.from_number, dial_intents.created_at
+FROM claimed LEFT JOIN dial_intents ON dial_intents.run_id = claimed.id
+ORDER BY claimed.priority DESC, claimed.id
+"""
+_UNLABELLED = """
+SELECT runs.id, test_versions.id, test_versions.definition FROM runs
+JOIN test_versions ON test_versions.id = runs.version_id
+WHERE runs.status = 'queued' AND runs.limit_keys = '{}'
+ORDER BY runs.priority DESC, runs.id
+LIMIT %s
+FOR UPDATE OF runs SKIP LOCKED
+"""
+_LABEL = """
+UPDATE runs SET limit_keys = ARRAY(SELECT jsonb_array_elements_text(labels.keys))
+FROM unnest(%s::bigint[], %s::jsonb[]) AS labels (id, keys)
+WHERE runs.id = labels.id AND runs.status = 'queued'
+"""
+_REGISTER = """
+INSERT INTO workers (id, host, pid) VALUES (%s, %s, %s)
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
+"""
+_BEAT = "UPDATE workers SET heartbeat_at = now() WHERE id = %s"
+_RENEW = """
+UPDATE runs SET lease_until = now() + make_interval(secs => %s)
+WHERE status = 'running' AND lease_owner = %s
+RETURNING id, cancel_requested
+"""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """At most ``total`` running runs in all, and ``per_key[key]`` running runs counting against key."""
+
+    total: int | None = None
+    per_key: Mapping[str, int] = field(default_factory=dict)
+
+    def keys(self) -> list[str]:
+        """The lock rows a claim under these limits takes, in lock order."""
+        keys = sorted(self.per_key)
+        return [GLOBAL_KEY, *keys] if self.total is not None else keys
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who may write about which attempt of which run: what every fenced write checks."""
+
+    run_id: int
+    attempt: int
+    owner: str
+
+    def params(self) -> dict[str, object]:
+        """The fence's parameters."""
+        return {"run": self.run_id, "attempt": self.attempt, "owner": self.owner}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A run a worker now holds: execute attempt ``attempt`` of it, writing through a fenced ``Lease``."""
+
+    run_id: int
+    batch_id: int
+    priority: int
+    attempt: int
+    max_attempts: int
+    kind: str
+    target: str
+    external_id: str | None  # a call SID: resume watching it, never dial again
+    limit_keys: tuple[str, ...]
+    version_id: int | None
+    lease_until: datetime
+    dial_intent: DialIntent | None  # a create that may have gone out: look the call up, never dial again
+    owner: str
+
+    def lease(self) -> Lease:
+        """The lease to write about this run under."""
+        return Lease(self.run_id, self.attempt, self.owner)
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """What a heartbeat found: the runs the worker still holds, those of them asked to cancel, and
+    whether the queue is paused (no new claims)."""
+
+    held: frozenset[int]
+    cancel: frozenset[int]
+    paused: bool
+
+
+async def claim(
+    conn: AsyncConnection, owner: str, n: int, limits: Limits | None = None, lease_s: float = DEFAULT_LEASE_S
+) -> list[Claim]:
+    """Claim up to ``n`` queued runs for ``owner`` within ``limits``, highest priority first and then in
+    queue order, in one transaction; returns them in that order (none when nothing may start, or while
+    the queue is paused)."""
+    limits = limits or Limits()
+    async with conn.transaction():
+        cursor = await conn.execute("SELECT paused FROM queue_control")
+        if (await cursor.fetchone() or (False,))[0]:
+            return []
+        budget = await _Budget.load(conn, limits)
+        chosen: list[int] = []
+        # Each round fills the claim, runs out of queue, or finds one more key full (which the next
+        # round filters out in SQL): a handful of rounds at most.
+        for _ in range(len(limits.per_key) + 2):
+            wanted = min(n - len(chosen), budget.free_total)
+            if wanted <= 0:
+                break
+            cursor = await conn.execute(_CANDIDATES, (sorted(budget.full), chosen, wanted))
+            rows = await cursor.fetchall()
+            for run_id, keys in rows:
+                if budget.admits(keys):
+                    budget.take(keys)
+                    chosen.append(int(run_id))
+            if len(rows) < wanted:
+                break  # nothing more below the filters
+        if not chosen:
+            return []
+        cursor = await conn.execute(_TAKE, {"owner": owner, "lease_s": lease_s, "ids": chosen})
+        claims = [_claim(row, owner) for row in await cursor.fetchall()]
+        started = ({"run_id": c.run_id, "attempt": c.attempt, "owner": owner} for c in claims)
+        await outbox.append(conn, "run_started", *started)
+    return claims
+
+
+async def label(
+    conn: AsyncConnection, keys_of: Callable[[int, str], Sequence[str]], limit: int = 1000
+) -> int:
+    """Write the limit keys of up to ``limit`` queued runs that have none yet; ``keys_of(version_id,
+    definition_json)`` works them out (callboard's own rules, cached by version). A claim only takes
+    labelled runs, so no run starts before its limits are known. Workers labelling at once take disjoint
+    rows (SKIP LOCKED), so they never wait on or deadlock with one another."""
+    async with conn.transaction():
+        cursor = await conn.execute(_UNLABELLED, (limit,))
+        rows = await cursor.fetchall()
+        if not rows:
+            return 0
+        ids = [int(row[0]) for row in rows]
+        keys = [json.dumps(list(keys_of(int(row[1]), str(row[2])))) for row in rows]
+        await conn.execute(_LABEL, (ids, keys))
+    return len(ids)
+
+
+async def register(conn: AsyncConnection, owner: str, host: str, pid: int) -> None:
+    """Announce a worker (or refresh it): the workers table lists who is claiming."""
+    await conn.execute(_REGISTER, (owner, host, pid))
+
+
+async def heartbeat(conn: AsyncConnection, owner: str, lease_s: float = DEFAULT_LEASE_S) -> Heartbeat:
+    """Renew the leases of every run ``owner`` still holds; a run missing from ``held`` was lost (reaped,
+    cancelled or finished elsewhere) and its worker must stop writing about it."""
+    async with conn.transaction():
+        await conn.execute(_BEAT, (owner,))
+        cursor = await conn.execute(_RENEW, (lease_s, owner))
+        rows = await cursor.fetchall()
+        cursor = await conn.execute("SELECT paused FROM queue_control")
+        paused = await cursor.fetchone()
+    held = frozenset(int(r[0]) for r in rows)
+    return Heartbeat(held, frozenset(int(r[0]) for r in rows if r[1]), bool(paused and paused[0]))
+
+
+@dataclass
+class _Budget:
+    """The free slots of one claim: what is left globally and per limited key."""
+
+    limits: Limits
+    free_total: int
+    running: dict[str, int]
+    full: set[str]
+
+    @classmethod
+    async def load(cls, conn: AsyncConnection, limits: Limits) -> _Budget:
+        keys = limits.keys()
+        free_total = 1 << 30
+        running: dict[str, int] = {}
+        if keys:
+            await conn.execute(_LOCK_KEYS, (keys,))
+            await conn.execute(_LOCK_ROWS, (keys,))
+            cursor = await conn.execute(_COUNT_RUNNING, (sorted(limits.per_key),))
+            running = {key: int(count) for key, count in await cursor.fetchall()}
+        if limits.total is not None:
+            cursor = await conn.execute(_COUNT_ALL_RUNNING)
+            row = await cursor.fetchone()
+            free_total = max(0, limits.total - int(row[0] if row else 0))
+        full = {key for key, cap in limits.per_key.items() if running.get(key, 0) >= cap}
+        return cls(limits, free_total, running, full)
+
+    def admits(self, keys: list[str]) -> bool:
+        return self.free_total > 0 and not self.full.intersection(keys)
+
+    def take(self, keys: list[str]) -> None:
+        self.free_total -= 1
+        for key in keys:
+            cap = self.limits.per_key.get(key)
+            if cap is not None:
+                self.running[key] = self.running.get(key, 0) + 1
+                if self.running[key] >= cap:
+                    self.full.add(key)
+
+
+def _claim(row: Any, owner: str) -> Claim:
+    (run_id, batch_id, priority, attempt, max_attempts, kind, target, external_id, keys, version_id,
+     lease_until, to_number, from_number, intent_at) = row  # fmt: skip
+    intent = None
+    if to_number is not None:
+        intent = DialIntent(str(to_number), str(from_number), datetime.fromisoformat(str(intent_at)))
+    return Claim(
+        int(run_id),
+        int(batch_id),
+        int(priority),
+        int(attempt),
+        int(max_attempts),
+        str(kind),
+        str(target),
+        None if external_id is None else str(external_id),
+        tuple(keys),
+        None if version_id is None else int(version_id),
+        lease_until,
+        intent,
+        owner,
+    )
