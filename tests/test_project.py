@@ -50,18 +50,6 @@ def test_wheel_installs_under_the_callboard_namespace(tmp_path: Path) -> None:
     assert "callboard = callboard.core.cli.main:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
-def test_layer_contracts_hold() -> None:
-    # This interpreter's import-linter, so it sees this checkout (a lint-imports found on PATH may belong
-    # to another environment, with callboard installed from elsewhere).
-    command = (
-        "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", command], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 def test_ruff_is_clean() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True, timeout=120
