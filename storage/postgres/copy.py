@@ -7,6 +7,7 @@ their ids, and the identity sequences are moved past them, so the next batch con
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ async def copy_sqlite_to_postgres(sqlite_path: Path, url: str) -> CopyCounts:
     Raises StoreError when the file is missing or no callboard database, TargetNotEmptyError when the
     target holds callboard rows already; the message names the target without its password.
     """
-    if not sqlite_path.is_file():
+    if not await asyncio.to_thread(sqlite_path.is_file):
         raise StoreError(f"there is no callboard database at {sqlite_path} to copy")
     # Opening it brings its schema to this callboard's version, as the daemon would.
     await (await Store.open(sqlite_path)).close()

@@ -3,6 +3,7 @@ whichever process records it first."""
 
 from __future__ import annotations
 
+import builtins
 import json
 from datetime import datetime
 
@@ -36,6 +37,11 @@ class PgSchedulesRepo:
         created = await self.get(int(row[0]))
         assert created is not None
         return created
+
+    async def list(self) -> list[Schedule]:
+        """Every schedule, by name."""
+        rows = await self._access.fetchall(f'SELECT {_COLUMNS} FROM schedules ORDER BY name COLLATE "C"')
+        return [_schedule(row) for row in rows]
 
     async def get(self, id_or_name: int | str | None) -> Schedule | None:
         """The schedule with this id (int) or name (str), or None."""
@@ -93,7 +99,7 @@ class PgSchedulesRepo:
                 (batch_id, schedule_id, to_text(slot)),
             )
 
-    async def fires(self, schedule_id: int, limit: int = 20) -> list[ScheduleFire]:
+    async def fires(self, schedule_id: int, limit: int = 20) -> builtins.list[ScheduleFire]:
         """The schedule's most recent slots, newest first."""
         rows = await self._access.fetchall(
             "SELECT slot, outcome, batch_id, recorded_at FROM schedule_fires WHERE schedule_id = %s"
@@ -109,8 +115,3 @@ class PgSchedulesRepo:
             (schedule_id, before_id or 2**63 - 1),
         )
         return None if row is None or row[0] is None else int(row[0])
-
-    async def list(self) -> list[Schedule]:
-        """Every schedule, by name."""
-        rows = await self._access.fetchall(f'SELECT {_COLUMNS} FROM schedules ORDER BY name COLLATE "C"')
-        return [_schedule(row) for row in rows]

@@ -6,6 +6,7 @@ write the same database.
 
 from __future__ import annotations
 
+import builtins
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -63,6 +64,29 @@ class PgTestsRepo:
             unchanged=[name for name in names if name not in changed],
         )
 
+    async def list(
+        self, tag: str | None = None, kind: str | None = None, search: str | None = None
+    ) -> builtins.list[StoredTest]:
+        """Tests ordered by name, optionally filtered (see ``TestsRepo.list``)."""
+        where: builtins.list[str] = []
+        params: builtins.list[Any] = []
+        if tag is not None:
+            where.append("id IN (SELECT test_id FROM test_tags WHERE tag = %s)")
+            params.append(tag)
+        if kind is not None:
+            where.append("kind = %s")
+            params.append(kind)
+        if search:
+            where.append("name ILIKE %s ESCAPE '\\'")
+            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        # COLLATE "C": byte order, as SQLite sorts text, whatever the database's locale.
+        rows = await self._access.fetchall(
+            f'SELECT {_COLUMNS} FROM tests {clause} ORDER BY name COLLATE "C"', params
+        )
+        return self._stored(rows)
+
     async def get(self, id_or_name: int | str) -> StoredTest | None:
         """The test with this id (int) or name (str), or None."""
         column = "id" if isinstance(id_or_name, int) else "name"
@@ -85,7 +109,7 @@ class PgTestsRepo:
             )
         return await self.get(test_id)
 
-    async def delete(self, ids: list[int]) -> int:
+    async def delete(self, ids: builtins.list[int]) -> int:
         """Delete tests by id; returns how many existed. Their past runs stay, detached from the test."""
         async with self._access.transaction() as conn:
             cursor = await conn.execute("DELETE FROM tests WHERE id = ANY(%s)", (ids,))
@@ -96,7 +120,7 @@ class PgTestsRepo:
         row = await self._access.fetchone("SELECT COUNT(*) FROM tests")
         return int(row[0]) if row else 0
 
-    def _stored(self, rows: list[tuple[Any, ...]]) -> list[StoredTest]:
+    def _stored(self, rows: builtins.list[tuple[Any, ...]]) -> builtins.list[StoredTest]:
         # As in TestsRepo: the cache parses (and validates) each definition once.
         return [
             StoredTest.model_construct(
@@ -108,26 +132,3 @@ class PgTestsRepo:
             )
             for test_id, version, created_at, updated_at, definition in rows
         ]
-
-    async def list(
-        self, tag: str | None = None, kind: str | None = None, search: str | None = None
-    ) -> list[StoredTest]:
-        """Tests ordered by name, optionally filtered (see ``TestsRepo.list``)."""
-        where: list[str] = []
-        params: list[Any] = []
-        if tag is not None:
-            where.append("id IN (SELECT test_id FROM test_tags WHERE tag = %s)")
-            params.append(tag)
-        if kind is not None:
-            where.append("kind = %s")
-            params.append(kind)
-        if search:
-            where.append("name ILIKE %s ESCAPE '\\'")
-            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params.append(f"%{escaped}%")
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        # COLLATE "C": byte order, as SQLite sorts text, whatever the database's locale.
-        rows = await self._access.fetchall(
-            f'SELECT {_COLUMNS} FROM tests {clause} ORDER BY name COLLATE "C"', params
-        )
-        return self._stored(rows)
