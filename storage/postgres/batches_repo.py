@@ -109,25 +109,6 @@ class PgBatchesRepo:
         row = await self._access.fetchone(f"SELECT {BATCH_COLUMNS} FROM batches WHERE id = %s", (batch_id,))
         return None if row is None else batch_from_row(row, await self.counts(batch_id))
 
-    async def counts(self, batch_id: int) -> BatchCounts:
-        """How many runs of the batch are in each status."""
-        rows = await self._access.fetchall(
-            "SELECT status, COUNT(*) FROM runs WHERE batch_id = %s GROUP BY status", (batch_id,)
-        )
-        return counts_from_pairs((status, int(number)) for status, number in rows)
-
-    async def mark_finished(self, batch_id: int, status: BatchStatus | str = BatchStatus.FINISHED) -> bool:
-        """Record that the batch ended ('finished' or 'cancelled'); False if there is no such batch."""
-        status = BatchStatus(status)
-        if status is BatchStatus.RUNNING:
-            raise ValueError("a batch is marked finished or cancelled, not running")
-        async with self._access.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE batches SET status = %s, finished_at = %s WHERE id = %s",
-                (status.value, now_text(), batch_id),
-            )
-            return cursor.rowcount == 1
-
     async def list(
         self, limit: int = 50, before_id: int | None = None, status: BatchStatus | str | None = None
     ) -> list[Batch]:
@@ -152,3 +133,22 @@ class PgBatchesRepo:
         ):
             pairs[batch_id].append((run_status, number))
         return [batch_from_row(row, counts_from_pairs(pairs[row[0]])) for row in rows]
+
+    async def counts(self, batch_id: int) -> BatchCounts:
+        """How many runs of the batch are in each status."""
+        rows = await self._access.fetchall(
+            "SELECT status, COUNT(*) FROM runs WHERE batch_id = %s GROUP BY status", (batch_id,)
+        )
+        return counts_from_pairs((status, int(number)) for status, number in rows)
+
+    async def mark_finished(self, batch_id: int, status: BatchStatus | str = BatchStatus.FINISHED) -> bool:
+        """Record that the batch ended ('finished' or 'cancelled'); False if there is no such batch."""
+        status = BatchStatus(status)
+        if status is BatchStatus.RUNNING:
+            raise ValueError("a batch is marked finished or cancelled, not running")
+        async with self._access.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE batches SET status = %s, finished_at = %s WHERE id = %s",
+                (status.value, now_text(), batch_id),
+            )
+            return cursor.rowcount == 1

@@ -38,6 +38,11 @@ class PgSchedulesRepo:
         assert created is not None
         return created
 
+    async def list(self) -> list[Schedule]:
+        """Every schedule, by name."""
+        rows = await self._access.fetchall(f'SELECT {_COLUMNS} FROM schedules ORDER BY name COLLATE "C"')
+        return [_schedule(row) for row in rows]
+
     async def get(self, id_or_name: int | str | None) -> Schedule | None:
         """The schedule with this id (int) or name (str), or None."""
         column = "id" if isinstance(id_or_name, int) else "name"
@@ -110,8 +115,3 @@ class PgSchedulesRepo:
             (schedule_id, before_id or 2**63 - 1),
         )
         return None if row is None or row[0] is None else int(row[0])
-
-    async def list(self) -> list[Schedule]:
-        """Every schedule, by name."""
-        rows = await self._access.fetchall(f'SELECT {_COLUMNS} FROM schedules ORDER BY name COLLATE "C"')
-        return [_schedule(row) for row in rows]

@@ -64,6 +64,29 @@ class PgTestsRepo:
             unchanged=[name for name in names if name not in changed],
         )
 
+    async def list(
+        self, tag: str | None = None, kind: str | None = None, search: str | None = None
+    ) -> builtins.list[StoredTest]:
+        """Tests ordered by name, optionally filtered (see ``TestsRepo.list``)."""
+        where: builtins.list[str] = []
+        params: builtins.list[Any] = []
+        if tag is not None:
+            where.append("id IN (SELECT test_id FROM test_tags WHERE tag = %s)")
+            params.append(tag)
+        if kind is not None:
+            where.append("kind = %s")
+            params.append(kind)
+        if search:
+            where.append("name ILIKE %s ESCAPE '\\'")
+            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        # COLLATE "C": byte order, as SQLite sorts text, whatever the database's locale.
+        rows = await self._access.fetchall(
+            f'SELECT {_COLUMNS} FROM tests {clause} ORDER BY name COLLATE "C"', params
+        )
+        return self._stored(rows)
+
     async def get(self, id_or_name: int | str) -> StoredTest | None:
         """The test with this id (int) or name (str), or None."""
         column = "id" if isinstance(id_or_name, int) else "name"
@@ -109,26 +132,3 @@ class PgTestsRepo:
             )
             for test_id, version, created_at, updated_at, definition in rows
         ]
-
-    async def list(
-        self, tag: str | None = None, kind: str | None = None, search: str | None = None
-    ) -> list[StoredTest]:
-        """Tests ordered by name, optionally filtered (see ``TestsRepo.list``)."""
-        where: list[str] = []
-        params: list[Any] = []
-        if tag is not None:
-            where.append("id IN (SELECT test_id FROM test_tags WHERE tag = %s)")
-            params.append(tag)
-        if kind is not None:
-            where.append("kind = %s")
-            params.append(kind)
-        if search:
-            where.append("name ILIKE %s ESCAPE '\\'")
-            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params.append(f"%{escaped}%")
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        # COLLATE "C": byte order, as SQLite sorts text, whatever the database's locale.
-        rows = await self._access.fetchall(
-            f'SELECT {_COLUMNS} FROM tests {clause} ORDER BY name COLLATE "C"', params
-        )
-        return self._stored(rows)
