@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -96,7 +96,7 @@ class Engine:
         self,
         store: Store,
         writer: ResultWriter,
-        executors: dict[str, Executor],
+        executors: Mapping[str, Executor],
         config: EngineConfig | None = None,
         events: EventBus | None = None,
     ) -> None:
@@ -153,8 +153,11 @@ class Engine:
 
     def _abandon(self, external_ids: list[str]) -> int:
         """Let each executor clean up what a crashed daemon left behind (a command's process group)
-        before anything runs again; returns how many processes were killed."""
+        before anything runs again; returns how many processes were killed. Executors are only looked
+        up (and so built) when something was left behind."""
         killed = 0
+        if not external_ids:
+            return killed
         for executor in self.executors.values():
             abandon = getattr(executor, "abandon", None)
             if abandon is not None:
