@@ -31,6 +31,11 @@ WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.version_id = test_versions.id)
   AND NOT EXISTS (SELECT 1 FROM tests WHERE tests.version_id = test_versions.id)
 """
 
+# Lists of check labels no run names any more (one pass over runs: there is no index on labels_id).
+_UNUSED_CHECK_LABELS = """
+DELETE FROM check_labels WHERE id NOT IN (SELECT labels_id FROM runs WHERE labels_id IS NOT NULL)
+"""
+
 
 @dataclass(frozen=True)
 class PruneResult:
@@ -59,6 +64,7 @@ async def prune(store: Store, older_than: datetime | None, max_runs: int | None)
             runs = (await conn.execute(f"DELETE FROM runs WHERE batch_id IN ({marks})", ids)).rowcount
             await conn.execute(f"DELETE FROM batches WHERE id IN ({marks})", ids)
             await conn.execute(_UNUSED_VERSIONS)
+            await conn.execute(_UNUSED_CHECK_LABELS)
     vacuumed = False
     if ids:
         try:

@@ -27,8 +27,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from callboard.core.models import CheckResult, RunResult, TranscriptEntry, score
+from callboard.core.models import RunResult, TranscriptEntry, score
 from callboard.core.models.dial_intent import DialIntent
+from callboard.storage.check_labels import encode_checks
 from callboard.storage.connection import DEFAULT_BUSY_TIMEOUT_MS, open_sync_connection
 from callboard.storage.errors import StoreError, translate
 from callboard.storage.timestamps import now_text, to_text
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 FAULT_RETRY_BASE_S = 0.1
 FAULT_RETRY_MAX_S = 1.0
 
-_CHECKS = TypeAdapter(list[CheckResult])
 _TRANSCRIPT = TypeAdapter(list[TranscriptEntry])
 _METRICS = TypeAdapter(dict[str, float])
 _ARTIFACTS = TypeAdapter(dict[str, str])
@@ -49,11 +49,14 @@ _ARTIFACTS = TypeAdapter(dict[str, str])
 _MARK_STARTED = (
     "UPDATE runs SET status = 'running', attempt = ?, started_at = ? WHERE id = ? AND status = 'queued'"
 )
+# A run with checks stores its own part and names its labels (storage/check_labels.py).
 _FINISH = """
-UPDATE runs SET status = ?, finished_at = ?, duration_ms = ?, score = ?, checks = ?, metrics = ?,
-                transcript = ?, artifacts = ?, error_kind = ?, error_message = ?, skip_reason = ?
+UPDATE runs SET status = ?, finished_at = ?, duration_ms = ?, score = ?, checks = ?,
+                labels_id = (SELECT id FROM check_labels WHERE labels = ?), metrics = ?, transcript = ?,
+                artifacts = ?, error_kind = ?, error_message = ?, skip_reason = ?
 WHERE id = ? AND status = 'running' AND attempt = ?
 """
+_KEEP_LABELS = "INSERT INTO check_labels (labels) VALUES (?) ON CONFLICT (labels) DO NOTHING"
 _REQUEUE = (
     "UPDATE runs SET status = 'queued', started_at = NULL WHERE id = ? AND status = 'running' AND attempt = ?"
 )
@@ -108,6 +111,8 @@ class _Op:
     params: tuple[Any, ...]
     returns_ids: bool
     future: asyncio.Future[Any]
+    # A statement run just before ``sql``, in the same transaction (its outcome is not reported).
+    prelude: tuple[str, tuple[Any, ...]] | None = None
 
 
 class ResultWriter:
@@ -178,14 +183,14 @@ class ResultWriter:
         not running that attempt, so no run is ever finished twice. The score defaults to the checks'."""
         if not result.status.is_final:
             raise ValueError(f"a run finishes in a final status, not {result.status.value!r}")
+        checks = encode_checks(result.checks)
         params = (
             result.status.value,
             to_text(finished_at),
             duration_ms,
             result.score if result.score is not None else score(result.checks),
-            # Fields at their defaults (an empty message, weight 1, no times) are left out: they come
-            # back when read, and every run of a nightly batch would store them again.
-            _CHECKS.dump_json(result.checks, exclude_defaults=True).decode(),
+            checks.own,
+            checks.labels,
             _METRICS.dump_json(result.metrics).decode(),
             _TRANSCRIPT.dump_json(result.transcript, exclude_defaults=True).decode(),
             _ARTIFACTS.dump_json(result.artifacts).decode(),
@@ -195,7 +200,8 @@ class ResultWriter:
             run_id,
             attempt,
         )
-        return await self._submit(_FINISH, params)
+        prelude = None if checks.labels is None else (_KEEP_LABELS, (checks.labels,))
+        return await self._submit(_FINISH, params, prelude=prelude)
 
     async def requeue(self, run_id: int, attempt: int) -> bool:
         """Put a running attempt back in the queue, unfinished (e.g. at shutdown); its attempt number is
@@ -253,13 +259,19 @@ class ResultWriter:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._conn.close)
         self._executor.shutdown(wait=True)
 
-    async def _submit(self, sql: str, params: tuple[Any, ...], returns_ids: bool = False) -> Any:
+    async def _submit(
+        self,
+        sql: str,
+        params: tuple[Any, ...],
+        returns_ids: bool = False,
+        prelude: tuple[str, tuple[Any, ...]] | None = None,
+    ) -> Any:
         if self._closing:
             raise StoreError(f"the result writer for {self.path} is closed")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if not self._pending:
             self._first_at = asyncio.get_running_loop().time()
-        self._pending.append(_Op(sql, params, returns_ids, future))
+        self._pending.append(_Op(sql, params, returns_ids, future, prelude))
         self._wake.set()
         if len(self._pending) >= self._max_ops:
             self._full.set()
@@ -361,6 +373,8 @@ def _is_fault(exc: BaseException) -> bool:
 
 def _execute(conn: sqlite3.Connection, op: _Op) -> Any:
     """Run one op; its own rowcount says whether its guard matched."""
+    if op.prelude is not None:
+        conn.execute(*op.prelude)
     cursor = conn.execute(op.sql, op.params)
     if op.returns_ids:
         return [row[0] for row in cursor.fetchall()]
