@@ -45,21 +45,24 @@ class _Encoded:
 
 
 class _DefinitionCache:
-    """Parsed definitions by their JSON text: validating a test is costly, and stored tests rarely change.
+    """Parsed definitions by a hash of their JSON text: validating a test is costly, and stored tests
+    rarely change.
 
-    Keyed by the text itself rather than the digest column, so a row written by other means (an old
-    migration, a hand edit) can never be served someone else's definition.
+    Keyed by the text's own hash rather than the digest column, so a row written by other means (an old
+    migration, a hand edit) can never be served someone else's definition; and not by the text itself,
+    which would keep a second copy of every definition in the daemon's memory.
     """
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._parsed: OrderedDict[str, TestDefinition] = OrderedDict()
+        self._parsed: OrderedDict[bytes, TestDefinition] = OrderedDict()
 
     def parse(self, definition: str) -> TestDefinition:
-        test = self._parsed.get(definition)
+        key = hashlib.blake2b(definition.encode(), digest_size=16).digest()
+        test = self._parsed.get(key)
         if test is None:
             test = parse_test(json.loads(definition))
-            self._parsed[definition] = test
+            self._parsed[key] = test
             if len(self._parsed) > self._size:
                 self._parsed.popitem(last=False)
         return test
