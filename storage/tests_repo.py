@@ -58,14 +58,22 @@ class _DefinitionCache:
         self._parsed: OrderedDict[bytes, TestDefinition] = OrderedDict()
 
     def parse(self, definition: str) -> TestDefinition:
-        key = hashlib.blake2b(definition.encode(), digest_size=16).digest()
+        key = _key(definition)
         test = self._parsed.get(key)
         if test is None:
             test = parse_test(json.loads(definition))
-            self._parsed[key] = test
-            if len(self._parsed) > self._size:
-                self._parsed.popitem(last=False)
+            self.keep(definition, test)
         return test
+
+    def keep(self, definition: str, test: TestDefinition) -> None:
+        """Remember ``test`` as the parsed form of ``definition`` (its own encoding, just written)."""
+        self._parsed[_key(definition)] = test
+        if len(self._parsed) > self._size:
+            self._parsed.popitem(last=False)
+
+
+def _key(definition: str) -> bytes:
+    return hashlib.blake2b(definition.encode(), digest_size=16).digest()
 
 
 class TestsRepo:
@@ -115,6 +123,10 @@ class TestsRepo:
                 " updated_at = ?6 WHERE name = ?1",
                 [(*_row(item), now) for item in updated],
             )
+        # The tests just validated become the catalogue's: reading them back (the daemon reloads the
+        # catalogue after every import) does not parse and validate 10,000 tests a second time.
+        for item in (*added, *updated):
+            self._cache.keep(item.definition, item.test)
         changed = {item.test.name for item in (*added, *updated)}
         return ImportCounts(
             added=[item.test.name for item in added],
