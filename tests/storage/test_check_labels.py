@@ -118,20 +118,26 @@ async def test_tests_with_the_same_checks_share_labels_and_other_labels_get_thei
     assert named[0] == named[3] != named[1] and named[2] == (None,)
 
 
-async def test_pruning_the_last_run_naming_labels_drops_them(store: Store, db_path: Path) -> None:
-    await store.tests.upsert_many([http_test("gone")])
-    run_id = await _new_run(store, "gone")
-    await _finish(db_path, run_id, _CHECKS)
-    run, test = await store.runs.get(run_id), await store.tests.get("gone")
-    assert run is not None and test is not None
+async def _finish_batch(db_path: Path, batch_id: int) -> None:
     writer = await ResultWriter.start(db_path)
     try:
-        assert await writer.finish_batch(run.batch_id, "finished")
+        assert await writer.finish_batch(batch_id, "finished")
     finally:
         await writer.close()
-    await store.tests.delete([test.id])
-    result = await prune(store, older_than=None, max_runs=0)
-    assert result.runs == 1
+
+
+async def test_pruning_the_last_run_naming_labels_drops_them(store: Store, db_path: Path) -> None:
+    await store.tests.upsert_many([http_test("gone"), http_test("stays")])
+    old, new = await _new_run(store, "gone"), await _new_run(store, "stays")
+    for run_id in (old, new):
+        await _finish(db_path, run_id, _CHECKS)
+        run = await store.runs.get(run_id)
+        assert run is not None
+        await _finish_batch(db_path, run.batch_id)
+
+    assert (await prune(store, older_than=None, max_runs=1)).runs == 1
+    kept = await store.runs.get(new)
+    assert kept is not None and kept.checks == _CHECKS  # the list both named is still there
+    assert (await prune(store, older_than=None, max_runs=0)).runs == 1
     with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM test_versions").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM check_labels").fetchone()[0] == 0
