@@ -26,6 +26,7 @@ from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
 from callboard.core.engine.selection import MODEL_KEY, Selection, choose, limit_keys
 from callboard.core.executors.base import Executor, Job
+from callboard.core.executors.registry import prepare
 from callboard.core.models import (
     Batch,
     BatchStatus,
@@ -141,8 +142,12 @@ class Engine:
             )
         for batch in await self.store.batches.list(limit=100_000, status=BatchStatus.RUNNING):
             self._book.track(batch)
+        kinds: set[str] = set()
         for run in await self.store.runs.queued(limit=None):
-            self._queue.push(self._queued_from_row(run))
+            queued = self._queued_from_row(run)
+            kinds.add(queued.test.kind)
+            self._queue.push(queued)
+        await prepare(self.executors, kinds)
         for batch_id in self._book.tracked():
             await self._book.finish_if_done(batch_id)
         # A store fault stops dispatch; its end starts it again.
@@ -227,6 +232,8 @@ class Engine:
         return Submitted(batch=batch, skipped=skipped)
 
     async def _fill(self, batch_id: int, priority: int, entries: list[BatchEntry], run_ids: range) -> None:
+        # The stacks its kinds need are imported before any of its runs starts (off the event loop).
+        await prepare(self.executors, {e.test.definition.kind for e in entries if e.skip_reason is None})
         queued_ids = []
         index = 0
         for entry in entries:

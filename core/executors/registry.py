@@ -8,7 +8,9 @@ cannot run here before a batch is made.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import asyncio
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,14 @@ if TYPE_CHECKING:
 
 # Kinds whose tests may have judge checks (a transcript to read).
 JUDGED_KINDS = frozenset({"conversation", "call", "voice"})
+# The module each kind's executor lives in (what building it imports first).
+_MODULES = {
+    "http": "callboard.core.executors.http",
+    "conversation": "callboard.core.executors.conversation",
+    "command": "callboard.core.executors.command",
+    "call": "callboard.core.executors.call",
+    "voice": "callboard.core.executors.voice",
+}
 
 
 class Executors(Mapping[str, Executor]):
@@ -72,6 +82,16 @@ class Executors(Mapping[str, Executor]):
 
     def __len__(self) -> int:
         return len(self._factories)
+
+    def import_stacks(self, kinds: Iterable[str]) -> None:
+        """Import what the executors of ``kinds`` need, without building them (see ``prepare``)."""
+        for kind in kinds:
+            if kind in self._factories and kind not in self._built:
+                import_module(_MODULES[kind])
+                if kind in JUDGED_KINDS:
+                    import_module("callboard.core.executors.judging")
+                if self._llm is not None:
+                    import_module("callboard.core.llm.service")
 
     def built(self) -> list[Executor]:
         """The executors made so far (the ones there is something to close or clean up in)."""
@@ -136,6 +156,14 @@ def build_executors(
     ``recordings_dir``). With ``llm`` settings, conversations and voice tests may simulate users and
     conversation, call and voice tests may have judges. Each is built when first looked up."""
     return Executors(max_http_connections, twilio, llm, voice, recordings_dir, command_environment)
+
+
+async def prepare(executors: Mapping[str, Executor], kinds: Iterable[str]) -> None:
+    """Import the stacks of ``kinds`` in a worker thread before their runs start: a stack imported on
+    the event loop (twilio and numpy take about a second on a busy machine) would stall every run in
+    flight, and its timings with it."""
+    if isinstance(executors, Executors):
+        await asyncio.to_thread(executors.import_stacks, list(kinds))
 
 
 async def close_executors(executors: Executors) -> None:
