@@ -3,6 +3,7 @@ exportable), then VACUUM to give the space back."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from dataclasses import dataclass
@@ -34,6 +35,15 @@ WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.version_id = test_versions.id)
   AND NOT EXISTS (SELECT 1 FROM tests WHERE tests.version_id = test_versions.id)
 """
 
+# The lists of check labels the doomed runs name (found through runs_by_batch), and of those the ones no
+# run names any more. There is no index on labels_id (it would cost every run ~10 bytes): a list still in
+# use is found among the oldest runs left at once; only a list that is really gone needs a whole scan.
+_NAMED_LABELS = "SELECT DISTINCT labels_id FROM runs WHERE labels_id IS NOT NULL AND batch_id IN ({marks})"
+_UNUSED_CHECK_LABELS = """
+DELETE FROM check_labels WHERE id IN (SELECT value FROM json_each(?))
+  AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.labels_id = check_labels.id)
+"""
+
 
 @dataclass(frozen=True)
 class PruneResult:
@@ -59,9 +69,11 @@ async def prune(store: Store, older_than: datetime | None, max_runs: int | None)
         runs = 0
         if ids:
             marks = ", ".join("?" * len(ids))
+            named = [row[0] for row in await conn.execute_fetchall(_NAMED_LABELS.format(marks=marks), ids)]
             runs = (await conn.execute(f"DELETE FROM runs WHERE batch_id IN ({marks})", ids)).rowcount
             await conn.execute(f"DELETE FROM batches WHERE id IN ({marks})", ids)
             await conn.execute(_UNUSED_VERSIONS)
+            await conn.execute(_UNUSED_CHECK_LABELS, (json.dumps(named),))
     vacuumed = False
     if ids:
         try:

@@ -1,7 +1,8 @@
 """Turning stored rows back into domain models.
 
-Runs are read as one JSON document per row, assembled by SQLite (``json_object``), and validated by
-pydantic from JSON in one step: cheaper than decoding each JSON column in Python first.
+Runs are read as one JSON document per row, assembled by SQLite (``json_object``), parsed once and
+validated by pydantic: cheaper than decoding each JSON column in Python first. Checks stored as the run's
+own part come with their labels and are joined before validation.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic_core import from_json
+
 from callboard.core.models import Batch, BatchCounts, Run, RunStatus
+from callboard.storage.check_labels import join_checks
 
 _RUN_SCALARS = (
     "id", "batch_id", "test_id", "test_name", "test_version", "kind", "target", "trial", "priority",
@@ -25,6 +29,8 @@ _RUN_FIELDS = [
     *(f"'{name}', json(runs.{name})" for name in _RUN_JSON_COLUMNS),
     # The test as it ran: the version the run refers to.
     "'snapshot', json((SELECT definition FROM test_versions WHERE test_versions.id = runs.version_id))",
+    # Checks stored as the run's own part are joined with the labels they name.
+    "'check_labels', json((SELECT labels FROM check_labels WHERE check_labels.id = runs.labels_id))",
 ]
 RUN_DOCUMENT = f"json_object({', '.join(_RUN_FIELDS)})"
 """SQL expression: a run row as a JSON document that ``Run`` validates."""
@@ -35,7 +41,11 @@ BATCH_COLUMNS = "id, label, source, status, priority, selector, schedule_id, cre
 
 def run_from_document(document: str) -> Run:
     """A Run from the JSON made by ``RUN_DOCUMENT``."""
-    return Run.model_validate_json(document)
+    data = from_json(document)
+    labels = data.pop("check_labels")
+    if labels is not None:
+        data["checks"] = join_checks(labels, data["checks"])
+    return Run.model_validate(data)
 
 
 def batch_from_row(row: Iterable[Any], counts: BatchCounts) -> Batch:

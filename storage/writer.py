@@ -23,12 +23,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter
 
-from callboard.core.models import CheckResult, RunResult, TranscriptEntry, score
+from callboard.core.models import RunResult, TranscriptEntry, score
 from callboard.core.models.dial_intent import DialIntent
+from callboard.storage.check_labels import encode_checks
 from callboard.storage.connection import DEFAULT_BUSY_TIMEOUT_MS, open_sync_connection
 from callboard.storage.errors import StoreError, translate
 from callboard.storage.timestamps import now_text, to_text
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 FAULT_RETRY_BASE_S = 0.1
 FAULT_RETRY_MAX_S = 1.0
 
-_CHECKS = TypeAdapter(list[CheckResult])
 _TRANSCRIPT = TypeAdapter(list[TranscriptEntry])
 _METRICS = TypeAdapter(dict[str, float])
 _ARTIFACTS = TypeAdapter(dict[str, str])
@@ -49,11 +49,14 @@ _ARTIFACTS = TypeAdapter(dict[str, str])
 _MARK_STARTED = (
     "UPDATE runs SET status = 'running', attempt = ?, started_at = ? WHERE id = ? AND status = 'queued'"
 )
+# A run with checks stores its own part and names its labels (storage/check_labels.py).
 _FINISH = """
-UPDATE runs SET status = ?, finished_at = ?, duration_ms = ?, score = ?, checks = ?, metrics = ?,
-                transcript = ?, artifacts = ?, error_kind = ?, error_message = ?, skip_reason = ?
+UPDATE runs SET status = ?, finished_at = ?, duration_ms = ?, score = ?, checks = ?,
+                labels_id = (SELECT id FROM check_labels WHERE labels = ?), metrics = ?, transcript = ?,
+                artifacts = ?, error_kind = ?, error_message = ?, skip_reason = ?
 WHERE id = ? AND status = 'running' AND attempt = ?
 """
+KEEP_LABELS = "INSERT INTO check_labels (labels) VALUES (?) ON CONFLICT (labels) DO NOTHING"
 _REQUEUE = (
     "UPDATE runs SET status = 'queued', started_at = NULL WHERE id = ? AND status = 'running' AND attempt = ?"
 )
@@ -108,6 +111,8 @@ class _Op:
     params: tuple[Any, ...]
     returns_ids: bool
     future: asyncio.Future[Any]
+    # A statement run just before ``sql``, in the same transaction (its outcome is not reported).
+    prelude: tuple[str, tuple[Any, ...]] | None = None
 
 
 class ResultWriter:
@@ -176,7 +181,9 @@ class ResultWriter:
     ) -> bool:
         """Record the final result of a running run's attempt; False (and nothing written) if the run is
         not running that attempt, so no run is ever finished twice. The score defaults to the checks'."""
-        return await self._submit(_FINISH, finish_params(run_id, attempt, result, finished_at, duration_ms))
+        statement = finish_params(run_id, attempt, result, finished_at, duration_ms)
+        prelude = None if statement.labels is None else (KEEP_LABELS, (statement.labels,))
+        return await self._submit(_FINISH, statement.params, prelude=prelude)
 
     async def requeue(self, run_id: int, attempt: int) -> bool:
         """Put a running attempt back in the queue, unfinished (e.g. at shutdown); its attempt number is
@@ -234,13 +241,20 @@ class ResultWriter:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._conn.close)
         self._executor.shutdown(wait=True)
 
-    async def _submit(self, sql: str, params: tuple[Any, ...], *, returns_ids: bool = False) -> Any:
+    async def _submit(
+        self,
+        sql: str,
+        params: tuple[Any, ...],
+        *,
+        returns_ids: bool = False,
+        prelude: tuple[str, tuple[Any, ...]] | None = None,
+    ) -> Any:
         if self._closing:
             raise StoreError(f"the result writer for {self.path} is closed")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if not self._pending:
             self._first_at = asyncio.get_running_loop().time()
-        self._pending.append(_Op(sql, params, returns_ids, future))
+        self._pending.append(_Op(sql, params, returns_ids, future, prelude))
         self._wake.set()
         if len(self._pending) >= self._max_ops:
             self._full.set()
@@ -334,21 +348,30 @@ class ResultWriter:
         return results
 
 
+class FinishStatement(NamedTuple):
+    """The fenced finish statement's parameters (the same on every backend), and the run's list of check
+    labels, kept once (``KEEP_LABELS``) before the statement names it; None when it has no checks."""
+
+    params: tuple[Any, ...]
+    labels: str | None
+
+
 def finish_params(
     run_id: int, attempt: int, result: RunResult, finished_at: datetime, duration_ms: float | None
-) -> tuple[Any, ...]:
-    """The parameters of the fenced finish statement (the same on every backend): the result encoded
-    as stored. The score defaults to the checks'."""
+) -> FinishStatement:
+    """The parameters of the fenced finish statement: the result encoded as stored. The score defaults
+    to the checks'; fields at their defaults (an empty message, weight 1, no times) are left out, as
+    they come back when read and every run of a nightly batch would store them again."""
     if not result.status.is_final:
         raise ValueError(f"a run finishes in a final status, not {result.status.value!r}")
-    return (
+    checks = encode_checks(result.checks)
+    params = (
         result.status.value,
         to_text(finished_at),
         duration_ms,
         result.score if result.score is not None else score(result.checks),
-        # Fields at their defaults (an empty message, weight 1, no times) are left out: they come
-        # back when read, and every run of a nightly batch would store them again.
-        _CHECKS.dump_json(result.checks, exclude_defaults=True).decode(),
+        checks.own,
+        checks.labels,
         _METRICS.dump_json(result.metrics).decode(),
         _TRANSCRIPT.dump_json(result.transcript, exclude_defaults=True).decode(),
         _ARTIFACTS.dump_json(result.artifacts).decode(),
@@ -358,6 +381,7 @@ def finish_params(
         run_id,
         attempt,
     )
+    return FinishStatement(params, checks.labels)
 
 
 def _is_fault(exc: BaseException) -> bool:
@@ -368,6 +392,8 @@ def _is_fault(exc: BaseException) -> bool:
 
 def _execute(conn: sqlite3.Connection, op: _Op) -> Any:
     """Run one op; its own rowcount says whether its guard matched."""
+    if op.prelude is not None:
+        conn.execute(*op.prelude)
     cursor = conn.execute(op.sql, op.params)
     if op.returns_ids:
         return [row[0] for row in cursor.fetchall()]

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +26,7 @@ from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
 from callboard.core.engine.selection import MODEL_KEY, Selection, choose, limit_keys
 from callboard.core.execution.base import Executor, Job
+from callboard.core.executors.registry import prepare
 from callboard.core.models import (
     Batch,
     BatchStatus,
@@ -93,7 +94,7 @@ class Engine:
         self,
         store: StoreBackend,
         writer: ResultWriting,
-        executors: dict[str, Executor],
+        executors: Mapping[str, Executor],
         config: EngineConfig | None = None,
         events: EventBus | None = None,
     ) -> None:
@@ -138,8 +139,12 @@ class Engine:
             )
         for batch in await self.store.batches.list(limit=100_000, status=BatchStatus.RUNNING):
             self._book.track(batch)
+        kinds: set[str] = set()
         for run in await self.store.runs.queued(limit=None):
-            self._queue.push(self._queued_from_row(run))
+            queued = self._queued_from_row(run)
+            kinds.add(queued.test.kind)
+            self._queue.push(queued)
+        await prepare(self.executors, kinds)
         for batch_id in self._book.tracked():
             await self._book.finish_if_done(batch_id)
         # A store fault stops dispatch; its end starts it again.
@@ -150,8 +155,11 @@ class Engine:
 
     def _abandon(self, external_ids: list[str]) -> int:
         """Let each executor clean up what a crashed daemon left behind (a command's process group)
-        before anything runs again; returns how many processes were killed."""
+        before anything runs again; returns how many processes were killed. Executors are only looked
+        up (and so built) when something was left behind."""
         killed = 0
+        if not external_ids:
+            return killed
         for executor in self.executors.values():
             abandon = getattr(executor, "abandon", None)
             if abandon is not None:
@@ -221,6 +229,8 @@ class Engine:
         return Submitted(batch=batch, skipped=skipped)
 
     async def _fill(self, batch_id: int, priority: int, entries: list[BatchEntry], run_ids: range) -> None:
+        # The stacks its kinds need are imported before any of its runs starts (off the event loop).
+        await prepare(self.executors, {e.test.definition.kind for e in entries if e.skip_reason is None})
         queued_ids = []
         index = 0
         for entry in entries:

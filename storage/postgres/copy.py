@@ -24,10 +24,10 @@ from callboard.storage.store import Store
 # Parents before children (foreign keys); test_tags and test_last_runs are kept by triggers as rows
 # arrive, and are copied after them only to carry anything the triggers would not make.
 TABLES = (
-    "test_versions", "tests", "test_tags", "schedules", "batches", "runs", "schedule_fires", "dial_intents",
-    "test_last_runs",
+    "check_labels", "test_versions", "tests", "test_tags", "schedules", "batches", "runs", "schedule_fires",
+    "dial_intents", "test_last_runs",
 )  # fmt: skip
-_WITH_IDS = ("test_versions", "tests", "schedules", "batches", "runs")
+_WITH_IDS = ("check_labels", "test_versions", "tests", "schedules", "batches", "runs")
 _DERIVED = ("test_tags", "test_last_runs")
 _CHUNK = 5000
 

@@ -14,19 +14,21 @@ from collections.abc import Mapping, Sequence
 from psycopg import AsyncConnection
 from pydantic import TypeAdapter
 
-from callboard.core.models import CheckResult, RunResult, TranscriptEntry, score
+from callboard.core.models import RunResult, TranscriptEntry, score
 from callboard.core.models.dial_intent import DialIntent
+from callboard.storage.check_labels import encode_checks
 from callboard.storage.postgres import outbox
 from callboard.storage.postgres.queue import NOW_TEXT, Lease
 from callboard.storage.timestamps import to_text
 
-_CHECKS = TypeAdapter(list[CheckResult])
 _TRANSCRIPT = TypeAdapter(list[TranscriptEntry])
 
 _FENCE = "id = %(run)s AND status = 'running' AND attempt = %(attempt)s AND lease_owner = %(owner)s"
 _FINISH = f"""
 UPDATE runs SET status = %(status)s, finished_at = {NOW_TEXT}, duration_ms = %(duration_ms)s,
-                score = %(score)s, checks = %(checks)s, metrics = %(metrics)s, transcript = %(transcript)s,
+                score = %(score)s, checks = %(checks)s,
+                labels_id = (SELECT id FROM check_labels WHERE labels = %(labels)s), metrics = %(metrics)s,
+                transcript = %(transcript)s,
                 artifacts = %(artifacts)s, error_kind = %(error_kind)s, error_message = %(error_message)s,
                 skip_reason = %(skip_reason)s, lease_owner = NULL, lease_until = NULL
 WHERE {_FENCE}
@@ -46,6 +48,7 @@ SELECT id, %(to)s, %(from)s, %(at)s FROM fenced
 ON CONFLICT (run_id) DO UPDATE SET
     to_number = excluded.to_number, from_number = excluded.from_number, created_at = excluded.created_at
 """
+_KEEP_LABELS = "INSERT INTO check_labels (labels) SELECT unnest(%s::text[]) ON CONFLICT (labels) DO NOTHING"
 _CLEAR_DIAL_INTENT = f"""
 DELETE FROM dial_intents WHERE run_id = %(run)s AND EXISTS (SELECT 1 FROM runs WHERE {_FENCE})
 """
@@ -69,8 +72,12 @@ async def finish_many(
     if not items:
         return []
     params = [_finish_params(lease, result, duration_ms) for lease, result, duration_ms in items]
+    labels = sorted({str(p["labels"]) for p in params if p["labels"] is not None})
     written: set[int] = set()
     async with conn.transaction(), conn.cursor() as cursor:
+        if labels:
+            # Each list of check labels is kept once, before the runs name it (storage/check_labels.py).
+            await cursor.execute(_KEEP_LABELS, (labels,))
         await cursor.executemany(_FINISH, params, returning=True)
         while True:
             written.update(int(row[0]) for row in await cursor.fetchall())
@@ -86,11 +93,13 @@ async def finish_many(
 
 
 def _finish_params(lease: Lease, result: RunResult, duration_ms: float | None) -> dict[str, object]:
+    checks = encode_checks(result.checks)
     return lease.params() | {
         "status": result.status.value,
         "duration_ms": duration_ms,
         "score": result.score if result.score is not None else score(result.checks),
-        "checks": _CHECKS.dump_json(result.checks, exclude_defaults=True).decode(),
+        "checks": checks.own,
+        "labels": checks.labels,
         "metrics": json.dumps(result.metrics, separators=(",", ":")),
         "transcript": _TRANSCRIPT.dump_json(result.transcript, exclude_defaults=True).decode(),
         "artifacts": json.dumps(result.artifacts, separators=(",", ":")),

@@ -23,7 +23,13 @@ from callboard.core.models.dial_intent import DialIntent
 from callboard.storage.errors import StoreError
 from callboard.storage.postgres.access import PgAccess, is_outage
 from callboard.storage.timestamps import now_text, to_text
-from callboard.storage.writer import FAULT_RETRY_BASE_S, FAULT_RETRY_MAX_S, StoreFault, finish_params
+from callboard.storage.writer import (
+    FAULT_RETRY_BASE_S,
+    FAULT_RETRY_MAX_S,
+    KEEP_LABELS,
+    StoreFault,
+    finish_params,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +37,12 @@ _MARK_STARTED = (
     "UPDATE runs SET status = 'running', attempt = %s, started_at = %s WHERE id = %s AND status = 'queued'"
 )
 _FINISH = """
-UPDATE runs SET status = %s, finished_at = %s, duration_ms = %s, score = %s, checks = %s, metrics = %s,
-                transcript = %s, artifacts = %s, error_kind = %s, error_message = %s, skip_reason = %s
+UPDATE runs SET status = %s, finished_at = %s, duration_ms = %s, score = %s, checks = %s,
+                labels_id = (SELECT id FROM check_labels WHERE labels = %s), metrics = %s, transcript = %s,
+                artifacts = %s, error_kind = %s, error_message = %s, skip_reason = %s
 WHERE id = %s AND status = 'running' AND attempt = %s
 """
+_KEEP_LABELS = KEEP_LABELS.replace("?", "%s")
 _REQUEUE = (
     "UPDATE runs SET status = 'queued', started_at = NULL"
     " WHERE id = %s AND status = 'running' AND attempt = %s"
@@ -67,6 +75,8 @@ class _Op:
     params: tuple[Any, ...]
     returns_ids: bool
     future: asyncio.Future[Any]
+    # A statement run just before this one, in the same transaction (keeping a run's check labels).
+    prelude: tuple[str, tuple[Any, ...]] | None = None
 
 
 class PgResultWriter:
@@ -101,7 +111,9 @@ class PgResultWriter:
         self, run_id: int, attempt: int, result: RunResult, finished_at: datetime, duration_ms: float | None
     ) -> bool:
         """Record the final result of a running run's attempt; False (nothing written) otherwise."""
-        return await self._submit(_FINISH, finish_params(run_id, attempt, result, finished_at, duration_ms))
+        statement = finish_params(run_id, attempt, result, finished_at, duration_ms)
+        prelude = None if statement.labels is None else (_KEEP_LABELS, (statement.labels,))
+        return await self._submit(_FINISH, statement.params, prelude=prelude)
 
     async def requeue(self, run_id: int, attempt: int) -> bool:
         """Put a running attempt back in the queue, unfinished; False if it is not running that attempt."""
@@ -150,11 +162,18 @@ class PgResultWriter:
         await self._task
         self._task = None
 
-    async def _submit(self, sql: str, params: tuple[Any, ...], *, returns_ids: bool = False) -> Any:
+    async def _submit(
+        self,
+        sql: str,
+        params: tuple[Any, ...],
+        *,
+        returns_ids: bool = False,
+        prelude: tuple[str, tuple[Any, ...]] | None = None,
+    ) -> Any:
         if self._closing:
             raise StoreError("the result writer for the PostgreSQL store is closed")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Op(sql, params, returns_ids, future))
+        self._pending.append(_Op(sql, params, returns_ids, future, prelude))
         self._wake.set()
         return await future
 
@@ -200,7 +219,11 @@ class PgResultWriter:
             # Pipeline mode sends the statements without waiting for each answer: one round trip for
             # the group instead of one per write.
             async with conn.pipeline():
-                cursors = [await conn.execute(op.sql.encode(), op.params) for op in ops]
+                cursors = []
+                for op in ops:
+                    if op.prelude is not None:
+                        await conn.execute(op.prelude[0].encode(), op.prelude[1])
+                    cursors.append(await conn.execute(op.sql.encode(), op.params))
             return [
                 [row[0] for row in await cursor.fetchall()] if op.returns_ids else cursor.rowcount == 1
                 for op, cursor in zip(ops, cursors, strict=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, NamedTuple
 
 import pytest
@@ -124,7 +124,7 @@ async def pool() -> AsyncIterator[HttpClientPool]:
 
 
 @pytest.fixture
-async def executors() -> AsyncIterator[dict[str, Executor]]:
+async def executors() -> AsyncIterator[Mapping[str, Executor]]:
     """The executors the engine would use."""
     built = build_executors(max_http_connections=8)
     yield built
