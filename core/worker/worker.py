@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -67,7 +67,7 @@ class Worker:
         url: str,
         pool: AsyncConnectionPool[AsyncConnection],
         owner: str,
-        executors: dict[str, Executor],
+        executors: Mapping[str, Executor],
         config: EngineConfig,
         options: WorkerOptions,
     ) -> None:
