@@ -25,7 +25,7 @@ from callboard.core.models.definitions import TestDefinition
 from callboard.core.models.dial_intent import DialIntent
 from callboard.core.worker.finisher import Finisher
 from callboard.storage.postgres import leases
-from callboard.storage.postgres.queue import Claim
+from callboard.storage.postgres.queue import Claim, Lease
 
 log = logging.getLogger(__name__)
 
@@ -92,21 +92,28 @@ async def execute(
             retries_left = max(0, claim.max_attempts - claim.attempt)
             result = await run_attempt(executor, job, retries_left, config.backoff, before_retry)
     except asyncio.CancelledError:
-        reason = stop_reason()
-        if reason is Stop.LOST or reason is None:
-            raise
-        async with pool.connection() as conn:
-            if reason is Stop.SHUTDOWN:
-                await leases.requeue(conn, lease)
-            else:
-                cancelled = RunResult(status=RunStatus.CANCELLED, error_message="cancelled while running")
-                await leases.finish(conn, lease, cancelled, _elapsed_ms(started))
+        await settle_stop(pool, lease, stop_reason(), _elapsed_ms(started))
         raise
     except LeaseLost as exc:
         log.warning("%s: dropped, its writes refused", exc)
         return
     if not await finisher.finish(lease, config.redactor.result(result), _elapsed_ms(started)):
         log.warning("run %s: lease lost before its result was written; result dropped", claim.run_id)
+
+
+async def settle_stop(
+    pool: AsyncConnectionPool[AsyncConnection], lease: Lease, reason: Stop | None, elapsed_ms: float | None
+) -> None:
+    """Write what a run stopped from outside ends as: 'cancelled' for a user's cancel, back in the queue
+    at shutdown, nothing when the lease is lost (or the task was cancelled for no recorded reason)."""
+    if reason is Stop.LOST or reason is None:
+        return
+    async with pool.connection() as conn:
+        if reason is Stop.SHUTDOWN:
+            await leases.requeue(conn, lease)
+        else:
+            cancelled = RunResult(status=RunStatus.CANCELLED, error_message="cancelled while running")
+            await leases.finish(conn, lease, cancelled, elapsed_ms)
 
 
 def _elapsed_ms(started: float) -> float:

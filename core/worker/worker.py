@@ -26,7 +26,7 @@ from callboard.core.engine.limits import LimitSpec
 from callboard.core.engine.selection import limit_keys
 from callboard.core.execution.base import Executor
 from callboard.core.models.definitions import TestDefinition, parse_test
-from callboard.core.worker.execution import Stop, execute
+from callboard.core.worker.execution import Stop, execute, settle_stop
 from callboard.core.worker.finisher import Finisher
 from callboard.storage.postgres import leases, notices, queue, rates
 from callboard.storage.postgres.finishing import finish_done_batches
@@ -141,6 +141,29 @@ class Worker:
         task.add_done_callback(done)
 
     async def _run(self, claim: queue.Claim) -> None:
+        try:
+            test = await self._prepare(claim)
+        except asyncio.CancelledError:
+            # Stopped before its executor started (a cancel right after the claim): settled here, or
+            # the run would stay 'running' under a lease this worker keeps renewing.
+            await settle_stop(self.pool, claim.lease(), self._stops.get(claim.run_id), None)
+            raise
+        if test is None:
+            return
+        executor = self.executors.get(test.kind)
+        await execute(
+            self.pool,
+            self.finisher,
+            claim,
+            test,
+            executor,
+            self.config,
+            lambda: self._stops.get(claim.run_id),
+        )
+
+    async def _prepare(self, claim: queue.Claim) -> TestDefinition | None:
+        """The claimed run's test, after the rate slots of its keys; None (and the run finished as an
+        error) when its version is gone."""
         waits = [0.0]
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
@@ -157,18 +180,8 @@ class Worker:
             missing = error_result("missing-test", f"test version {claim.version_id} is not in the store")
             async with self.pool.connection() as conn:
                 await leases.finish(conn, claim.lease(), missing, None)
-            return
-        test = _test_of(int(claim.version_id or 0), str(row[0]))
-        executor = self.executors.get(test.kind)
-        await execute(
-            self.pool,
-            self.finisher,
-            claim,
-            test,
-            executor,
-            self.config,
-            lambda: self._stops.get(claim.run_id),
-        )
+            return None
+        return _test_of(int(claim.version_id or 0), str(row[0]))
 
     def _stop(self, run_id: int, reason: Stop) -> None:
         task = self._active.get(run_id)

@@ -57,7 +57,7 @@ def _start_worker(
         [sys.executable, "-m", "callboard.core", "worker", *args],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(state_dir / f"worker-{time.monotonic_ns()}.log").open("w"),
         text=True,
     )
 
