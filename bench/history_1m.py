@@ -128,12 +128,14 @@ class HealthPoller:
         self.client = CallboardClient(socket, timeout_s=60)
         self.interval_s = interval_s
         self.latencies: list[float] = []
+        self.unavailable = 0  # answers saying the store cannot commit
 
     async def poll(self, until: Callable[[], bool]) -> None:
         """Poll until ``until()`` holds."""
         while not until():
             started = time.perf_counter()
-            await self.client.health()
+            if (await self.client.health()).status != "ok":
+                self.unavailable += 1
             self.latencies.append((time.perf_counter() - started) * 1000)
             await asyncio.sleep(self.interval_s)
 
@@ -146,6 +148,20 @@ class HealthPoller:
             f"{name}_max_ms": ordered[-1],
             f"{name}_count": len(ordered),
         }
+
+
+async def write_probe(client: CallboardClient, until: Callable[[], bool], done: list[float]) -> list[float]:
+    """A small write through the API every 100 ms (one test re-imported with another tag, a write
+    transaction of the store) until ``until()`` holds; milliseconds each took, also appended to ``done``."""
+    while not until():
+        tag = f"probe-{len(done)}"
+        started = time.perf_counter()
+        await client.import_tests(
+            tests=[{"name": "probe", "kind": "command", "command": "true", "tags": [tag]}]
+        )
+        done.append((time.perf_counter() - started) * 1000)
+        await asyncio.sleep(0.1)
+    return done
 
 
 async def timed(call: Awaitable[Any]) -> float:
@@ -212,23 +228,41 @@ async def measure(state_dir: Path, runs: int, tests: int, prune: int, rounds: in
         figures |= idle.figures("health_idle")
         await idle.client.aclose()
 
-        screens = [await first_screen(client, tests) for _ in range(rounds)]
+        screens: list[float] = []
+        for _ in range(rounds):
+            screens.append(await first_screen(client, tests))
+            # The app's flaky-marks request may still be running in the daemon when the app exits: a read
+            # of one run queues behind it, so that the next round starts on an idle daemon.
+            await client.list_runs(limit=1)
         flaky_calls = [await timed(client.trends(1, flaky_only=True)) for _ in range(rounds)]
         api_trends = [await timed(client.trends(10)) for _ in range(rounds)]
         cli_trends = [(await cli("trends"))[0] for _ in range(rounds)]
         figures |= {
             "first_screen_ms": statistics.median(screens),
+            "first_screen_rounds_ms": [round(screen) for screen in screens],
             "flaky_marks_api_ms": statistics.median(flaky_calls),
             "trends_cli_ms": statistics.median(cli_trends),
             "trends_api_ms": statistics.median(api_trends),
         }
 
+        idle_writes: list[float] = []
+        await write_probe(client, lambda: len(idle_writes) >= 10, idle_writes)
         busy = HealthPoller(socket)
         prune_task = asyncio.create_task(cli("prune", "--max-runs", str(stored - prune)))
+        writes_task = asyncio.create_task(write_probe(client, prune_task.done, []))
         await busy.poll(prune_task.done)
         prune_ms, said = await prune_task
+        writes = await writes_task
         await busy.client.aclose()
-        figures |= {"prune_ms": prune_ms, "prune_said": said.strip(), **busy.figures("health_prune")}
+        figures |= {
+            "prune_ms": prune_ms,
+            "prune_said": said.strip(),
+            **busy.figures("health_prune"),
+            "store_unavailable_polls": busy.unavailable,
+            "write_idle_max_ms": max(idle_writes),
+            "write_prune_p50_ms": statistics.median(writes),
+            "write_prune_max_ms": max(writes),
+        }
     with sqlite3.connect(state_dir / "callboard.db") as conn:
         figures["runs_left"] = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
     return figures
@@ -266,6 +300,13 @@ def main() -> None:
             f"  health during the prune ({f['health_prune_count']} polls)",
             spread("health_prune"),
             "p99 < 50 ms",
+        ),
+        ("  store unavailable answers meanwhile", str(f["store_unavailable_polls"]), ""),
+        ("a one-test import, idle (slowest of 10)", f"{f['write_idle_max_ms']:.0f} ms", ""),
+        (
+            "  during the prune",
+            f"{f['write_prune_p50_ms']:.0f} ms p50, {f['write_prune_max_ms']:.0f} max",
+            "",
         ),
     ]
     for name, value, target in rows:

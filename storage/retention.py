@@ -129,7 +129,9 @@ async def _give_space_back(store: Store) -> bool:
             async with store.gate.outside_transaction() as conn:
                 if (await _fetch(conn, "PRAGMA freelist_count", ()))[0][0] == 0:
                     break
-                await conn.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES})")
+                # A script, so that the pragma is stepped to its end: it frees a page per step, and an
+                # execute() stops after the first (sqlite3 sees a result row without columns).
+                await conn.executescript(f"PRAGMA incremental_vacuum({VACUUM_PAGES});")
             await asyncio.sleep(PAUSE_S)
     async with store.gate.outside_transaction() as conn:
         await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
