@@ -150,20 +150,6 @@ class HealthPoller:
         }
 
 
-async def write_probe(client: CallboardClient, until: Callable[[], bool], done: list[float]) -> list[float]:
-    """A small write through the API every 100 ms (one test re-imported with another tag, a write
-    transaction of the store) until ``until()`` holds; milliseconds each took, also appended to ``done``."""
-    while not until():
-        tag = f"probe-{len(done)}"
-        started = time.perf_counter()
-        await client.import_tests(
-            tests=[{"name": "probe", "kind": "command", "command": "true", "tags": [tag]}]
-        )
-        done.append((time.perf_counter() - started) * 1000)
-        await asyncio.sleep(0.1)
-    return done
-
-
 async def timed(call: Awaitable[Any]) -> float:
     """Milliseconds an awaitable takes."""
     started = time.perf_counter()
@@ -245,26 +231,19 @@ async def measure(state_dir: Path, runs: int, tests: int, prune: int, rounds: in
             "trends_api_ms": statistics.median(api_trends),
         }
 
-        idle_writes: list[float] = []
-        await write_probe(client, lambda: len(idle_writes) >= 10, idle_writes)
         busy = HealthPoller(socket)
         prune_task = asyncio.create_task(cli("prune", "--max-runs", str(stored - prune)))
-        writes_task = asyncio.create_task(write_probe(client, prune_task.done, []))
         await busy.poll(prune_task.done)
         try:
             prune_ms, said = await prune_task
         except RuntimeError as exc:  # the figures above are still worth printing
             prune_ms, said = float("nan"), f"FAILED: {str(exc)[-300:]}"
-        writes = await writes_task
         await busy.client.aclose()
         figures |= {
             "prune_ms": prune_ms,
             "prune_said": said.strip(),
             **busy.figures("health_prune"),
             "store_unavailable_polls": busy.unavailable,
-            "write_idle_max_ms": max(idle_writes),
-            "write_prune_p50_ms": statistics.median(writes),
-            "write_prune_max_ms": max(writes),
         }
     with sqlite3.connect(state_dir / "callboard.db") as conn:
         figures["runs_left"] = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
@@ -305,12 +284,6 @@ def main() -> None:
             "p99 < 50 ms",
         ),
         ("  store unavailable answers meanwhile", str(f["store_unavailable_polls"]), ""),
-        ("a one-test import, idle (slowest of 10)", f"{f['write_idle_max_ms']:.0f} ms", ""),
-        (
-            "  during the prune",
-            f"{f['write_prune_p50_ms']:.0f} ms p50, {f['write_prune_max_ms']:.0f} max",
-            "",
-        ),
     ]
     for name, value, target in rows:
         print(f"{name:<42}{value:>28}   {target}")
