@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Container, Sequence
 from typing import IO, Any
 
+from rich.cells import cell_len
 from rich.console import Console
+from rich.control import strip_control_codes
 from rich.style import StyleType
 from rich.text import Text
 
@@ -47,3 +50,26 @@ def plain_console(file: IO[str] | None = None, *, stderr: bool = False) -> Conso
         highlight=False,
         width=PIPED_WIDTH if piped else None,
     )
+
+
+def aligned_lines(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], right: Container[int] = ()
+) -> list[str]:
+    """A long listing of user data as plain text: the headers, a rule, then a line per row, columns two
+    spaces apart (those whose index is in ``right`` aligned right), drawn as they read (control codes
+    removed, as ``literal`` text has them). A Rich table lays out and renders every cell, seconds for
+    thousands of rows; this pads each once."""
+    cells = [[strip_control_codes(cell) for cell in row] for row in rows]
+    widths = [
+        max([cell_len(header), *(cell_len(row[index]) for row in cells)])
+        for index, header in enumerate(headers)
+    ]
+
+    def line(row: Sequence[str]) -> str:
+        padded = []
+        for index, (cell, width) in enumerate(zip(row, widths, strict=True)):
+            gap = " " * (width - cell_len(cell))
+            padded.append(gap + cell if index in right else cell + gap)
+        return "  ".join(padded).rstrip()
+
+    return [line(headers), "  ".join("─" * width for width in widths), *(line(row) for row in cells)]

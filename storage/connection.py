@@ -27,6 +27,7 @@ _SETUP = (
     "PRAGMA temp_store = MEMORY",
 )
 _SQLITE_NOTADB = 26
+_INCREMENTAL_VACUUM = 2  # PRAGMA auto_vacuum
 
 
 @contextmanager
@@ -51,6 +52,17 @@ def _check_wal(path: Path, mode: str) -> None:
         raise StoreError(f"database {path} could not be switched to WAL mode (journal mode is {mode})")
 
 
+async def _ask_incremental_vacuum(conn: aiosqlite.Connection) -> None:
+    """Make retention return freed pages a chunk at a time (PRAGMA incremental_vacuum) instead of a
+    VACUUM holding the write lock over the whole file. It takes effect in a new, empty file; an older
+    database switches at its next VACUUM (retention's first). Set only when not already so: setting it
+    again would write the file's header."""
+    async with conn.execute("PRAGMA auto_vacuum") as cursor:
+        row = await cursor.fetchone()
+    if row is None or row[0] != _INCREMENTAL_VACUUM:
+        await conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+
+
 async def open_connection(
     path: Path, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, *, query_only: bool = False
 ) -> aiosqlite.Connection:
@@ -66,6 +78,8 @@ async def open_connection(
             async with conn.execute("PRAGMA user_version") as cursor:
                 row = await cursor.fetchone()
             _check_version(path, int(row[0]) if row else 0)
+            if not query_only:
+                await _ask_incremental_vacuum(conn)
             async with conn.execute("PRAGMA journal_mode = WAL") as cursor:
                 mode = await cursor.fetchone()
             _check_wal(path, str(mode[0]) if mode else "")

@@ -14,7 +14,8 @@ from callboard.core.wording import plural
 @click.option("--max-runs", type=click.IntRange(1), help="Keep at most this many runs (oldest batches go).")
 @pass_cli
 def prune_cmd(cli: CliContext, days: float | None, max_runs: int | None) -> None:
-    """Delete old history now, whole batches at a time, then VACUUM (default limits: retention.*)."""
+    """Delete old history now, whole batches at a time, then give the space back (default limits:
+    retention.*)."""
     retention = cli.settings.retention
     if days is None and max_runs is None and retention.days is None and retention.max_runs is None:
         fail("nothing to prune by: give --days or --max-runs, or set retention.*", code=EXIT_USAGE)

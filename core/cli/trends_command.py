@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import click
-from rich.table import Table
 
 from callboard.core.cli.context import CliContext, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.run_display import percent
-from callboard.core.literal import literal, literal_cells, plain_console
+from callboard.core.literal import aligned_lines
 from callboard.core.sparkline import sparkline
 
 
@@ -32,19 +31,26 @@ def trends_cmd(
     if as_json:
         click.echo(json.dumps([test.model_dump() for test in tests], indent=2))
         return
-    table = Table("test", "pass rate", "trend", "score", "batches", "flaky", title="trends (oldest → newest)")
+    rows: list[tuple[str, ...]] = []
     for test in tests:
         rates = [point.pass_rate for point in test.points]
         scores = [point.mean_score for point in test.points]
         last_score = next((score for score in reversed(scores) if score is not None), None)
-        table.add_row(
-            *literal_cells(
+        rows.append(
+            (
                 test.name,
                 percent(rates[-1] if rates else None),
                 sparkline(rates, low=0, high=100),
                 "-" if last_score is None else f"{last_score:g}",
-                len(test.points),
-            ),
-            literal(f"flaky (v{test.flaky_version})" if test.flaky else "", "yellow"),
+                str(len(test.points)),
+                f"flaky (v{test.flaky_version})" if test.flaky else "",
+            )
         )
-    plain_console().print(table)
+    # Plain aligned lines, not a Rich table: thousands of tests take seconds to lay out cell by cell.
+    lines = aligned_lines(("test", "pass rate", "trend", "score", "batches", "flaky"), rows, right={1, 3, 4})
+    click.echo("trends (oldest → newest)")
+    click.echo(lines[0])
+    click.echo(lines[1])
+    for line, row in zip(lines[2:], rows, strict=True):
+        flaky = row[-1]
+        click.echo(line[: len(line) - len(flaky)] + click.style(flaky, fg="yellow") if flaky else line)

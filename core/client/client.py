@@ -240,7 +240,11 @@ class CallboardClient:
     async def prune(self, days: float | None = None, max_runs: int | None = None) -> PruneResponse:
         """Delete old history now (default limits: the daemon's retention settings)."""
         body = PruneRequest(days=days, max_runs=max_runs).model_dump(exclude_none=True)
-        response = await self.request("POST", "/v1/maintenance/prune", json=body)
+        # A prune of a large history takes minutes by design (it deletes in short transactions so that
+        # the daemon keeps working meanwhile): no read timeout.
+        response = await self.request(
+            "POST", "/v1/maintenance/prune", json=body, timeout=httpx.Timeout(None, connect=5.0)
+        )
         return PruneResponse.model_validate_json(response.content)
 
     # -- schedules -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 @router.post("/prune", response_model=PruneResponse, responses=_ERRORS)
 async def prune_now(daemon: Daemon, body: PruneRequest | None = None) -> PruneResponse:
     """Delete finished batches older than ``days`` or beyond ``max_runs`` runs (default: the retention
-    settings), then VACUUM."""
+    settings), then give the space back (a chunk at a time; writes and requests go on meanwhile)."""
     body = body or PruneRequest()
     retention = daemon.settings.retention
     days = body.days if body.days is not None else retention.days
