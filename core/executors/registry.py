@@ -16,7 +16,7 @@ from callboard.core.executors.judging import JudgingExecutor
 from callboard.core.executors.voice import VoiceExecutor
 from callboard.core.llm import LlmService
 from callboard.core.llm.options import LlmOptions
-from callboard.core.telephony.options import TwilioOptions
+from callboard.core.telephony.settings import TwilioSettings
 from callboard.core.voice.options import VoiceOptions
 
 # Kinds whose tests may have judge checks (a transcript to read).
@@ -25,7 +25,7 @@ JUDGED_KINDS = frozenset({"conversation", "call", "voice"})
 
 def build_executors(
     max_http_connections: int = 64,
-    twilio: TwilioOptions | None = None,
+    twilio: TwilioSettings | None = None,
     llm: LlmOptions | None = None,
     voice: VoiceOptions | None = None,
     recordings_dir: Path | None = None,
