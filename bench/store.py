@@ -56,7 +56,7 @@ async def _seed(store: Store, tests: list[StoredTest], runs: int) -> list[int]:
     trials, extra = divmod(runs, len(tests))
     counts = [trials + (1 if index < extra else 0) for index in range(len(tests))]
     entries = [BatchEntry(test, trials=count) for test, count in zip(tests, counts, strict=True) if count]
-    batch = await store.batches.create("bench", "api", 0, {}, entries)
+    batch = (await store.batches.create("bench", "api", 0, {}, entries)).batch
     with sqlite3.connect(store.path) as conn:
         return [
             row[0] for row in conn.execute("SELECT id FROM runs WHERE batch_id = ? ORDER BY id", (batch.id,))

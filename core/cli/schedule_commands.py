@@ -8,6 +8,7 @@ import click
 from pydantic import ValidationError
 from rich.table import Table
 
+from callboard.core.cli.batch_options import batch_options
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.run_display import percent
@@ -38,6 +39,8 @@ _OPTIONS = {
     "names": "--test",
     "all": "--all",
     "misfire_grace_s": "--grace",
+    "priority": "--priority",
+    "repeat": "--repeat",
 }
 
 
@@ -75,6 +78,7 @@ def schedule_group() -> None:
 @click.option("--all", "run_all", is_flag=True, help="Run every test.")
 @click.option("--grace", help="Run a slot missed while the daemon was down if this late (default: settings).")
 @click.option("--allow-overlap", is_flag=True, help="Fire even when the previous batch is still running.")
+@batch_options
 @pass_cli
 def add_cmd(
     cli: CliContext,
@@ -87,8 +91,10 @@ def add_cmd(
     run_all: bool,
     grace: str | None,
     allow_overlap: bool,
+    priority: int,
+    repeat: int | None,
 ) -> None:
-    """Add schedule NAME."""
+    """Add schedule NAME; its batches run with --priority and --repeat."""
     try:
         spec = ScheduleSpec(
             name=name,
@@ -100,6 +106,8 @@ def add_cmd(
             all=run_all,
             misfire_grace_s=_seconds(grace) if grace else None,
             overlap="allow" if allow_overlap else "skip",
+            priority=priority,
+            repeat=repeat,
         )
     except ValidationError as exc:
         fail(f"schedule {name!r}: {_describe(exc)}", code=EXIT_USAGE)

@@ -17,7 +17,7 @@ async def _batch(store: Store, label: str, runs: int, finished: bool = True) -> 
     await store.tests.upsert_many([http_test(label)])
     test = await store.tests.get(label)
     assert test is not None
-    batch = await store.batches.create(label, "cli", 0, {}, [BatchEntry(test, trials=runs)])
+    batch = (await store.batches.create(label, "cli", 0, {}, [BatchEntry(test, trials=runs)])).batch
     if finished:
         await store.batches.mark_finished(batch.id, BatchStatus.FINISHED)
     return batch.id
