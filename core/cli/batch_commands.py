@@ -13,9 +13,10 @@ from rich.table import Table
 from callboard.core.cli.context import CliContext, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.output_files import check_writable, write_file
-from callboard.core.cli.run_display import percent, report_view
+from callboard.core.cli.run_display import report_view
 from callboard.core.literal import literal, literal_cells, plain_console
 from callboard.core.reports.history import sparkline
+from callboard.core.wording import percent
 
 
 @click.command("export")

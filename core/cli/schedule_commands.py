@@ -11,12 +11,11 @@ from rich.table import Table
 from callboard.core.cli.batch_options import batch_options
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
-from callboard.core.cli.run_display import percent
 from callboard.core.cli.times import local_time
 from callboard.core.client import CallboardClient
 from callboard.core.literal import literal_cells, plain_console
 from callboard.core.models.schedules import ScheduleSpec, ScheduleView
-from callboard.core.wording import plural
+from callboard.core.wording import percent, plural
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}

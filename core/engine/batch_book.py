@@ -23,7 +23,7 @@ def _count_fields(counts: BatchCounts) -> dict[str, object]:
         "total": counts.total,
         "passed": counts.passed,
         "failed": counts.failed,
-        "errors": counts.error,
+        "error": counts.error,
         "pass_rate": counts.pass_rate,
     }
 

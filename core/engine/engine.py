@@ -39,6 +39,7 @@ from callboard.core.models.dial_intent import DialIntent
 from callboard.core.models.events import RunQueued
 from callboard.core.models.selection import BatchOptions, Selection
 from callboard.core.redaction import Redactor
+from callboard.core.wording import shorten
 from callboard.storage import Store
 from callboard.storage.batches_repo import BatchEntry, CreatedRun
 from callboard.storage.recovery import interrupted_external_ids, requeue_interrupted
@@ -506,5 +507,4 @@ def _label(selection: Selection) -> str:
     if selection.all:
         return "all tests"
     parts = [*selection.names, *(f"#{i}" for i in selection.ids), *(f"tag:{t}" for t in selection.tags)]
-    text = ", ".join(parts)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shorten(", ".join(parts), 80)
