@@ -19,6 +19,9 @@ PRIORITY_MAX = 1000
 Priority = Annotated[int, Field(ge=PRIORITY_MIN, le=PRIORITY_MAX, description="Higher runs first.")]
 MAX_TRIALS = 1000
 Trials = Annotated[int, Field(ge=1, le=MAX_TRIALS)]
+# The largest integer every JSON reader holds exactly: a bound of 2**63 - 1 would be rounded up to 2**63
+# by a client sending it as a float, and the request the schema allows would be refused.
+MAX_ID = 2**53 - 1
 _Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=NAME_SCHEMA)]
 
 
@@ -29,7 +32,7 @@ class Selection(BaseModel):
         extra="forbid", json_schema_extra=any_of_non_empty("ids", "names", "tags", flag="all")
     )
 
-    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(default_factory=list)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list)
     names: list[_Name] = Field(default_factory=list)
     tags: list[_Name] = Field(default_factory=list)
     all: bool = False
