@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -56,11 +55,8 @@ async def _seed(store: Store, tests: list[StoredTest], runs: int) -> list[int]:
     trials, extra = divmod(runs, len(tests))
     counts = [trials + (1 if index < extra else 0) for index in range(len(tests))]
     entries = [BatchEntry(test, trials=count) for test, count in zip(tests, counts, strict=True) if count]
-    batch = await store.batches.create("bench", "api", 0, {}, entries)
-    with sqlite3.connect(store.path) as conn:
-        return [
-            row[0] for row in conn.execute("SELECT id FROM runs WHERE batch_id = ? ORDER BY id", (batch.id,))
-        ]
+    created = await store.batches.create("bench", "api", 0, {}, entries)
+    return [run.id for run in created.runs]
 
 
 async def _all(calls: list[Awaitable[bool]]) -> None:

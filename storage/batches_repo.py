@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
 
@@ -21,7 +21,8 @@ from callboard.storage.transactions import WriteGate
 # (tests.version_id, kept by triggers on tests) instead of copying the definition: several times faster
 # than a Python tuple per run. Joining on the version number makes sure each run refers to the very
 # definition the caller selected. The statement starts with INSERT (the CTE follows it) because Python
-# 3.11's sqlite3 reports no rowcount for a statement starting with WITH.
+# 3.11's sqlite3 reports no rowcount for a statement starting with WITH. RETURNING hands back each run
+# made, with its priority as summed here, so no caller adds priorities again or guesses ids from order.
 _CREATE_ENTRIES = """
 CREATE TEMP TABLE IF NOT EXISTS batch_entry (
     test_id INTEGER NOT NULL, version INTEGER NOT NULL, target TEXT NOT NULL, priority INTEGER NOT NULL,
@@ -43,6 +44,7 @@ FROM temp.batch_entry AS entry
 JOIN tests ON tests.id = entry.test_id AND tests.version = entry.version
 JOIN trial ON trial.number <= entry.trials
 ORDER BY entry.rowid, trial.number
+RETURNING id, test_id, priority, status = 'queued'
 """
 
 
@@ -75,6 +77,24 @@ class BatchEntry:
         )
 
 
+class CreatedRun(NamedTuple):
+    """A run that batch creation made: its id, its test, its priority (the batch's plus the test's) and
+    whether it is queued (or skipped). A tuple: a big batch makes ten thousand of them."""
+
+    id: int
+    test_id: int
+    priority: int
+    queued: bool
+
+
+@dataclass(frozen=True)
+class CreatedBatch:
+    """A new batch and its runs, in id order (the order they were made: entry by entry, trial by trial)."""
+
+    batch: Batch
+    runs: list[CreatedRun]
+
+
 class BatchesRepo:
     """Batches and their progress counts."""
 
@@ -90,8 +110,8 @@ class BatchesRepo:
         selector: dict[str, Any],
         entries: list[BatchEntry],
         schedule_id: int | None = None,
-    ) -> Batch:
-        """Insert a batch and one run per trial of each entry, in one transaction.
+    ) -> CreatedBatch:
+        """Insert a batch and one run per trial of each entry, in one transaction; return both.
 
         Runs are 'queued', or 'skipped' (finished at once) when the entry has a skip reason. Each run's
         priority is the batch's plus the test's. Raises StoreError, and writes nothing, when a test was
@@ -111,14 +131,20 @@ class BatchesRepo:
             cursor = await conn.execute(
                 _INSERT_RUNS, {"batch_id": batch_id, "now": now, "priority": priority}
             )
+            rows = list(await cursor.fetchall())
             await conn.execute("DELETE FROM temp.batch_entry")
-            if cursor.rowcount != sum(entry.trials for entry in entries):
+            if len(rows) != sum(entry.trials for entry in entries):
                 raise StoreError(
                     "some tests were deleted or changed since they were selected; select them again"
                 )
-        skipped = sum(entry.trials for entry in entries if entry.skip_reason)
-        total = cursor.rowcount
-        return Batch(
+        runs = [
+            CreatedRun(run_id, test_id, run_priority, bool(queued))
+            for run_id, test_id, run_priority, queued in rows
+        ]
+        runs.sort(key=lambda run: run.id)
+        skipped = sum(not run.queued for run in runs)
+        total = len(runs)
+        batch = Batch(
             id=batch_id,
             label=label,
             source=source,
@@ -129,19 +155,7 @@ class BatchesRepo:
             schedule_id=schedule_id,
             counts=BatchCounts(total=total, queued=total - skipped, skipped=skipped),
         )
-
-    async def run_ids(self, batch_id: int) -> range:
-        """Ids of the batch's runs in creation order (entry by entry, trial by trial).
-
-        They are consecutive: ``create`` inserts them with one statement inside its write transaction,
-        and SQLite gives each new row the largest rowid plus one. So two ends of the index say it all,
-        instead of 10,000 ids read one by one.
-        """
-        async with self._reads.execute(
-            "SELECT MIN(id), MAX(id) FROM runs WHERE batch_id = ?", (batch_id,)
-        ) as cursor:
-            first, last = await cursor.fetchone() or (None, None)
-        return range(0) if first is None or last is None else range(first, last + 1)
+        return CreatedBatch(batch, runs)
 
     async def get(self, batch_id: int) -> Batch | None:
         """The batch with its counts, or None."""

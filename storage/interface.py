@@ -25,7 +25,7 @@ from callboard.core.models import (
 from callboard.core.models.dial_intent import DialIntent
 from callboard.core.models.history import BatchVerdicts, VersionVerdicts
 from callboard.core.models.schedules import FireOutcome, Schedule, ScheduleFire, ScheduleSpec
-from callboard.storage.batches_repo import BatchEntry
+from callboard.storage.batches_repo import BatchEntry, CreatedBatch
 from callboard.storage.retention import PruneResult
 from callboard.storage.tests_repo import ImportCounts
 from callboard.storage.writer import StoreFault
@@ -57,8 +57,7 @@ class BatchesRepository(Protocol):
         selector: dict[str, Any],
         entries: list[BatchEntry],
         schedule_id: int | None = None,
-    ) -> Batch: ...
-    async def run_ids(self, batch_id: int) -> range: ...
+    ) -> CreatedBatch: ...
     async def get(self, batch_id: int) -> Batch | None: ...
     async def list(
         self, limit: int = 50, before_id: int | None = None, status: BatchStatus | str | None = None

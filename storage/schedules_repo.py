@@ -18,7 +18,7 @@ from callboard.storage.transactions import WriteGate
 
 _COLUMNS = (
     "id, name, cron, interval_s, timezone, selector, enabled, misfire_grace_s, overlap, last_fire_at,"
-    " next_fire_at, created_at"
+    " next_fire_at, created_at, priority, repeat"
 )
 
 
@@ -37,16 +37,16 @@ class SchedulesRepo:
 
     async def create(self, spec: ScheduleSpec) -> Schedule:
         """Store a new schedule; NameTakenError when the name is in use."""
-        selector = {"ids": spec.ids, "names": spec.names, "tags": spec.tags, "all": spec.all}
         async with self._gate.transaction() as conn:
             cursor = await conn.execute("SELECT 1 FROM schedules WHERE name = ?", (spec.name,))
             if await cursor.fetchone() is not None:
                 raise NameTakenError(f"a schedule named {spec.name!r} already exists")
             cursor = await conn.execute(
                 "INSERT INTO schedules (name, cron, interval_s, timezone, selector, enabled, misfire_grace_s,"
-                " overlap, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (spec.name, spec.cron, spec.interval_s, spec.timezone, json.dumps(selector),
-                 int(spec.enabled), spec.misfire_grace_s, spec.overlap, now_text()),
+                " overlap, created_at, priority, repeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (spec.name, spec.cron, spec.interval_s, spec.timezone, json.dumps(spec.as_dict()),
+                 int(spec.enabled), spec.misfire_grace_s, spec.overlap, now_text(), spec.priority,
+                 spec.repeat),
             )  # fmt: skip
             schedule_id = cursor.lastrowid
         created = await self.get(schedule_id)

@@ -15,10 +15,10 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from callboard.core.client import CallboardClient
-from callboard.core.wording import plural
+from callboard.core.wording import percent, plural
 from callboard.tui.context import Clock, TuiContext, utc_now
 from callboard.tui.feed import EventFeed
-from callboard.tui.formatting import percent
+from callboard.tui.formatting import NONE
 from callboard.tui.messages import BatchEnded, RunChanged, RunsQueued
 from callboard.tui.screens.help_screen import HelpScreen, KeyHelp
 from callboard.tui.screens.schedules_screen import SchedulesScreen
@@ -122,11 +122,13 @@ class CallboardApp(App[None]):
                 severity="warning",
             )
             return
-        judged = event.passed + event.failed + event.errors
-        text = f"pass rate {percent(event.pass_rate)}: {event.passed:,} of {plural(judged, 'run')} passed"
+        judged = event.passed + event.failed + event.error
+        text = (
+            f"pass rate {percent(event.pass_rate, NONE)}: {event.passed:,} of {plural(judged, 'run')} passed"
+        )
         if event.skipped:
             text += f", {event.skipped:,} skipped"
-        severity: SeverityLevel = "information" if event.failed + event.errors == 0 else "warning"
+        severity: SeverityLevel = "information" if event.failed + event.error == 0 else "warning"
         self.notify(text, title=f"Batch {event.batch_id} finished", severity=severity)
 
     def on_runs_queued(self, message: RunsQueued) -> None:

@@ -75,11 +75,6 @@ def score(value: float | None) -> str:
     return NONE if value is None else f"{value:g}"
 
 
-def percent(value: float | None) -> str:
-    """A pass rate."""
-    return NONE if value is None else f"{value:.1f}%"
-
-
 def rate(per_s: float | None) -> str:
     """Runs per second."""
     return NONE if not per_s else f"{per_s:.1f}/s"

@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from callboard.core.models import CheckBase, CheckResult
+from callboard.core.wording import shorten
 
 MAX_ACTUAL_CHARS = 200
 
@@ -32,8 +33,8 @@ def compiled_regex(pattern: str) -> re.Pattern[str]:
 
 
 def truncate(text: str, limit: int = MAX_ACTUAL_CHARS) -> str:
-    """``text`` cut to ``limit`` characters, with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` cut to ``limit`` characters (a check's actual value: ``MAX_ACTUAL_CHARS``)."""
+    return shorten(text, limit)
 
 
 def as_text(value: Any) -> str:

@@ -9,12 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from callboard.core.checks.call_checks import (
-    ANSWERED_STATUS,
-    CallObservation,
-    evaluate_call_check,
-    percentile,
-)
+from callboard.core.checks.call_checks import ANSWERED_STATUS, CallObservation, evaluate_call_check
 from callboard.core.checks.common import not_applicable, result
 from callboard.core.models import CheckBase, CheckResult, TranscriptEntry
 from callboard.core.models.checks import (
@@ -27,6 +22,7 @@ from callboard.core.models.checks import (
     TalkOverCheck,
     TurnLatencyCheck,
 )
+from callboard.core.models.percentiles import percentile
 
 
 @dataclass(frozen=True)

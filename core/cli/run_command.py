@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from callboard.core.cli.batch_options import batch_options
 from callboard.core.cli.batch_wait import (
     EXIT_NOTHING_RAN,
     WaitOptions,
@@ -30,9 +31,7 @@ from callboard.core.wording import plural
 @click.option("--all", "run_all", is_flag=True, help="Run every stored test.")
 @click.option("--tag", "tags", multiple=True, help="Run the tests with this tag (repeatable).")
 @click.option("--id", "ids", type=int, multiple=True, help="Run the test with this id (repeatable).")
-@click.option("--priority", type=click.IntRange(-1000, 1000), default=0, show_default=True,
-              help="Higher runs first.")  # fmt: skip
-@click.option("--repeat", type=click.IntRange(1, 1000), help="Trials per test (default: each test's own).")
+@batch_options
 @click.option("--label", default="", help="A name for the batch.")
 @click.option("--wait", is_flag=True, help="Follow the batch with live progress; exit status from results.")
 @click.option("--junit", type=click.Path(path_type=Path, dir_okay=False),

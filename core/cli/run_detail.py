@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -11,14 +9,14 @@ from rich.text import Text
 from callboard.core.cli.run_display import STATUS_STYLE
 from callboard.core.literal import literal, literal_cells
 from callboard.core.models import Run
+from callboard.core.wording import shorten_value
 
 _SPEAKER_STYLE = {"agent": "cyan", "caller": "green", "user": "green", "assistant": "cyan"}
 _VALUE_CHARS = 200
 
 
 def _short(value: object) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 1] + "…"
+    return shorten_value(value, _VALUE_CHARS)
 
 
 def _when(run: Run) -> str:

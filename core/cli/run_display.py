@@ -12,6 +12,7 @@ from callboard.core.literal import literal, literal_cells
 from callboard.core.models import Batch, BatchCounts, RunStatus
 from callboard.core.models.events import BatchProgress
 from callboard.core.models.reports import BatchReport, FailureSummary
+from callboard.core.wording import percent
 
 STATUS_STYLE = {
     RunStatus.QUEUED: "dim",
@@ -22,11 +23,6 @@ STATUS_STYLE = {
     RunStatus.CANCELLED: "yellow",
     RunStatus.SKIPPED: "dim",
 }
-
-
-def percent(value: float | None) -> str:
-    """``97.5%``, or ``-`` when there is no value."""
-    return "-" if value is None else f"{value:.1f}%"
 
 
 class BatchProgressBar:

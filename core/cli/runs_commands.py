@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import click
 from rich.table import Table
 
+from callboard.core.cli.batch_options import batch_options
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.run_detail import run_view
@@ -14,7 +15,7 @@ from callboard.core.cli.run_display import STATUS_STYLE
 from callboard.core.client import CallboardClient
 from callboard.core.literal import literal, literal_cells, plain_console
 from callboard.core.models import RunStatus
-from callboard.core.models.api import BatchCreated, RunSummary
+from callboard.core.models.api import BatchCreated, RetryRequest, RunSummary
 from callboard.core.wording import plural
 
 _STATUSES = [status.value for status in RunStatus]
@@ -113,19 +114,24 @@ def cancel_cmd(cli: CliContext, run_id: int | None, batch_id: int | None, everyt
 @click.argument("run_id", type=int, required=False)
 @click.option("--batch", "batch_id", type=int, help="Run this batch's tests again.")
 @click.option("--failed", is_flag=True, help="With --batch: only the tests that failed or errored.")
+@batch_options
 @pass_cli
-def retry_cmd(cli: CliContext, run_id: int | None, batch_id: int | None, failed: bool) -> None:
-    """Queue RUN's test again, or a --batch's tests (--failed: only those that did not pass)."""
+def retry_cmd(
+    cli: CliContext, run_id: int | None, batch_id: int | None, failed: bool, priority: int, repeat: int | None
+) -> None:
+    """Queue RUN's test again, or a --batch's tests (--failed: only those that did not pass), as a new
+    batch with --priority and --repeat."""
     if (run_id is None) == (batch_id is None):
         fail("give RUN or --batch B", code=EXIT_USAGE)
     if failed and batch_id is None:
         fail("--failed goes with --batch", code=EXIT_USAGE)
 
     async def retry(client: CallboardClient) -> BatchCreated:
+        request = RetryRequest(failed_only=failed, priority=priority, repeat=repeat)
         if run_id is not None:
-            return await client.retry_run(run_id)
+            return await client.retry_run(run_id, request)
         assert batch_id is not None
-        return await client.retry_batch(batch_id, failed_only=failed)
+        return await client.retry_batch(batch_id, request)
 
     created = with_daemon(cli, retry)
     counts = created.batch.counts

@@ -8,14 +8,14 @@ import click
 from pydantic import ValidationError
 from rich.table import Table
 
+from callboard.core.cli.batch_options import batch_options
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
-from callboard.core.cli.run_display import percent
 from callboard.core.cli.times import local_time
 from callboard.core.client import CallboardClient
 from callboard.core.literal import literal_cells, plain_console
 from callboard.core.models.schedules import ScheduleSpec, ScheduleView
-from callboard.core.wording import plural
+from callboard.core.wording import percent, plural
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -38,6 +38,8 @@ _OPTIONS = {
     "names": "--test",
     "all": "--all",
     "misfire_grace_s": "--grace",
+    "priority": "--priority",
+    "repeat": "--repeat",
 }
 
 
@@ -75,6 +77,7 @@ def schedule_group() -> None:
 @click.option("--all", "run_all", is_flag=True, help="Run every test.")
 @click.option("--grace", help="Run a slot missed while the daemon was down if this late (default: settings).")
 @click.option("--allow-overlap", is_flag=True, help="Fire even when the previous batch is still running.")
+@batch_options
 @pass_cli
 def add_cmd(
     cli: CliContext,
@@ -87,8 +90,10 @@ def add_cmd(
     run_all: bool,
     grace: str | None,
     allow_overlap: bool,
+    priority: int,
+    repeat: int | None,
 ) -> None:
-    """Add schedule NAME."""
+    """Add schedule NAME; its batches run with --priority and --repeat."""
     try:
         spec = ScheduleSpec(
             name=name,
@@ -100,6 +105,8 @@ def add_cmd(
             all=run_all,
             misfire_grace_s=_seconds(grace) if grace else None,
             overlap="allow" if allow_overlap else "skip",
+            priority=priority,
+            repeat=repeat,
         )
     except ValidationError as exc:
         fail(f"schedule {name!r}: {_describe(exc)}", code=EXIT_USAGE)

@@ -15,10 +15,10 @@ from rich.text import Text
 
 from callboard.core.cli.context import CliContext, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
-from callboard.core.cli.run_display import percent
 from callboard.core.client import CallboardClient
 from callboard.core.literal import literal, literal_cells, plain_console
 from callboard.core.models.api import QueueStatus
+from callboard.core.wording import percent
 
 _RUNNING_SHOWN = 10
 

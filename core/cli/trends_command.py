@@ -8,9 +8,9 @@ import click
 
 from callboard.core.cli.context import CliContext, pass_cli
 from callboard.core.cli.daemon_link import with_daemon
-from callboard.core.cli.run_display import percent
 from callboard.core.literal import aligned_lines
 from callboard.core.sparkline import sparkline
+from callboard.core.wording import percent
 
 
 @click.command("trends")

@@ -162,9 +162,9 @@ class CallboardClient:
         response = await self.request("POST", f"/v1/batches/{batch_id}/cancel")
         return CancelResult.model_validate_json(response.content).cancelled
 
-    async def retry_batch(self, batch_id: int, *, failed_only: bool = False) -> BatchCreated:
-        """Queue a batch's tests again (only failed and errored ones with ``failed_only``)."""
-        body = RetryRequest(failed_only=failed_only).model_dump()
+    async def retry_batch(self, batch_id: int, request: RetryRequest | None = None) -> BatchCreated:
+        """Queue a batch's tests again (only failed and errored ones with ``request.failed_only``)."""
+        body = (request or RetryRequest()).model_dump()
         response = await self.request("POST", f"/v1/batches/{batch_id}/retry", json=body)
         return BatchCreated.model_validate_json(response.content)
 
@@ -204,9 +204,10 @@ class CallboardClient:
         """Cancel a queued or running run."""
         await self.request("POST", f"/v1/runs/{run_id}/cancel")
 
-    async def retry_run(self, run_id: int) -> BatchCreated:
-        """Queue a run's test again in a new batch."""
-        response = await self.request("POST", f"/v1/runs/{run_id}/retry", json={})
+    async def retry_run(self, run_id: int, request: RetryRequest | None = None) -> BatchCreated:
+        """Queue a run's test again in a new batch (with the request's priority and trials)."""
+        body = (request or RetryRequest()).model_dump()
+        response = await self.request("POST", f"/v1/runs/{run_id}/retry", json=body)
         return BatchCreated.model_validate_json(response.content)
 
     # -- queue -----------------------------------------------------------------------------------

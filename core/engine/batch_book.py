@@ -22,7 +22,7 @@ class _CountFields(TypedDict):
     total: int
     passed: int
     failed: int
-    errors: int
+    error: int
     pass_rate: float | None
 
 
@@ -31,7 +31,7 @@ def _count_fields(counts: BatchCounts) -> _CountFields:
         "total": counts.total,
         "passed": counts.passed,
         "failed": counts.failed,
-        "errors": counts.error,
+        "error": counts.error,
         "pass_rate": counts.pass_rate,
     }
 

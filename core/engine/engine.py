@@ -24,7 +24,7 @@ from callboard.core.engine.limits import Limiter, LimitSpec
 from callboard.core.engine.planner import BatchPlanner
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
-from callboard.core.engine.selection import MODEL_KEY, Selection, choose, limit_keys
+from callboard.core.engine.selection import MODEL_KEY, choose, limit_keys
 from callboard.core.execution.base import Executor, Job
 from callboard.core.executors.registry import prepare
 from callboard.core.models import (
@@ -38,8 +38,10 @@ from callboard.core.models import (
 from callboard.core.models.api import QueueStatus
 from callboard.core.models.dial_intent import DialIntent
 from callboard.core.models.events import RunQueued
+from callboard.core.models.selection import BatchOptions, Selection
 from callboard.core.redaction import Redactor
-from callboard.storage.batches_repo import BatchEntry
+from callboard.core.wording import shorten
+from callboard.storage.batches_repo import BatchEntry, CreatedRun
 from callboard.storage.interface import ResultWriting, StoreBackend
 
 log = logging.getLogger(__name__)
@@ -205,54 +207,50 @@ class Engine:
     async def submit(
         self,
         selection: Selection,
+        options: BatchOptions | None = None,
         *,
         label: str = "",
         source: str = "cli",
-        priority: int = 0,
-        repeat: int | None = None,
         schedule_id: int | None = None,
     ) -> Submitted:
         """Create a batch of the selected tests and queue its runs (raises SelectionError)."""
+        options = options or BatchOptions()
         chosen = choose(await self.store.tests.list(), selection)
-        entries = [self._planner.entry(test, repeat) for test in chosen]
+        entries = [self._planner.entry(test, options.repeat) for test in chosen]
         skipped = {e.test.name: e.skip_reason for e in entries if e.skip_reason is not None}
-        batch = await self.store.batches.create(
-            label or _label(selection), source, priority, selection.as_dict(), entries, schedule_id
+        created = await self.store.batches.create(
+            label or _label(selection), source, options.priority, selection.as_dict(), entries, schedule_id
         )
-        run_ids = await self.store.batches.run_ids(batch.id)
+        batch = created.batch
         self._book.track(batch)
         # The runs are committed; putting them in the in-memory queue (10,000 objects for a big batch)
         # happens just after the caller has its answer. Cancels and shutdown wait for it first.
-        fill = asyncio.get_running_loop().create_task(self._fill(batch.id, priority, entries, run_ids))
+        fill = asyncio.get_running_loop().create_task(self._fill(batch.id, entries, created.runs))
         self._fills[batch.id] = fill
         fill.add_done_callback(lambda _: self._fills.pop(batch.id, None))
         return Submitted(batch=batch, skipped=skipped)
 
-    async def _fill(self, batch_id: int, priority: int, entries: list[BatchEntry], run_ids: range) -> None:
+    async def _fill(self, batch_id: int, entries: list[BatchEntry], runs: list[CreatedRun]) -> None:
         # The stacks its kinds need are imported before any of its runs starts (off the event loop).
         await prepare(self.executors, {e.test.definition.kind for e in entries if e.skip_reason is None})
+        by_test = {entry.test.id: (entry, self._planner.keys(entry)) for entry in entries}
         queued_ids = []
-        index = 0
-        for entry in entries:
-            keys = self._planner.keys(entry)
-            for _ in range(entry.trials):
-                run_id = run_ids[index]
-                index += 1
-                if entry.skip_reason is not None:
-                    continue
-                queued_ids.append(run_id)
-                run_priority = priority + entry.test.definition.priority
-                self._queue.push(
-                    QueuedRun(
-                        run_id=run_id,
-                        batch_id=batch_id,
-                        priority=run_priority,
-                        attempt=0,
-                        max_attempts=entry.max_attempts,
-                        test=entry.test.definition,
-                        limit_keys=keys,
-                    )
+        for run in runs:
+            if not run.queued:
+                continue
+            entry, keys = by_test[run.test_id]
+            queued_ids.append(run.id)
+            self._queue.push(
+                QueuedRun(
+                    run_id=run.id,
+                    batch_id=batch_id,
+                    priority=run.priority,
+                    attempt=0,
+                    max_attempts=entry.max_attempts,
+                    test=entry.test.definition,
+                    limit_keys=keys,
                 )
+            )
         self.events.publish(RunQueued(batch_id=batch_id, run_ids=queued_ids))
         await self._book.finish_if_done(batch_id)
         self._wake.set()
@@ -530,5 +528,4 @@ def _label(selection: Selection) -> str:
     if selection.all:
         return "all tests"
     parts = [*selection.names, *(f"#{i}" for i in selection.ids), *(f"tag:{t}" for t in selection.tags)]
-    text = ", ".join(parts)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shorten(", ".join(parts), 80)

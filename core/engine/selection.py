@@ -4,30 +4,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from callboard.core.models import StoredTest, TestDefinition
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Tests chosen by id, by name, by tag, or all of them (the union of what is given)."""
-
-    ids: tuple[int, ...] = ()
-    names: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    all: bool = False
-
-    @property
-    def empty(self) -> bool:
-        """Nothing was asked for."""
-        return not (self.ids or self.names or self.tags or self.all)
-
-    def as_dict(self) -> dict[str, object]:
-        """A plain form for the batch record."""
-        return {"ids": list(self.ids), "names": list(self.names), "tags": list(self.tags), "all": self.all}
+from callboard.core.models.selection import Selection
 
 
 class SelectionError(ValueError):

@@ -14,6 +14,8 @@ from email.utils import parsedate_to_datetime
 
 import aiohttp
 
+from callboard.core.wording import shorten
+
 _REASON_CHARS = 160
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HEADING = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
@@ -23,8 +25,7 @@ _SPACE = re.compile(r"\s+")
 
 
 def _one_line(text: str) -> str:
-    line = _SPACE.sub(" ", text).strip()
-    return line if len(line) <= _REASON_CHARS else line[: _REASON_CHARS - 1] + "…"
+    return shorten(_SPACE.sub(" ", text).strip(), _REASON_CHARS)
 
 
 def body_gist(text: str, content_type: str = "") -> str:

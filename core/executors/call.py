@@ -15,10 +15,11 @@ from callboard.core.checks.turns import analyse_turns
 from callboard.core.execution.base import Job, Outcome, RunError
 from callboard.core.models import CallTest
 from callboard.core.models.checks import AnsweredCheck
-from callboard.core.telephony.call_flow import CallFlow, CallReport, FlowSettings
+from callboard.core.telephony.call_flow import CallFlow, CallReport
 from callboard.core.telephony.http_client import HttpxTwilioClient
-from callboard.core.telephony.options import TwilioOptions, build_client, missing_settings
+from callboard.core.telephony.options import build_client, missing_settings
 from callboard.core.telephony.polling import Poller
+from callboard.core.telephony.settings import TwilioSettings
 from callboard.core.telephony.voice import TwilioVoice
 
 
@@ -27,7 +28,7 @@ class CallExecutor:
 
     kind = "call"
 
-    def __init__(self, settings: TwilioOptions, http_client: HttpxTwilioClient | None = None) -> None:
+    def __init__(self, settings: TwilioSettings, http_client: HttpxTwilioClient | None = None) -> None:
         """``http_client`` replaces the one built from the settings' base URLs (tests)."""
         self._settings = settings
         self._http = http_client or HttpxTwilioClient(settings.api_base_url, settings.intelligence_base_url)
@@ -60,20 +61,8 @@ class CallExecutor:
             )
         if self._flow is None:
             settings = self._settings
-            assert settings.from_number is not None
             voice = TwilioVoice(build_client(settings, self._http), settings.api_base_url)
-            flow_settings = FlowSettings(
-                from_number=settings.from_number,
-                intelligence_service_sid=settings.intelligence_service_sid,
-                caller_channel=settings.caller_channel,
-                agent_channel=settings.agent_channel,
-                ring_timeout_s=settings.ring_timeout_s,
-                default_time_limit_s=settings.default_time_limit_s,
-                post_call_timeout_s=settings.post_call_timeout_s,
-                transcript_timeout_s=settings.transcript_timeout_s,
-                price_wait_s=settings.price_wait_s,
-            )
-            self._flow = CallFlow(voice, flow_settings, Poller(settings.poll_initial_s, settings.poll_max_s))
+            self._flow = CallFlow(voice, settings, Poller(settings.poll_initial_s, settings.poll_max_s))
         return self._flow
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from callboard.core.execution.http_client import HttpClientPool
     from callboard.core.llm import LlmService
     from callboard.core.llm.options import LlmOptions
-    from callboard.core.telephony.options import TwilioOptions
+    from callboard.core.telephony.settings import TwilioSettings
     from callboard.core.voice.options import VoiceOptions
 
 # Kinds whose tests may have judge checks (a transcript to read).
@@ -43,7 +43,7 @@ class Executors(Mapping[str, Executor]):
     def __init__(
         self,
         max_http_connections: int,
-        twilio: TwilioOptions | None,
+        twilio: TwilioSettings | None,
         llm: LlmOptions | None,
         voice: VoiceOptions | None,
         recordings_dir: Path | None,
@@ -130,7 +130,7 @@ def _command(environment: CommandEnvironment | None) -> Executor:
     return CommandExecutor(environment=environment)
 
 
-def _call(twilio: TwilioOptions) -> Executor:
+def _call(twilio: TwilioSettings) -> Executor:
     from callboard.core.executors.call import CallExecutor
 
     return CallExecutor(twilio)
@@ -144,7 +144,7 @@ def _voice(voice: VoiceOptions, recordings_dir: Path | None, model: LlmService |
 
 def build_executors(
     max_http_connections: int = 64,
-    twilio: TwilioOptions | None = None,
+    twilio: TwilioSettings | None = None,
     llm: LlmOptions | None = None,
     voice: VoiceOptions | None = None,
     recordings_dir: Path | None = None,

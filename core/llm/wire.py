@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from callboard.core.llm.errors import MalformedOutput
+from callboard.core.wording import shorten
 
 Mode = Literal["json_schema", "tool", "json"]
 
@@ -140,6 +141,5 @@ def error_message(text: str) -> str:
     return _excerpt(text)
 
 
-def _excerpt(text: str, limit: int = 300) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _excerpt(text: str) -> str:
+    return shorten(text.strip(), 300)

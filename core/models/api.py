@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from callboard.core.models.definitions import TestDefinition
 from callboard.core.models.runs import Batch, Run, RunStatus
 from callboard.core.models.schema_rules import SUITE_PATH_PATTERN, any_of_non_empty
+from callboard.core.models.selection import BatchOptions, Selection
 
 
 class _Request(BaseModel):
@@ -111,17 +112,9 @@ class ImportResult(BaseModel):
     unchanged: list[str]
 
 
-class BatchRequest(_Request):
+class BatchRequest(BatchOptions, Selection):
     """``POST /v1/batches``: the union of ids, names and tags, or all; priority and trials."""
 
-    model_config = ConfigDict(json_schema_extra=any_of_non_empty("ids", "names", "tags", flag="all"))
-
-    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(default_factory=list)
-    names: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list)
-    tags: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list)
-    all: bool = False
-    priority: int = Field(default=0, ge=-1000, le=1000)
-    repeat: int | None = Field(default=None, ge=1, le=1000)
     label: str = Field(default="", max_length=200)
     source: str = Field(
         default="api", pattern=r"^[a-z][a-z0-9_-]{0,19}$", description="Who asked: api, cli, tui…"
@@ -254,11 +247,10 @@ class Trends(BaseModel):
 TestDetail.model_rebuild()
 
 
-class RetryRequest(_Request):
-    """``POST /v1/batches/{id}/retry`` and ``/v1/runs/{id}/retry``."""
+class RetryRequest(BatchOptions):
+    """``POST /v1/batches/{id}/retry`` and ``/v1/runs/{id}/retry``: priority and trials of the new batch."""
 
     failed_only: bool = False
-    priority: int = Field(default=0, ge=-1000, le=1000)
 
 
 class PruneRequest(_Request):

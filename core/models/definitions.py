@@ -32,6 +32,7 @@ from callboard.core.models.schema_rules import (
     case_insensitive,
     exactly_one_of,
 )
+from callboard.core.models.selection import Priority, Trials
 from callboard.core.models.voice_steps import DEFAULT_SILENCE_MS, VoiceEndpoint, VoiceStep
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -184,8 +185,8 @@ class TestBase(_Strict):
     )
     timeout_s: float | None = Field(default=None, gt=0, le=86_400)
     retries: int = Field(default=2, ge=0, le=20, description="Retries for transient errors only.")
-    priority: int = Field(default=0, ge=-1000, le=1000)
-    repeat: int = Field(default=1, ge=1, le=1000, description="Trials per batch.")
+    priority: Priority = 0
+    repeat: Trials = Field(default=1, description="Trials per batch.")
 
     @field_validator("name")
     @classmethod

@@ -60,7 +60,7 @@ class BatchProgress(EventBase):
     total: int
     passed: int
     failed: int
-    errors: int
+    error: int
     pass_rate: float | None
     rate_per_s: float
     eta_s: float | None
@@ -77,7 +77,7 @@ class BatchFinished(EventBase):
     total: int
     passed: int
     failed: int
-    errors: int
+    error: int
     cancelled: int
     skipped: int
     pass_rate: float | None

@@ -4,7 +4,7 @@ tests it runs."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -13,6 +13,7 @@ from pydantic.json_schema import JsonValue
 from callboard.core.models.names import NAME_SCHEMA, check_name
 from callboard.core.models.runs import Batch
 from callboard.core.models.schema_rules import CRON_PATTERN, any_of_non_empty, exactly_one_of
+from callboard.core.models.selection import BatchOptions, Selection
 
 FireOutcome = Literal["fired", "missed", "skipped_overlap", "manual"]
 
@@ -20,8 +21,8 @@ FireOutcome = Literal["fired", "missed", "skipped_overlap", "manual"]
 _TIMEZONES: list[JsonValue] = [*sorted(available_timezones())]
 
 
-class ScheduleSpec(BaseModel):
-    """What a user gives to create a schedule."""
+class ScheduleSpec(BatchOptions, Selection):
+    """What a user gives to create a schedule: its timing, which tests, and the options of its batches."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -42,14 +43,6 @@ class ScheduleSpec(BaseModel):
     )
     interval_s: float | None = Field(default=None, ge=1, le=366 * 86400)
     timezone: str = Field(default="UTC", max_length=200, json_schema_extra={"enum": _TIMEZONES})
-    ids: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list)
-    names: list[Annotated[str, Field(min_length=1, json_schema_extra=NAME_SCHEMA)]] = Field(
-        default_factory=list
-    )
-    tags: list[Annotated[str, Field(min_length=1, json_schema_extra=NAME_SCHEMA)]] = Field(
-        default_factory=list
-    )
-    all: bool = False
     misfire_grace_s: float | None = Field(
         default=None, ge=0, description="Default: scheduler.misfire_grace_s."
     )
@@ -61,11 +54,6 @@ class ScheduleSpec(BaseModel):
     def _one_line(cls, value: str | None) -> str | None:
         # A newline here would forge lines in the daemon's log.
         return None if value is None else check_name(value, "this field")
-
-    @field_validator("names", "tags")
-    @classmethod
-    def _one_line_each(cls, value: list[str]) -> list[str]:
-        return [check_name(item, "each name and tag") for item in value]
 
     @field_validator("timezone")
     @classmethod

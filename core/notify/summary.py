@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from callboard.core.notify.settings import When
+from callboard.core.wording import first_line
 
 # A 4,000-test batch can fail everywhere; the payload stays small enough for an environment variable
 # (Linux caps one at 128 KiB) and a chat message.
@@ -123,8 +124,7 @@ def should_notify(when: When, summary: BatchSummary) -> bool:
 
 def short(text: str, limit: int = MAX_REASON_CHARS) -> str:
     """The first line of ``text``, cut to ``limit`` characters."""
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return first_line(text, limit)
 
 
 def format_duration(seconds: float) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from callboard.core.models import CheckResult, Run, RunStatus, TranscriptEntry
 from callboard.core.models.reports import BatchReport
+from callboard.core.wording import percent
 
 # One check value, error message or transcript line; a response body beyond this is noise in a report.
 MAX_TEXT_CHARS = 4_000
@@ -107,7 +108,7 @@ def _summary(report: BatchReport, runs: list[Run], flaky: set[str]) -> Iterable[
     for field in _COUNT_FIELDS:
         value = getattr(counts, field)
         yield f'<tr><th>{field.capitalize()}</th><td class="num" id="count-{field}">{value}</td></tr>\n'
-    yield f'<tr><th>Pass rate</th><td class="num" id="pass-rate">{_percent(report.pass_rate)}</td></tr>\n'
+    yield f'<tr><th>Pass rate</th><td class="num" id="pass-rate">{percent(report.pass_rate, "—")}</td></tr>\n'
     for label, key, value in (
         ("Scored runs", "count", scores.count),
         ("Score min", "min", scores.minimum),
@@ -338,10 +339,6 @@ def _duration(millis: float | None) -> str:
 
 def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:g}"
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}%"
 
 
 def _when(moment: datetime) -> str:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from callboard.core.models import Batch, CheckResult, Run, RunStatus
+from callboard.core.wording import shorten
 
 DEFAULT_MAX_OUTPUT_CHARS = 64_000
 # Reporters show messages as one-line annotations, where a long message is only cut off anyway.
@@ -200,7 +201,7 @@ def _timestamp(moment: datetime) -> str:
 
 
 def _attribute(text: str) -> str:
-    return text if len(text) <= _MAX_ATTRIBUTE_CHARS else text[: _MAX_ATTRIBUTE_CHARS - 1] + "…"
+    return shorten(text, _MAX_ATTRIBUTE_CHARS)
 
 
 def _truncate(text: str, limit: int) -> str:

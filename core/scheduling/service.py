@@ -17,7 +17,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from callboard.core.engine.engine import Engine, Submitted
-from callboard.core.engine.selection import Selection, SelectionError
+from callboard.core.engine.selection import SelectionError
 from callboard.core.models import BatchStatus
 from callboard.core.models.schedules import FireOutcome, Schedule
 from callboard.core.scheduling.cron import cron_trigger
@@ -35,10 +35,6 @@ def trigger_for(schedule: Schedule) -> BaseTrigger:
     assert schedule.interval_s is not None
     # Interval slots count from the schedule's creation, so they stay put across restarts.
     return IntervalTrigger(seconds=schedule.interval_s, start_date=schedule.created_at, timezone=zone)
-
-
-def _selection(schedule: Schedule) -> Selection:
-    return Selection(tuple(schedule.ids), tuple(schedule.names), tuple(schedule.tags), schedule.all)
 
 
 class ScheduleService:
@@ -113,7 +109,8 @@ class ScheduleService:
             return None
         try:
             submitted = await self._engine.submit(
-                _selection(schedule),
+                schedule.selection(),
+                schedule.batch_options(),
                 label=f"schedule {schedule.name}",
                 source="schedule",
                 schedule_id=schedule.id,

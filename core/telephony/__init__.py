@@ -4,30 +4,38 @@ The twilio library does the talking (``twilio.rest.Client`` and its ``*_async`` 
 ``HttpxTwilioClient``, which sends Twilio's two domains to configurable base URLs, so the same code runs
 against Twilio or the telephony simulator. ``CallFlow`` takes one call test from dial to transcript;
 ``callboard.core.executors.call.CallExecutor`` turns its report into checks, metrics and artifacts.
+
+The names below are loaded on first use: the config imports ``telephony.settings``, and loading the
+config must not load the twilio library.
 """
 
-from callboard.core.telephony.call_flow import CallFlow, CallReport, FlowSettings
-from callboard.core.telephony.caller_twiml import caller_twiml
-from callboard.core.telephony.http_client import HttpxTwilioClient, last_response_headers
-from callboard.core.telephony.options import TwilioOptions, build_client, missing_settings
-from callboard.core.telephony.polling import Poller, PollTimeout
-from callboard.core.telephony.voice import CallRequest, CallState, Recording, Sentence, TwilioVoice
+from __future__ import annotations
 
-__all__ = [
-    "CallFlow",
-    "CallReport",
-    "CallRequest",
-    "CallState",
-    "FlowSettings",
-    "HttpxTwilioClient",
-    "PollTimeout",
-    "Poller",
-    "Recording",
-    "Sentence",
-    "TwilioOptions",
-    "TwilioVoice",
-    "build_client",
-    "caller_twiml",
-    "last_response_headers",
-    "missing_settings",
-]
+from importlib import import_module
+from typing import Any
+
+_HOMES = {
+    "CallFlow": "call_flow",
+    "CallReport": "call_flow",
+    "HttpxTwilioClient": "http_client",
+    "last_response_headers": "http_client",
+    "build_client": "options",
+    "missing_settings": "options",
+    "Poller": "polling",
+    "PollTimeout": "polling",
+    "TwilioSettings": "settings",
+    "CallRequest": "voice",
+    "CallState": "voice",
+    "Recording": "voice",
+    "Sentence": "voice",
+    "TwilioVoice": "voice",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{home}"), name)

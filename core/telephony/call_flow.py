@@ -33,6 +33,7 @@ from callboard.core.telephony.dialing import find_placed_call
 from callboard.core.telephony.errors import describe
 from callboard.core.telephony.polling import Poller, PollTimeout
 from callboard.core.telephony.run_errors import create_error, watch_error
+from callboard.core.telephony.settings import TwilioSettings
 from callboard.core.telephony.transcription import Transcription
 from callboard.core.telephony.voice import (
     NOT_ANSWERED_YET,
@@ -53,21 +54,6 @@ CLAIMED_KEPT = 10_000
 WATCH_GRACE_S = 300.0
 
 
-@dataclass(frozen=True)
-class FlowSettings:
-    """The settings the flow needs, taken from ``[twilio]``."""
-
-    from_number: str
-    intelligence_service_sid: str | None
-    caller_channel: int
-    agent_channel: int
-    ring_timeout_s: int
-    default_time_limit_s: int
-    post_call_timeout_s: float = 300.0
-    transcript_timeout_s: float = 240.0
-    price_wait_s: float = 30.0
-
-
 @dataclass
 class CallReport:
     """How a call went: its final state, its recording, the transcript (None, with the reason why) and
@@ -84,9 +70,13 @@ class CallFlow:
     """Runs call tests through one ``TwilioVoice``; hang-ups started by cancellation finish even when
     the run is gone (``drain`` waits for them)."""
 
-    def __init__(self, voice: TwilioVoice, settings: FlowSettings, poller: Poller) -> None:
+    def __init__(self, voice: TwilioVoice, settings: TwilioSettings, poller: Poller) -> None:
+        """``settings`` must be complete (``options.missing_settings`` empty): calls come from its number."""
+        if settings.from_number is None:
+            raise ValueError("twilio.from_number is not set")
         self._voice = voice
         self._settings = settings
+        self._from_number = settings.from_number
         self._poller = poller
         self._cleanups: set[asyncio.Task[None]] = set()
         # Calls this flow placed or resumed: a dial intent is never resolved to one of them.
@@ -166,7 +156,7 @@ class CallFlow:
         amd = test.amd
         request = CallRequest(
             to=test.phone,
-            from_=self._settings.from_number,
+            from_=self._from_number,
             twiml=caller_twiml(test.caller),
             record=test.record,
             ring_timeout_s=self._settings.ring_timeout_s,
@@ -323,7 +313,7 @@ def _speaker(channel: int, mapping: ChannelMapping) -> str:
     return f"channel {channel}"
 
 
-def _time_limit(test: CallTest, settings: FlowSettings) -> int:
+def _time_limit(test: CallTest, settings: TwilioSettings) -> int:
     """The call's TimeLimit: the test's ``time_limit_s`` or the configured default, never longer than the
     test's ``timeout_s`` (which caps the whole run)."""
     limit = test.time_limit_s or settings.default_time_limit_s

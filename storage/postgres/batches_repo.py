@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from callboard.core.models import Batch, BatchCounts, BatchStatus
-from callboard.storage.batches_repo import BatchEntry
+from callboard.storage.batches_repo import BatchEntry, CreatedBatch, CreatedRun
 from callboard.storage.errors import StoreError
 from callboard.storage.postgres.access import PgAccess
 from callboard.storage.rows import BATCH_COLUMNS, batch_from_row, counts_from_pairs
@@ -36,6 +36,7 @@ FROM unnest(%(test_ids)s::bigint[], %(versions)s::int[], %(targets)s::text[], %(
 JOIN tests ON tests.id = entry.test_id AND tests.version = entry.version
 CROSS JOIN LATERAL generate_series(1, entry.trials) AS trial (number)
 ORDER BY entry.ord, trial.number
+RETURNING id, test_id, priority, status = 'queued'
 """
 
 
@@ -62,7 +63,7 @@ class PgBatchesRepo:
         selector: dict[str, Any],
         entries: list[BatchEntry],
         schedule_id: int | None = None,
-    ) -> Batch:
+    ) -> CreatedBatch:
         """Insert a batch and one run per trial of each entry, in one transaction (see
         ``BatchesRepo.create``)."""
         now = now_text()
@@ -78,13 +79,15 @@ class PgBatchesRepo:
             batch_id = int(row[0])
             params = {"batch_id": batch_id, "now": now, "priority": priority, **_entry_arrays(entries)}
             cursor = await conn.execute(_INSERT_RUNS, params)
-            total = cursor.rowcount
-            if total != sum(entry.trials for entry in entries):
+            rows = await cursor.fetchall()
+            if len(rows) != sum(entry.trials for entry in entries):
                 raise StoreError(
                     "some tests were deleted or changed since they were selected; select them again"
                 )
-        skipped = sum(entry.trials for entry in entries if entry.skip_reason)
-        return Batch(
+        runs = sorted(CreatedRun(int(r[0]), int(r[1]), int(r[2]), bool(r[3])) for r in rows)
+        skipped = sum(not run.queued for run in runs)
+        total = len(runs)
+        batch = Batch(
             id=batch_id,
             label=label,
             source=source,
@@ -95,14 +98,7 @@ class PgBatchesRepo:
             schedule_id=schedule_id,
             counts=BatchCounts(total=total, queued=total - skipped, skipped=skipped),
         )
-
-    async def run_ids(self, batch_id: int) -> range:
-        """Ids of the batch's runs in creation order: consecutive, as ``create`` makes them under a lock."""
-        row = await self._access.fetchone(
-            "SELECT MIN(id), MAX(id) FROM runs WHERE batch_id = %s", (batch_id,)
-        )
-        first, last = row or (None, None)
-        return range(0) if first is None else range(first, last + 1)
+        return CreatedBatch(batch, runs)
 
     async def get(self, batch_id: int) -> Batch | None:
         """The batch with its counts, or None."""

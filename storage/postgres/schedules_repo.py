@@ -22,14 +22,14 @@ class PgSchedulesRepo:
 
     async def create(self, spec: ScheduleSpec) -> Schedule:
         """Store a new schedule; NameTakenError when the name is in use."""
-        selector = {"ids": spec.ids, "names": spec.names, "tags": spec.tags, "all": spec.all}
         async with self._access.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO schedules (name, cron, interval_s, timezone, selector, enabled, misfire_grace_s,"
-                " overlap, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " overlap, created_at, priority, repeat) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (name) DO NOTHING RETURNING id",
-                (spec.name, spec.cron, spec.interval_s, spec.timezone, json.dumps(selector),
-                 int(spec.enabled), spec.misfire_grace_s, spec.overlap, now_text()),
+                (spec.name, spec.cron, spec.interval_s, spec.timezone, json.dumps(spec.as_dict()),
+                 int(spec.enabled), spec.misfire_grace_s, spec.overlap, now_text(), spec.priority,
+                 spec.repeat),
             )  # fmt: skip
             row = await cursor.fetchone()
         if row is None:

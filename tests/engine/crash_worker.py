@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 from callboard.core.engine.engine import Engine, EngineConfig
-from callboard.core.engine.selection import Selection
 from callboard.core.executors.registry import build_executors, close_executors
 from callboard.core.models.events import RunFinished
+from callboard.core.models.selection import BatchOptions, Selection
 from callboard.storage import Store
 from callboard.storage.writer import ResultWriter
 
@@ -35,7 +35,7 @@ async def main(db: Path, log: Path) -> None:
         await asyncio.sleep(0)
         await engine.start()
         if not await store.batches.list(limit=1):
-            await engine.submit(Selection(all=True), repeat=2)
+            await engine.submit(Selection(all=True), BatchOptions(repeat=2))
         for batch in await store.batches.list(limit=100):
             await engine.wait_batch(batch.id)
         await engine.shutdown()

@@ -180,7 +180,7 @@ def test_the_summary_shows_counts_pass_rate_scores_and_duration() -> None:
         "count-skipped": "1",
         "count-queued": "0",
         "count-running": "0",
-        "pass-rate": "40%",
+        "pass-rate": "40.0%",
         "score-count": "4",
         "score-min": "0",
         "score-median": "75",

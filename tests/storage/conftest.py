@@ -59,7 +59,7 @@ def queue_runs(store: Store) -> QueueRuns:
             test = await store.tests.get(name)
             assert test is not None
             entries.append(BatchEntry(test, trials, None, max_attempts))
-        batch = await store.batches.create("queued", "cli", 0, {}, entries)
+        batch = (await store.batches.create("queued", "cli", 0, {}, entries)).batch
         return sorted(run.id for run in await store.runs.page(batch_id=batch.id, limit=count * trials))
 
     return queue

@@ -42,8 +42,8 @@ async def _finish(db_path: Path, run_id: int, checks: list[CheckResult]) -> None
 async def _new_run(store: Store, name: str) -> int:
     test = await store.tests.get(name)
     assert test is not None
-    batch = await store.batches.create("b", "cli", 0, {}, [BatchEntry(test)])
-    return (await store.batches.run_ids(batch.id))[0]
+    created = await store.batches.create("b", "cli", 0, {}, [BatchEntry(test)])
+    return created.runs[0].id
 
 
 def _stored_checks(db_path: Path, run_id: int) -> str:

@@ -21,7 +21,7 @@ async def _batch(store: Store, label: str, runs: int, *, finished: bool = True) 
     await store.tests.upsert_many([http_test(label)])
     test = await store.tests.get(label)
     assert test is not None
-    batch = await store.batches.create(label, "cli", 0, {}, [BatchEntry(test, trials=runs)])
+    batch = (await store.batches.create(label, "cli", 0, {}, [BatchEntry(test, trials=runs)])).batch
     if finished:
         await store.batches.mark_finished(batch.id, BatchStatus.FINISHED)
     return batch.id
@@ -78,7 +78,7 @@ async def test_a_prune_gives_the_space_back(store: Store) -> None:
     test = await store.tests.get("big")
     assert test is not None
     for _ in range(3):
-        batch = await store.batches.create("big", "cli", 0, {}, [BatchEntry(test, trials=2000)])
+        batch = (await store.batches.create("big", "cli", 0, {}, [BatchEntry(test, trials=2000)])).batch
         await store.batches.mark_finished(batch.id, BatchStatus.FINISHED)
     with sqlite3.connect(store.path) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -27,7 +27,7 @@ async def test_create_queues_one_run_per_trial_with_a_snapshot(store: Store, mak
     call = parse_test({"name": "no-phone", "kind": "call", "caller": [{"say": "hello"}]})
     [no_phone] = await _stored(store, call)
 
-    batch = await store.batches.create(
+    created = await store.batches.create(
         "nightly",
         "cli",
         5,
@@ -38,6 +38,7 @@ async def test_create_queues_one_run_per_trial_with_a_snapshot(store: Store, mak
             BatchEntry(no_phone, skip_reason="no phone number"),
         ],
     )
+    batch = created.batch
 
     assert (batch.label, batch.source, batch.status, batch.priority) == (
         "nightly",
@@ -63,13 +64,18 @@ async def test_create_queues_one_run_per_trial_with_a_snapshot(store: Store, mak
     assert first.finished_at is None and first.queued_at == batch.created_at
     skipped = runs[3]
     assert skipped.status is RunStatus.SKIPPED and skipped.skip_reason == "no phone number"
+    # What creation hands back is what was stored: ids with their test, summed priority and status.
+    assert [(run.id, run.test_id, run.priority, run.queued) for run in created.runs] == [
+        (run.id, run.test_id, run.priority, run.status is RunStatus.QUEUED) for run in runs
+    ]
+    assert [run.priority for run in created.runs] == [15, 15, 5, 5]
     assert skipped.finished_at == batch.created_at and skipped.target == ""
     assert await store.batches.get(batch.id) == batch
 
 
 async def test_snapshots_keep_history_when_the_test_changes(store: Store, make_test: MakeTest) -> None:
     [old] = await _stored(store, make_test("a"))
-    batch = await store.batches.create("before", "cli", 0, {}, [BatchEntry(old)])
+    batch = (await store.batches.create("before", "cli", 0, {}, [BatchEntry(old)])).batch
     await store.tests.upsert_many([make_test("a", checks=[{"status": 204}])])
 
     [run] = await store.runs.page(batch_id=batch.id)
@@ -95,7 +101,7 @@ async def test_deleted_tests_detach_their_runs_and_deleting_a_batch_deletes_its_
     store: Store, db_path: Path, make_test: MakeTest
 ) -> None:
     [test] = await _stored(store, make_test("a"))
-    batch = await store.batches.create("b", "cli", 0, {}, [BatchEntry(test, trials=2)])
+    batch = (await store.batches.create("b", "cli", 0, {}, [BatchEntry(test, trials=2)])).batch
 
     await store.tests.delete([test.id])
 
@@ -119,7 +125,7 @@ async def test_entries_need_at_least_one_trial_and_attempt(store: Store, make_te
 async def test_list_pages_newest_first_with_counts_and_status(store: Store, make_test: MakeTest) -> None:
     [test] = await _stored(store, make_test("a"))
     ids = [
-        (await store.batches.create(f"b{n}", "api", 0, {}, [BatchEntry(test, trials=n)])).id
+        (await store.batches.create(f"b{n}", "api", 0, {}, [BatchEntry(test, trials=n)])).batch.id
         for n in (1, 2, 3)
     ]
 
@@ -136,7 +142,7 @@ async def test_list_pages_newest_first_with_counts_and_status(store: Store, make
 
 async def test_counts_and_mark_finished(store: Store, make_test: MakeTest) -> None:
     [test] = await _stored(store, make_test("a"))
-    batch = await store.batches.create("b", "cli", 0, {}, [BatchEntry(test, trials=4)])
+    batch = (await store.batches.create("b", "cli", 0, {}, [BatchEntry(test, trials=4)])).batch
 
     counts = await store.batches.counts(batch.id)
     assert (counts.total, counts.queued, counts.done, counts.pass_rate) == (4, 4, 0, None)
@@ -159,7 +165,9 @@ async def test_a_batch_of_ten_thousand_runs_is_one_transaction(store: Store, db_
     await store.tests.upsert_many(definitions)
     tests = await store.tests.list()
 
-    batch = await store.batches.create("all", "tui", 0, {"all": True}, [BatchEntry(test) for test in tests])
+    batch = (
+        await store.batches.create("all", "tui", 0, {"all": True}, [BatchEntry(test) for test in tests])
+    ).batch
 
     assert batch.counts.total == batch.counts.queued == 10_000
     with sqlite3.connect(db_path) as conn:

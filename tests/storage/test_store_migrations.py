@@ -56,7 +56,7 @@ async def test_opening_a_version_1_database_upgrades_it_and_fills_test_tags(
     assert [test.name for test in nightly] == ["greets-caller"]
     assert [test.name for test in everything] == ["greets-caller", "untagged"]
     with sqlite3.connect(db_path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION == 7
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION == 8
         rows = conn.execute("SELECT tag FROM test_tags ORDER BY tag").fetchall()
     assert rows == [("nightly",), ("smoke",)]
 

@@ -99,9 +99,9 @@ async def test_queued_is_highest_priority_first_then_oldest(store: Store, make_t
     await store.tests.upsert_many([make_test("low"), make_test("high", priority=50)])
     low, high = await store.tests.get("low"), await store.tests.get("high")
     assert low is not None and high is not None
-    first = await store.batches.create("first", "cli", 0, {}, [BatchEntry(low, trials=2)])
-    second = await store.batches.create("second", "cli", 0, {}, [BatchEntry(high), BatchEntry(low)])
-    urgent = await store.batches.create("urgent", "api", 100, {}, [BatchEntry(low)])
+    first = (await store.batches.create("first", "cli", 0, {}, [BatchEntry(low, trials=2)])).batch
+    second = (await store.batches.create("second", "cli", 0, {}, [BatchEntry(high), BatchEntry(low)])).batch
+    urgent = (await store.batches.create("urgent", "api", 100, {}, [BatchEntry(low)])).batch
 
     queued = await store.runs.queued(limit=10)
 

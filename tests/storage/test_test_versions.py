@@ -61,8 +61,8 @@ async def test_a_version_4_database_with_runs_keeps_every_snapshot_and_last_resu
         last = await store.runs.last_results()
         test = await store.tests.get("greets")
         assert test is not None
-        batch = await store.batches.create("new", "cli", 0, {}, [BatchEntry(test)])
-        fresh = await store.runs.get((await store.batches.run_ids(batch.id))[0])
+        created = await store.batches.create("new", "cli", 0, {}, [BatchEntry(test)])
+        fresh = await store.runs.get(created.runs[0].id)
 
     assert {run_id: run.snapshot for run_id, run in runs.items() if run} == {
         old: first,
@@ -93,8 +93,8 @@ async def test_runs_refer_to_the_version_they_ran_and_history_survives_changes(
     assert after is not None
     second = await store.batches.create("two", "cli", 0, {}, [BatchEntry(after)])
 
-    old_runs = [await store.runs.get(run_id) for run_id in await store.batches.run_ids(first.id)]
-    new_run = await store.runs.get((await store.batches.run_ids(second.id))[0])
+    old_runs = [await store.runs.get(run.id) for run in first.runs]
+    new_run = await store.runs.get(second.runs[0].id)
     assert {json.dumps(run.snapshot["checks"]) for run in old_runs if run} == {'[{"status": 200}]'}
     assert new_run is not None and new_run.snapshot["checks"] == [{"status": 204}]
     with sqlite3.connect(db_path) as conn:
@@ -108,8 +108,8 @@ async def test_the_last_result_follows_finishes_cancels_and_skips(
     await store.tests.upsert_many([make_test("a"), make_test("b"), make_test("c")])
     tests = await store.tests.list()
     entries = [BatchEntry(tests[0]), BatchEntry(tests[1]), BatchEntry(tests[2], skip_reason="no phone")]
-    batch = await store.batches.create("b", "cli", 0, {}, entries)
-    first, second, _ = await store.batches.run_ids(batch.id)
+    created = await store.batches.create("b", "cli", 0, {}, entries)
+    first, second, _ = (run.id for run in created.runs)
     assert {result.status for result in (await store.runs.last_results()).values()} == {RunStatus.SKIPPED}
 
     writer = await ResultWriter.start(db_path)

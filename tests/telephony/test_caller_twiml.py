@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from callboard.core.models import CallerStep
 from callboard.core.simulator.twiml import Step, parse_twiml
-from callboard.core.telephony import caller_twiml
+from callboard.core.telephony.caller_twiml import caller_twiml
 
 
 def steps(*items: dict[str, object]) -> list[CallerStep]:

@@ -13,9 +13,9 @@ from callboard.core.telephony import (
     Poller,
     TwilioVoice,
     build_client,
-    caller_twiml,
 )
 from callboard.core.telephony import call_flow as call_flow_module
+from callboard.core.telephony.caller_twiml import caller_twiml
 from tests.telephony.support import (
     CLINIC,
     FROM_NUMBER,

@@ -128,7 +128,7 @@ def test_filtering_ten_thousand_tests_fills_the_table_with_the_matches() -> None
 
 def test_bursts_coalesce() -> None:
     progress = BatchProgress(
-        batch_id=1, done=1, total=9, passed=1, failed=0, errors=0, pass_rate=100, rate_per_s=1, eta_s=8
+        batch_id=1, done=1, total=9, passed=1, failed=0, error=0, pass_rate=100, rate_per_s=1, eta_s=8
     )
     first, later = BatchProgressed(progress), BatchProgressed(progress.model_copy(update={"done": 2}))
     other = BatchProgressed(progress.model_copy(update={"batch_id": 2}))

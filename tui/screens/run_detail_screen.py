@@ -5,7 +5,6 @@ opens in the system's player (``o``)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -24,6 +23,7 @@ from textual.widgets import Label, Static
 
 from callboard.core.literal import literal, literal_cells
 from callboard.core.models.runs import Run
+from callboard.core.wording import shorten_value
 from callboard.tui.context import attempt
 from callboard.tui.formatting import NONE, duration_ms, score
 from callboard.tui.messages import RunChanged
@@ -42,8 +42,7 @@ _SPEAKER_COLOUR = {
 
 def short(value: object) -> str:
     """A check's expected or actual value on one line."""
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 1] + "…"
+    return shorten_value(value, _VALUE_CHARS)
 
 
 def when(moment: datetime | None) -> str:

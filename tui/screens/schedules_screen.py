@@ -13,9 +13,9 @@ from textual.coordinate import Coordinate
 from textual.widgets import Static
 
 from callboard.core.models.schedules import ScheduleView
-from callboard.core.wording import plural
+from callboard.core.wording import percent, plural
 from callboard.tui.context import attempt, done
-from callboard.tui.formatting import percent, span
+from callboard.tui.formatting import NONE, span
 from callboard.tui.messages import BatchEnded
 from callboard.tui.screens.confirm_screen import ConfirmScreen
 from callboard.tui.screens.list_screen import ListScreen
@@ -157,7 +157,7 @@ class SchedulesScreen(ListScreen):
             "active" if schedule.enabled else "paused",
             next_run if schedule.enabled else "-",
             last,
-            "-" if batch is None else percent(batch.counts.pass_rate),
+            "-" if batch is None else percent(batch.counts.pass_rate, NONE),
         )
 
     @work(group="schedules-act")

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
+from callboard.core.models.api import RetryRequest
 from callboard.core.models.runs import RunStatus
 from callboard.core.wording import plural
 from callboard.tui.context import attempt, done
@@ -281,7 +282,7 @@ class SimulationsScreen(ListScreen):
         if view is None:
             return
         created = await attempt(
-            self, "Retrying", self.context.client.retry_batch(view.batch_id, failed_only=True)
+            self, "Retrying", self.context.client.retry_batch(view.batch_id, RetryRequest(failed_only=True))
         )
         if created is not None:
             queued = created.batch.counts.total - len(created.skipped)

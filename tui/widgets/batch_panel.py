@@ -11,8 +11,9 @@ from textual.widgets import Label, ProgressBar
 
 from callboard.core.models.events import BatchProgress
 from callboard.core.models.runs import Batch, BatchStatus
+from callboard.core.wording import percent
 from callboard.tui.context import attempt, context_of
-from callboard.tui.formatting import percent, rate, span
+from callboard.tui.formatting import NONE, rate, span
 from callboard.tui.messages import BatchEnded, BatchProgressed, QueueUpdated, RunsQueued
 
 
@@ -47,7 +48,7 @@ class BatchLine:
         simulated users or judges have used the model."""
         tokens = f" · {self.llm_tokens:,} tokens" if self.llm_tokens else ""
         return (
-            f"{self.done:,}/{self.total:,} · pass {percent(self.pass_rate)} · "
+            f"{self.done:,}/{self.total:,} · pass {percent(self.pass_rate, NONE)} · "
             f"rate {rate(self.rate_per_s)} · ETA {span(self.eta_s)}{tokens}"
         )
 

@@ -8,7 +8,8 @@ from rich.text import Text
 
 from callboard.core.models.api import TestTrendOut
 from callboard.core.sparkline import sparkline
-from callboard.tui.formatting import percent, score
+from callboard.core.wording import percent
+from callboard.tui.formatting import NONE, score
 from callboard.tui.state.trend_board import last_pass_rate, mean_pass_rate
 from callboard.tui.theme import MUTED, theme_style
 from callboard.tui.widgets.virtual_table import Column, VirtualTable
@@ -44,8 +45,8 @@ class TrendsTable(VirtualTable):
         return [
             Text(trend.name),
             Text(f"{len(trend.points):,}"),
-            Text(percent(last_pass_rate(trend))),
-            Text(percent(mean_pass_rate(trend)), style=MUTED),
+            Text(percent(last_pass_rate(trend), NONE)),
+            Text(percent(mean_pass_rate(trend), NONE), style=MUTED),
             Text(score(last_score)),
             Text(sparkline(rates, low=0, high=100), style=theme_style(self.app, "text-primary")),
             Text(f"flaky v{trend.flaky_version}", style=theme_style(self.app, "text-warning"))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from callboard.core.api.deps import Daemon, PathId, QueryId
 from callboard.core.api.errors import ApiError, not_found
 from callboard.core.api.routes.history import flaky_now
-from callboard.core.engine.selection import Selection, SelectionError, UnknownTests
+from callboard.core.engine.selection import SelectionError, UnknownTests
 from callboard.core.models import Batch, BatchStatus, Run, RunStatus
 from callboard.core.models.api import (
     BatchCreated,
@@ -21,6 +21,7 @@ from callboard.core.models.api import (
     SkippedTest,
 )
 from callboard.core.models.reports import BatchReport
+from callboard.core.models.selection import BatchOptions, Selection
 from callboard.core.reports.html_report import html_report
 from callboard.core.reports.junit_xml import junit_xml
 from callboard.core.reports.tabular import build_report, runs_csv, runs_json
@@ -36,13 +37,11 @@ _ALL_RUNS = 1_000_000
 
 
 async def submit(
-    daemon: Daemon, selection: Selection, *, label: str, source: str, priority: int, repeat: int | None
+    daemon: Daemon, selection: Selection, options: BatchOptions, *, label: str, source: str
 ) -> BatchCreated:
     """Queue a batch through the engine; a bad selection is a 422 naming what is wrong."""
     try:
-        submitted = await daemon.engine.submit(
-            selection, label=label, source=source, priority=priority, repeat=repeat
-        )
+        submitted = await daemon.engine.submit(selection, options, label=label, source=source)
     except UnknownTests as exc:
         raise ApiError(404, "not_found", str(exc)) from None
     except SelectionError as exc:
@@ -64,10 +63,7 @@ async def batch_or_404(daemon: Daemon, batch_id: int) -> Batch:
 @router.post("", status_code=202, response_model=BatchCreated, responses=_ERRORS)
 async def create_batch(daemon: Daemon, body: BatchRequest) -> BatchCreated:
     """Queue the selected tests as one batch; answers with the batch and the tests it skips, and why."""
-    selection = Selection(tuple(body.ids), tuple(body.names), tuple(body.tags), body.all)
-    return await submit(
-        daemon, selection, label=body.label, source=body.source, priority=body.priority, repeat=body.repeat
-    )
+    return await submit(daemon, body.selection(), body.batch_options(), label=body.label, source=body.source)
 
 
 @router.get("", response_model=BatchList, responses=_ERRORS)
@@ -108,14 +104,7 @@ async def retry_batch(daemon: Daemon, batch_id: PathId, body: RetryRequest | Non
         what = "failed or errored runs" if body.failed_only else "runs of tests that still exist"
         raise ApiError(409, "nothing_to_retry", f"batch {batch_id} has no {what}")
     label = f"retry of batch {batch_id}" + (" (failed)" if body.failed_only else "")
-    return await submit(
-        daemon,
-        Selection(ids=tuple(test_ids)),
-        label=label,
-        source="retry",
-        priority=body.priority,
-        repeat=None,
-    )
+    return await submit(daemon, Selection(ids=test_ids), body.batch_options(), label=label, source="retry")
 
 
 async def _all_runs(daemon: Daemon, batch_id: int) -> list[Run]:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from callboard.core.api.deps import Daemon, PathId, QueryId
 from callboard.core.api.errors import ApiError, not_found
 from callboard.core.api.routes.batches import submit
-from callboard.core.engine.selection import Selection
 from callboard.core.models import KINDS, Run, RunStatus
 from callboard.core.models.api import (
     BatchCreated,
@@ -19,6 +18,7 @@ from callboard.core.models.api import (
     RunList,
     RunSummary,
 )
+from callboard.core.models.selection import Selection
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -80,9 +80,8 @@ async def retry_run(daemon: Daemon, run_id: PathId, body: RetryRequest | None = 
         raise ApiError(409, "test_deleted", f"run {run_id}: its test {run.test_name!r} has been deleted")
     return await submit(
         daemon,
-        Selection(ids=(run.test_id,)),
+        Selection(ids=[run.test_id]),
+        body.batch_options(),
         label=f"retry of run {run_id}",
         source="retry",
-        priority=body.priority,
-        repeat=None,
     )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 
 from callboard.core.api.deps import Daemon, PathId
 from callboard.core.api.errors import ApiError, not_found
-from callboard.core.engine.selection import Selection, SelectionError, choose, unmatched
+from callboard.core.engine.selection import SelectionError, choose, unmatched
 from callboard.core.models.api import BatchCreated, ErrorResponse
 from callboard.core.models.schedules import Schedule, ScheduleList, ScheduleSpec, ScheduleView
 from callboard.core.scheduling.cron import CronError
@@ -22,10 +22,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (400, 404, 409, 413, 422)
 }
 _RECENT_FIRES = 10
-
-
-def _selection_of(spec: ScheduleSpec) -> Selection:
-    return Selection(tuple(spec.ids), tuple(spec.names), tuple(spec.tags), spec.all)
 
 
 async def _view(daemon: Daemon, schedule: Schedule) -> ScheduleView:
@@ -56,7 +52,7 @@ async def create_schedule(daemon: Daemon, spec: ScheduleSpec) -> ScheduleView:
             trigger_for(Schedule(id=0, created_at=datetime.now(UTC), **spec.model_dump()))
         except CronError as exc:
             raise ApiError(422, "invalid_request", f"POST /v1/schedules: cron: {exc}") from None
-    missing = unmatched(await daemon.store.tests.list(), _selection_of(spec))
+    missing = unmatched(await daemon.store.tests.list(), spec.selection())
     if missing:
         # The request is well formed; what it names is not there (as for an unknown test id).
         raise ApiError(404, "not_found", f"schedule {spec.name!r}: no test matches {', '.join(missing)}")
@@ -106,7 +102,7 @@ async def resume_schedule(daemon: Daemon, schedule_id: PathId) -> ScheduleView:
 async def _refuse_an_empty_selection(daemon: Daemon, schedule: Schedule) -> None:
     """A 409 naming what matches nothing when the schedule would queue an empty batch."""
     tests = await daemon.store.tests.list()
-    selection = _selection_of(schedule)
+    selection = schedule.selection()
     try:
         chosen = choose(tests, selection)
     except SelectionError:

@@ -37,7 +37,7 @@ CREATE TABLE schedules (
     last_fire_at    TEXT,
     next_fire_at    TEXT,
     created_at      TEXT    NOT NULL,
-    -- SQLite 0006_schedule_batch_options (this session's): a schedule's batches carry priority and trials.
+    -- SQLite 0008_schedule_batch_options: a schedule's batches carry a priority and a number of trials.
     priority        INTEGER NOT NULL DEFAULT 0,
     repeat          INTEGER,
     CHECK (cron IS NOT NULL OR interval_s IS NOT NULL)

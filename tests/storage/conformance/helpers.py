@@ -23,5 +23,5 @@ async def queue(
         test = await store.tests.get(name)
         assert test is not None
         entries.append(BatchEntry(test, trials, (skip or {}).get(name), max_attempts))
-    batch = await store.batches.create(f"batch of {len(names)}", "cli", priority, {"names": names}, entries)
-    return batch, list(await store.batches.run_ids(batch.id))
+    created = await store.batches.create(f"batch of {len(names)}", "cli", priority, {"names": names}, entries)
+    return created.batch, [run.id for run in created.runs]

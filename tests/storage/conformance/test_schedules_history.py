@@ -50,7 +50,7 @@ async def test_last_batch_id_of_a_schedule(store: StoreBackend) -> None:
     test = await store.tests.get("a")
     assert test is not None
     ids = [
-        (await store.batches.create("s", "schedule", 0, {}, [BatchEntry(test)], schedule.id)).id
+        (await store.batches.create("s", "schedule", 0, {}, [BatchEntry(test)], schedule.id)).batch.id
         for _ in range(3)
     ]
     assert await store.schedules.last_batch_id(schedule.id) == ids[2]

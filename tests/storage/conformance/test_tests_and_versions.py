@@ -60,7 +60,7 @@ async def test_runs_keep_the_version_they_ran_and_outlive_their_test(store: Stor
     await store.tests.upsert_many([http_test("a", tags=["old"])])
     old = await store.tests.get("a")
     assert old is not None
-    batch = await store.batches.create("one", "cli", 0, {}, [BatchEntry(old)])
+    batch = (await store.batches.create("one", "cli", 0, {}, [BatchEntry(old)])).batch
     await store.tests.upsert_many([http_test("a", tags=["new"])])
     (run,) = await store.runs.page(batch_id=batch.id)
     assert run.snapshot["tags"] == ["old"] and run.test_version == 1

@@ -29,11 +29,12 @@ async def _make_history(path: Path) -> None:
         writer = await store.start_writer(1.0, 5000)
         try:
             tests = await store.tests.list()
-            first = await store.batches.create(
+            created = await store.batches.create(
                 "first", "cli", 0, {"all": True}, [BatchEntry(t, 2) for t in tests], schedule.id
             )
+            first = created.batch
             now = datetime.now(UTC)
-            for run_id in await store.batches.run_ids(first.id):
+            for run_id in (run.id for run in created.runs):
                 assert await writer.mark_started(run_id, 1, now)
                 status = RunStatus.PASSED if run_id % 2 else RunStatus.FAILED
                 assert await writer.finish(run_id, 1, RunResult(status=status, score=50.0), now, 5.0)
@@ -49,7 +50,7 @@ async def _make_history(path: Path) -> None:
             second = await store.batches.create(
                 "second", "cli", 2, {}, [BatchEntry(tests[0]), BatchEntry(tests[1], skip_reason="later")]
             )
-            (queued, _) = await store.batches.run_ids(second.id)
+            queued = second.runs[0].id
             assert await writer.mark_started(queued, 1, now)
             assert await writer.set_dial_intent(queued, 1, DialIntent("+15550100", "+15550199", now))
             assert await writer.requeue(queued, 1)
@@ -85,9 +86,9 @@ async def _compare_and_continue(sqlite_path: Path, url: str) -> None:
         await pg.tests.upsert_many([http_test("new")])
         new = await pg.tests.get("new")
         assert new is not None and new.id == 3  # as SQLite would: one past the largest id kept
-        batch = await pg.batches.create("third", "cli", 0, {}, [BatchEntry(new)])
-        assert batch.id == 3
-        assert list(await pg.batches.run_ids(batch.id)) == [biggest_run + 1]
+        third = await pg.batches.create("third", "cli", 0, {}, [BatchEntry(new)])
+        assert third.batch.id == 3
+        assert [run.id for run in third.runs] == [biggest_run + 1]
     finally:
         await pg.close()
 
