@@ -26,9 +26,9 @@ from callboard.core.models.dial_intent import DialIntent
 from callboard.core.models.history import BatchVerdicts, VersionVerdicts
 from callboard.core.models.schedules import FireOutcome, Schedule, ScheduleFire, ScheduleSpec
 from callboard.storage.batches_repo import BatchEntry, CreatedBatch
+from callboard.storage.faults import StoreFault
 from callboard.storage.retention import PruneResult
 from callboard.storage.tests_repo import ImportCounts
-from callboard.storage.writer import StoreFault
 
 StatusFilter = str | Sequence[str] | None
 

@@ -17,11 +17,10 @@ import contextlib
 import json
 import logging
 import sqlite3
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -32,13 +31,11 @@ from callboard.core.models.dial_intent import DialIntent
 from callboard.storage.check_labels import encode_checks
 from callboard.storage.connection import DEFAULT_BUSY_TIMEOUT_MS, open_sync_connection
 from callboard.storage.errors import StoreError, translate
+from callboard.storage.faults import FaultTracker, StoreFault
 from callboard.storage.timestamps import now_text, to_text
 
 log = logging.getLogger(__name__)
 
-# Backoff between commit attempts while the store is faulty: quick at first, then every second.
-FAULT_RETRY_BASE_S = 0.1
-FAULT_RETRY_MAX_S = 1.0
 
 _TRANSCRIPT = TypeAdapter(list[TranscriptEntry])
 _METRICS = TypeAdapter(dict[str, float])
@@ -86,23 +83,6 @@ WHERE status = 'queued' AND id IN (SELECT value FROM json_each(?)) RETURNING id
 """
 
 
-@dataclass
-class StoreFault:
-    """Why the store cannot commit, since when, and how many writes wait for it."""
-
-    cause: str
-    since: datetime
-    started: float  # time.monotonic()
-    waiting: int
-
-    def describe(self) -> str:
-        """One line for the API, the CLI and the log."""
-        return (
-            f"the store cannot commit since {self.since.astimezone().strftime('%H:%M:%S')} "
-            f"({self.cause}); {self.waiting} writes kept in memory, no run is started until it can"
-        )
-
-
 @dataclass(slots=True)
 class _Op:
     """One statement waiting for the next group commit."""
@@ -144,9 +124,7 @@ class ResultWriter:
         self._closing = False
         self._closed = asyncio.Event()  # cuts a fault's backoff short at close
         self._task: asyncio.Task[None] | None = None
-        self.fault: StoreFault | None = None
-        self._fault_attempts = 0
-        self._listeners: list[Callable[[], None]] = []
+        self._faults = FaultTracker()
 
     @classmethod
     async def start(
@@ -219,9 +197,14 @@ class ResultWriter:
         ids = await self._submit(_SKIP_QUEUED, (reason, now_text(), json.dumps(run_ids)), returns_ids=True)
         return sorted(ids)
 
+    @property
+    def fault(self) -> StoreFault | None:
+        """Why the store cannot commit now; None while commits succeed."""
+        return self._faults.fault
+
     def on_fault_change(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` whenever a fault begins or ends."""
-        self._listeners.append(listener)
+        self._faults.on_change(listener)
 
     async def finish_batch(self, batch_id: int, status: str) -> bool:
         """Record that a batch ended ('finished' or 'cancelled'); False if there is no such batch."""
@@ -289,48 +272,19 @@ class ResultWriter:
             # The whole transaction was rolled back, so every op in it failed.
             if _is_fault(exc) and not self._closing:
                 self._pending[:0] = ops
-                self._enter_fault(exc)
+                cause = str(translate(exc, self.path, self._busy_timeout_ms))
+                self._faults.failed(cause, len(self._pending))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._closed.wait(), self._fault_delay())
+                    await asyncio.wait_for(self._closed.wait(), self._faults.delay())
                 return
             for op in ops:
                 if not op.future.done():
                     op.future.set_exception(translate(exc, self.path, self._busy_timeout_ms))
             return
-        if self.fault is not None:
-            self._leave_fault(len(ops))
+        self._faults.committed(len(ops))
         for op, result in zip(ops, results, strict=True):
             if not op.future.done():  # a caller that was cancelled no longer waits
                 op.future.set_result(result)
-
-    def _enter_fault(self, exc: Exception) -> None:
-        self._fault_attempts += 1
-        if self.fault is not None:
-            self.fault.waiting = len(self._pending)
-            return
-        cause = str(translate(exc, self.path, self._busy_timeout_ms))
-        self.fault = StoreFault(cause, datetime.now(UTC), time.monotonic(), len(self._pending))
-        log.error("%s; retrying", self.fault.describe())
-        self._notify()
-
-    def _leave_fault(self, committed: int) -> None:
-        assert self.fault is not None
-        log.warning(
-            "the store commits again after %.1f s (%d attempts); committed %d kept writes",
-            time.monotonic() - self.fault.started,
-            self._fault_attempts,
-            committed,
-        )
-        self.fault = None
-        self._fault_attempts = 0
-        self._notify()
-
-    def _fault_delay(self) -> float:
-        return min(FAULT_RETRY_MAX_S, FAULT_RETRY_BASE_S * 2 ** min(self._fault_attempts - 1, 10))
-
-    def _notify(self) -> None:
-        for listener in self._listeners:
-            listener()
 
     def _apply(self, ops: list[_Op]) -> list[Any]:
         """In the worker thread: one BEGIN IMMEDIATE … COMMIT holding every op; per-op outcomes."""

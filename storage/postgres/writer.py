@@ -12,22 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from callboard.core.models import RunResult
 from callboard.core.models.dial_intent import DialIntent
 from callboard.storage.errors import StoreError
+from callboard.storage.faults import FaultTracker, StoreFault
 from callboard.storage.postgres.access import PgAccess, is_outage
 from callboard.storage.timestamps import now_text, to_text
 from callboard.storage.writer import (
-    FAULT_RETRY_BASE_S,
-    FAULT_RETRY_MAX_S,
     KEEP_LABELS,
-    StoreFault,
     finish_params,
 )
 
@@ -90,9 +87,7 @@ class PgResultWriter:
         self._closing = False
         self._closed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.fault: StoreFault | None = None
-        self._fault_attempts = 0
-        self._listeners: list[Callable[[], None]] = []
+        self._faults = FaultTracker()
 
     @classmethod
     async def start(cls, access: PgAccess, tick_ms: float = 5.0) -> PgResultWriter:
@@ -148,9 +143,14 @@ class PgResultWriter:
         """Record that a batch ended ('finished' or 'cancelled'); False if there is no such batch."""
         return await self._submit(_FINISH_BATCH, (status, now_text(), batch_id))
 
+    @property
+    def fault(self) -> StoreFault | None:
+        """Why the store cannot commit now; None while commits succeed."""
+        return self._faults.fault
+
     def on_fault_change(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` whenever a fault begins or ends."""
-        self._listeners.append(listener)
+        self._faults.on_change(listener)
 
     async def close(self) -> None:
         """Commit what is pending (one last attempt while faulty: what still fails, fails), then stop."""
@@ -199,16 +199,15 @@ class PgResultWriter:
             cause = exc.__cause__ if isinstance(exc, StoreError) and exc.__cause__ else exc
             if is_outage(cause) and not self._closing:
                 self._pending[:0] = ops
-                self._enter_fault(exc)
+                self._faults.failed(str(exc), len(self._pending))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._closed.wait(), self._fault_delay())
+                    await asyncio.wait_for(self._closed.wait(), self._faults.delay())
                 return
             for op in ops:
                 if not op.future.done():
                     op.future.set_exception(exc)
             return
-        if self.fault is not None:
-            self._leave_fault(len(ops))
+        self._faults.committed(len(ops))
         for op, result in zip(ops, results, strict=True):
             if not op.future.done():
                 op.future.set_result(result)
@@ -228,31 +227,3 @@ class PgResultWriter:
                 [row[0] for row in await cursor.fetchall()] if op.returns_ids else cursor.rowcount == 1
                 for op, cursor in zip(ops, cursors, strict=True)
             ]
-
-    def _enter_fault(self, exc: Exception) -> None:
-        self._fault_attempts += 1
-        if self.fault is not None:
-            self.fault.waiting = len(self._pending)
-            return
-        self.fault = StoreFault(str(exc), datetime.now(UTC), time.monotonic(), len(self._pending))
-        log.error("%s; retrying", self.fault.describe())
-        self._notify()
-
-    def _leave_fault(self, committed: int) -> None:
-        assert self.fault is not None
-        log.warning(
-            "the store commits again after %.1f s (%d attempts); committed %d kept writes",
-            time.monotonic() - self.fault.started,
-            self._fault_attempts,
-            committed,
-        )
-        self.fault = None
-        self._fault_attempts = 0
-        self._notify()
-
-    def _fault_delay(self) -> float:
-        return min(FAULT_RETRY_MAX_S, FAULT_RETRY_BASE_S * 2 ** min(self._fault_attempts - 1, 10))
-
-    def _notify(self) -> None:
-        for listener in self._listeners:
-            listener()

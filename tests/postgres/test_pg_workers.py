@@ -110,7 +110,7 @@ async def test_a_killed_worker_loses_nothing_and_doubles_nothing(
     run_cli: CliRunner, pg_url: str, state_dir: Path, tmp_path: Path, workers: list[subprocess.Popen[str]]
 ) -> None:
     _queue_batch(run_cli, pg_url, _suite(tmp_path, 8, 1.5))
-    doomed = _start_worker(state_dir, pg_url, "--concurrency", "4", "--lease", "2")
+    doomed = _start_worker(state_dir, pg_url, "--concurrency", "4", "--lease", "6")
     workers.append(doomed)
     await _until(pg_url, "SELECT count(*) = 4 FROM runs WHERE status = 'running'")
     doomed.send_signal(signal.SIGKILL)
@@ -118,7 +118,7 @@ async def test_a_killed_worker_loses_nothing_and_doubles_nothing(
     taken = [
         row[0] for row in await _rows(pg_url, "SELECT id FROM runs WHERE status = 'running' ORDER BY id")
     ]
-    workers.append(_start_worker(state_dir, pg_url, "--concurrency", "4", "--lease", "2"))
+    workers.append(_start_worker(state_dir, pg_url, "--concurrency", "4", "--lease", "6"))
     await _until(pg_url, _ALL_FINAL)
     rows = await _rows(pg_url, "SELECT id, status, attempt FROM runs ORDER BY id")
     assert {status for _, status, _ in rows} == {"passed"}
@@ -137,12 +137,12 @@ async def test_a_frozen_worker_past_its_lease_changes_nothing_when_it_wakes(
     run_cli: CliRunner, pg_url: str, state_dir: Path, tmp_path: Path, workers: list[subprocess.Popen[str]]
 ) -> None:
     _queue_batch(run_cli, pg_url, _suite(tmp_path, 3, 4))
-    frozen = _start_worker(state_dir, pg_url, "--concurrency", "3", "--lease", "2")
+    frozen = _start_worker(state_dir, pg_url, "--concurrency", "3", "--lease", "6")
     workers.append(frozen)
     await _until(pg_url, "SELECT count(*) = 3 FROM runs WHERE status = 'running'")
     frozen.send_signal(signal.SIGSTOP)
     try:
-        workers.append(_start_worker(state_dir, pg_url, "--concurrency", "3", "--lease", "2"))
+        workers.append(_start_worker(state_dir, pg_url, "--concurrency", "3", "--lease", "6"))
         # The other worker reaps the expired leases and runs all three again, to the end.
         await _until(pg_url, _ALL_FINAL)
     finally:
