@@ -16,7 +16,7 @@ from callboard.core.engine.limits import LimitSpec
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.selection import MODEL_KEY
 from callboard.core.executors.command_env import CommandEnvironment
-from callboard.core.executors.registry import build_executors, close_executors
+from callboard.core.executors.registry import Executors, build_executors, close_executors
 from callboard.core.redaction import Redactor, secret_values
 from callboard.storage.interface import StoreBackend
 
@@ -47,12 +47,10 @@ def engine_config(settings: Settings) -> EngineConfig:
     )
 
 
-@asynccontextmanager
-async def running_engine(settings: Settings, store: StoreBackend) -> AsyncIterator[Engine]:
-    """An engine on ``store``, started (crash recovery done), shut down gracefully on exit."""
-    writer = await store.start_writer(settings.store.commit_tick_ms, settings.store.busy_timeout_ms)
-    config = engine_config(settings)
-    executors = build_executors(
+def executors_for(settings: Settings, config: EngineConfig) -> Executors:
+    """The executors the settings describe (each built on the first test of its kind), with commands'
+    environment kept clean of the settings' secrets."""
+    return build_executors(
         max_http_connections=settings.engine.http_connections,
         twilio=settings.twilio,
         llm=settings.llm,
@@ -60,6 +58,14 @@ async def running_engine(settings: Settings, store: StoreBackend) -> AsyncIterat
         recordings_dir=settings.recordings_dir,
         command_environment=CommandEnvironment(settings.commands.pass_env, config.redactor.secrets),
     )
+
+
+@asynccontextmanager
+async def running_engine(settings: Settings, store: StoreBackend) -> AsyncIterator[Engine]:
+    """An engine on ``store``, started (crash recovery done), shut down gracefully on exit."""
+    writer = await store.start_writer(settings.store.commit_tick_ms, settings.store.busy_timeout_ms)
+    config = engine_config(settings)
+    executors = executors_for(settings, config)
     engine = Engine(store, writer, executors, config, EventBus(first_id=epoch_first_id()))
     try:
         await engine.start()

@@ -8,9 +8,8 @@ import socket
 import uuid
 
 from callboard.core.config import Settings
-from callboard.core.engine.stack import engine_config
-from callboard.core.executors.command_env import CommandEnvironment
-from callboard.core.executors.registry import build_executors, close_executors
+from callboard.core.engine.stack import engine_config, executors_for
+from callboard.core.executors.registry import close_executors
 from callboard.core.worker.worker import Worker, WorkerOptions
 from callboard.storage.postgres.connection import connect, open_pool
 from callboard.storage.postgres.migrations import migrate
@@ -29,14 +28,7 @@ async def run_worker(settings: Settings, url: str, options: WorkerOptions, stop:
     finally:
         await conn.close()
     config = engine_config(settings)
-    executors = build_executors(
-        max_http_connections=settings.engine.http_connections,
-        twilio=settings.twilio,
-        llm=settings.llm,
-        voice=settings.voice,
-        recordings_dir=settings.recordings_dir,
-        command_environment=CommandEnvironment(settings.commands.pass_env, config.redactor.secrets),
-    )
+    executors = executors_for(settings, config)
     host, pid = socket.gethostname(), os.getpid()
     owner = worker_id(host, pid)
     pool = await open_pool(url, max_size=max(4, min(options.concurrency + 2, 32)))
