@@ -47,7 +47,7 @@ async def summarise(store: StoreBackend, event: BatchFinished) -> BatchSummary |
         total=counts.total,
         passed=counts.passed,
         failed=counts.failed,
-        errors=counts.error,
+        error=counts.error,
         cancelled=counts.cancelled,
         skipped=counts.skipped,
         pass_rate=counts.pass_rate,

@@ -71,7 +71,7 @@ def hook_environment(summary: BatchSummary) -> dict[str, str]:
         "TOTAL": summary.total,
         "PASSED": summary.passed,
         "FAILED": summary.failed,
-        "ERRORS": summary.errors,
+        "ERROR": summary.error,
         "CANCELLED": summary.cancelled,
         "SKIPPED": summary.skipped,
         "PASS_RATE": summary.pass_rate,

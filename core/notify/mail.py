@@ -74,7 +74,7 @@ def plain_text(summary: BatchSummary) -> str:
     if summary.finished_at is not None:
         lines.append(f"Finished:  {summary.finished_at.isoformat(sep=' ', timespec='seconds')}")
     lines.append(
-        f"Total {summary.total}: passed {summary.passed}, failed {summary.failed}, errors {summary.errors}, "
+        f"Total {summary.total}: passed {summary.passed}, failed {summary.failed}, errors {summary.error}, "
         f"cancelled {summary.cancelled}, skipped {summary.skipped}"
     )
     head, omitted = summary.failing_head(EMAIL_LISTED_FAILING)

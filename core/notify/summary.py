@@ -34,7 +34,7 @@ class BatchSummary:
     total: int
     passed: int
     failed: int
-    errors: int
+    error: int
     cancelled: int = 0
     skipped: int = 0
     pass_rate: float | None = None
@@ -49,7 +49,7 @@ class BatchSummary:
     @property
     def has_failures(self) -> bool:
         """True when some run failed a check or could not be carried out."""
-        return self.failed + self.errors > 0
+        return self.failed + self.error > 0
 
     @property
     def dropped(self) -> bool:
@@ -72,7 +72,7 @@ class BatchSummary:
             parts[0] += f" ({rate})"
         for count, word in (
             (self.failed, "failed"),
-            (self.errors, "errors" if self.errors != 1 else "error"),
+            (self.error, "errors" if self.error != 1 else "error"),
             (self.cancelled, "cancelled"),
             (self.skipped, "skipped"),
         ):
@@ -100,7 +100,7 @@ class BatchSummary:
             "total": self.total,
             "passed": self.passed,
             "failed": self.failed,
-            "errors": self.errors,
+            "error": self.error,
             "cancelled": self.cancelled,
             "skipped": self.skipped,
             "pass_rate": self.pass_rate,

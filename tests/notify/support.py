@@ -36,7 +36,7 @@ def make_summary(**overrides: Any) -> BatchSummary:
         "total": 10,
         "passed": 7,
         "failed": 2,
-        "errors": 1,
+        "error": 1,
         "pass_rate": 70.0,
         "previous_pass_rate": 90.0,
         "duration_s": 723.4,

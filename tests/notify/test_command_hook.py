@@ -47,7 +47,7 @@ async def test_the_hook_gets_the_summary_in_its_environment(
         "BATCH_STATUS": "finished",
         "TOTAL": "10",
     }
-    assert (env["CALLBOARD_PASSED"], env["CALLBOARD_FAILED"], env["CALLBOARD_ERRORS"]) == ("7", "2", "1")
+    assert (env["CALLBOARD_PASSED"], env["CALLBOARD_FAILED"], env["CALLBOARD_ERROR"]) == ("7", "2", "1")
     assert (env["CALLBOARD_PASS_RATE"], env["CALLBOARD_PREVIOUS_PASS_RATE"]) == ("70.0", "90.0")
     assert env["CALLBOARD_SCHEDULE_NAME"] == "nightly"
     assert env["CALLBOARD_REPORT_HINT"] == "callboard report 42"

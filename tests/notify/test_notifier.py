@@ -19,7 +19,7 @@ from tests.notify.conftest import SmtpServer
 from tests.notify.support import SMTP_USER, HttpReceiver, make_summary
 
 FAST_RETRIES = {"retry_base_s": 0.01, "retry_max_s": 0.02}
-CLEAN = make_summary(passed=10, failed=0, errors=0, pass_rate=100.0, failing=())
+CLEAN = make_summary(passed=10, failed=0, error=0, pass_rate=100.0, failing=())
 WEBHOOK_TOKEN = "T0/B0/SECRETwebhookTOKEN"
 SMTP_SECRET = "Wr0ng-SECRET-pw"
 # Records of the local test servers (they log the paths they are sent) are not the notifier's.
@@ -87,7 +87,7 @@ async def test_each_channel_follows_its_own_policy(receiver: HttpReceiver, tmp_p
     )
     await notifier.batch_finished(CLEAN)  # all passed, up from 90%
     await notifier.batch_finished(make_summary(batch_id=43, previous_pass_rate=None))  # failures, no previous
-    await notifier.batch_finished(make_summary(batch_id=44, failed=0, errors=0, failing=()))  # 70%, was 90%
+    await notifier.batch_finished(make_summary(batch_id=44, failed=0, error=0, failing=()))  # 70%, was 90%
     await notifier.aclose()
     sent = sorted((request.json["batch_id"], request.path) for request in receiver.requests)
     assert sent == [(42, "/always"), (43, "/always"), (43, "/default"), (44, "/always"), (44, "/drop")]

@@ -15,7 +15,7 @@ from callboard.core.notify.summary import (
 )
 from tests.notify.support import make_summary
 
-CLEAN = {"passed": 10, "failed": 0, "errors": 0, "pass_rate": 100.0, "failing": ()}
+CLEAN = {"passed": 10, "failed": 0, "error": 0, "pass_rate": 100.0, "failing": ()}
 
 
 @pytest.mark.parametrize(
@@ -24,9 +24,9 @@ CLEAN = {"passed": 10, "failed": 0, "errors": 0, "pass_rate": 100.0, "failing": 
         ({}, True, True, True),  # failures, and down from 90%
         (CLEAN, True, False, False),  # up from 90%
         ({**CLEAN, "previous_pass_rate": 100.0}, True, False, False),  # unchanged
-        ({"failed": 0, "errors": 1, "previous_pass_rate": 60.0}, True, True, False),  # errors are failures
+        ({"failed": 0, "error": 1, "previous_pass_rate": 60.0}, True, True, False),  # errors are failures
         ({"previous_pass_rate": None}, True, True, False),  # no previous batch: nothing to drop from
-        ({"pass_rate": None, "passed": 0, "failed": 0, "errors": 0}, True, False, False),  # nothing judged
+        ({"pass_rate": None, "passed": 0, "failed": 0, "error": 0}, True, False, False),  # nothing judged
     ],
 )
 def test_policies(overrides: dict[str, object], always: bool, failure: bool, drop: bool) -> None:
@@ -37,7 +37,7 @@ def test_policies(overrides: dict[str, object], always: bool, failure: bool, dro
 def test_as_dict_is_json_with_every_field() -> None:
     data = json.loads(json.dumps(make_summary().as_dict()))
     assert data["batch_id"] == 42 and data["label"] == "nightly smoke" and data["schedule_name"] == "nightly"
-    assert (data["passed"], data["failed"], data["errors"], data["total"]) == (7, 2, 1, 10)
+    assert (data["passed"], data["failed"], data["error"], data["total"]) == (7, 2, 1, 10)
     assert (data["pass_rate"], data["previous_pass_rate"]) == (70.0, 90.0)
     assert data["finished_at"] == "2024-05-01T02:12:03+00:00"
     reason = "turn 2: expected /booked/, got 'Sorry?'"  # first line only

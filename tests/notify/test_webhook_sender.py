@@ -47,9 +47,9 @@ def test_slack_text_escapes_and_caps() -> None:
     assert "*a &lt;b&gt; &amp; c*" in text
     assert "• `t'0` — got &lt;b&gt; &amp; more" in text
     assert text.count("• ") == SLACK_LISTED_FAILING and "_…and 3 more_" in text
-    clean = make_summary(passed=10, failed=0, errors=0, pass_rate=100.0, failing=(), report_hint="")
+    clean = make_summary(passed=10, failed=0, error=0, pass_rate=100.0, failing=(), report_hint="")
     assert slack_text(clean).startswith(":white_check_mark: ") and "\n" not in slack_text(clean)
-    dropped = make_summary(failed=0, errors=0, cancelled=3, failing=())
+    dropped = make_summary(failed=0, error=0, cancelled=3, failing=())
     assert slack_text(dropped).startswith(":warning: ")
 
 
