@@ -60,8 +60,8 @@ class CommandExecutor:
         cwd = Path(test.cwd or "~").expanduser()  # noqa: ASYNC240 (reads $HOME, no disk I/O)
         started = time.perf_counter()
         started_wall = time.time()
-        try:
-            process = await asyncio.create_subprocess_exec(
+        starting = asyncio.ensure_future(
+            asyncio.create_subprocess_exec(
                 *leader_argv(test.command),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
@@ -71,8 +71,16 @@ class CommandExecutor:
                 start_new_session=True,  # its own process group, so everything it starts can be killed
                 preexec_fn=die_with_parent(),  # ...and dies with the daemon
             )
+        )
+        try:
+            # Shielded: cancelled while its pipes connect, asyncio would kill only the leader and then
+            # wait for the pipes the command still holds, that is until the command ends by itself.
+            process = await asyncio.shield(starting)
         except OSError as exc:
             raise RunError("command", f"cannot start the command in {str(cwd)!r}: {exc}") from None
+        except asyncio.CancelledError:
+            await asyncio.shield(self._stop_started(starting))
+            raise
         exit_code, stdout, stderr = await self._finish(job, process)
         duration_ms = (time.perf_counter() - started) * 1000.0
         checks = evaluate_command_checks(_with_exit_code_check(test.checks), exit_code, stdout)
@@ -123,6 +131,18 @@ class CommandExecutor:
             raise
         assert exit_code is not None
         return exit_code, stdout, stderr
+
+    async def _stop_started(self, starting: asyncio.Future[asyncio.subprocess.Process]) -> None:
+        # A start cancelled from outside still completes; then its whole group is stopped.
+        try:
+            process = await starting
+        except OSError:
+            return
+        assert process.stdout is not None and process.stderr is not None
+        readers = asyncio.gather(
+            read_tail(process.stdout, self._tail_bytes), read_tail(process.stderr, self._tail_bytes)
+        )
+        await self._terminate(process, readers)
 
     async def _terminate(self, process: asyncio.subprocess.Process, readers: asyncio.Future[Any]) -> None:
         # SIGTERM first so test runners can clean up, then SIGKILL for anything still in the group.

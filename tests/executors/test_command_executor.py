@@ -113,6 +113,18 @@ async def test_cancel_kills_the_whole_process_group(
     await _until_gone(shell, child)
 
 
+async def test_cancel_while_the_command_starts(
+    executors: dict[str, Executor], make_job: Callable[[dict[str, Any]], Job], tmp_path: Path
+) -> None:
+    # The process is forked but its pipes are not connected yet (what a busy worker sees when a cancel
+    # comes right after the claim): the cancel must not wait for the command to end by itself.
+    task = asyncio.create_task(executors["command"].execute(make_job(command("sleep 30", cwd=str(tmp_path)))))
+    await asyncio.sleep(0)
+    task.cancel()
+    done, _ = await asyncio.wait([task], timeout=10)
+    assert done == {task} and task.cancelled()
+
+
 async def test_cancel_escalates_to_sigkill(
     executors: dict[str, Executor], make_job: Callable[[dict[str, Any]], Job], tmp_path: Path
 ) -> None:
