@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -95,6 +96,35 @@ class CreatedBatch:
     runs: list[CreatedRun]
 
 
+def created_batch(
+    batch_id: int,
+    label: str,
+    source: str,
+    priority: int,
+    selector: dict[str, Any],
+    schedule_id: int | None,
+    created_at: str,
+    rows: Iterable[Sequence[Any]],
+) -> CreatedBatch:
+    """A just-made batch and its runs from the rows its insert returned (id, test id, priority, queued),
+    in id order: what ``create`` answers on either backend."""
+    runs = sorted(CreatedRun(int(row[0]), int(row[1]), int(row[2]), bool(row[3])) for row in rows)
+    skipped = sum(not run.queued for run in runs)
+    total = len(runs)
+    batch = Batch(
+        id=batch_id,
+        label=label,
+        source=source,
+        status=BatchStatus.RUNNING,
+        priority=priority,
+        created_at=datetime.fromisoformat(created_at),
+        selector=selector,
+        schedule_id=schedule_id,
+        counts=BatchCounts(total=total, queued=total - skipped, skipped=skipped),
+    )
+    return CreatedBatch(batch, runs)
+
+
 class BatchesRepo:
     """Batches and their progress counts."""
 
@@ -137,25 +167,7 @@ class BatchesRepo:
                 raise StoreError(
                     "some tests were deleted or changed since they were selected; select them again"
                 )
-        runs = [
-            CreatedRun(run_id, test_id, run_priority, bool(queued))
-            for run_id, test_id, run_priority, queued in rows
-        ]
-        runs.sort(key=lambda run: run.id)
-        skipped = sum(not run.queued for run in runs)
-        total = len(runs)
-        batch = Batch(
-            id=batch_id,
-            label=label,
-            source=source,
-            status=BatchStatus.RUNNING,
-            priority=priority,
-            created_at=datetime.fromisoformat(now),
-            selector=selector,
-            schedule_id=schedule_id,
-            counts=BatchCounts(total=total, queued=total - skipped, skipped=skipped),
-        )
-        return CreatedBatch(batch, runs)
+        return created_batch(batch_id, label, source, priority, selector, schedule_id, now, rows)
 
     async def get(self, batch_id: int) -> Batch | None:
         """The batch with its counts, or None."""

@@ -17,16 +17,17 @@ from pydantic_core import from_json
 from callboard.core.models import Batch, BatchCounts, Run, RunStatus
 from callboard.storage.check_labels import join_checks
 
-_RUN_SCALARS = (
+RUN_SCALARS = (
     "id", "batch_id", "test_id", "test_name", "test_version", "kind", "target", "trial", "priority",
     "status", "skip_reason", "attempt", "max_attempts", "external_id", "queued_at", "started_at",
     "finished_at", "duration_ms", "score", "error_kind", "error_message",
 )  # fmt: skip
-_RUN_JSON_COLUMNS = ("checks", "metrics", "transcript", "artifacts")
+"""A run's plain columns, in the document both stores assemble."""
+RUN_JSON_COLUMNS = ("checks", "metrics", "transcript", "artifacts")
 
 _RUN_FIELDS = [
-    *(f"'{name}', runs.{name}" for name in _RUN_SCALARS),
-    *(f"'{name}', json(runs.{name})" for name in _RUN_JSON_COLUMNS),
+    *(f"'{name}', runs.{name}" for name in RUN_SCALARS),
+    *(f"'{name}', json(runs.{name})" for name in RUN_JSON_COLUMNS),
     # The test as it ran: the version the run refers to.
     "'snapshot', json((SELECT definition FROM test_versions WHERE test_versions.id = runs.version_id))",
     # Checks stored as the run's own part are joined with the labels they name.

@@ -8,11 +8,10 @@ SQLite store does with its temporary table.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from callboard.core.models import Batch, BatchCounts, BatchStatus
-from callboard.storage.batches_repo import BatchEntry, CreatedBatch, CreatedRun
+from callboard.storage.batches_repo import BatchEntry, CreatedBatch, created_batch
 from callboard.storage.errors import StoreError
 from callboard.storage.postgres.access import PgAccess
 from callboard.storage.rows import BATCH_COLUMNS, batch_from_row, counts_from_pairs
@@ -84,21 +83,7 @@ class PgBatchesRepo:
                 raise StoreError(
                     "some tests were deleted or changed since they were selected; select them again"
                 )
-        runs = sorted(CreatedRun(int(r[0]), int(r[1]), int(r[2]), bool(r[3])) for r in rows)
-        skipped = sum(not run.queued for run in runs)
-        total = len(runs)
-        batch = Batch(
-            id=batch_id,
-            label=label,
-            source=source,
-            status=BatchStatus.RUNNING,
-            priority=priority,
-            created_at=datetime.fromisoformat(now),
-            selector=selector,
-            schedule_id=schedule_id,
-            counts=BatchCounts(total=total, queued=total - skipped, skipped=skipped),
-        )
-        return CreatedBatch(batch, runs)
+        return created_batch(batch_id, label, source, priority, selector, schedule_id, now, rows)
 
     async def get(self, batch_id: int) -> Batch | None:
         """The batch with its counts, or None."""

@@ -3,16 +3,11 @@ store, so both validate the same document (``storage.rows.run_from_document``)."
 
 from __future__ import annotations
 
-_RUN_SCALARS = (
-    "id", "batch_id", "test_id", "test_name", "test_version", "kind", "target", "trial", "priority",
-    "status", "skip_reason", "attempt", "max_attempts", "external_id", "queued_at", "started_at",
-    "finished_at", "duration_ms", "score", "error_kind", "error_message",
-)  # fmt: skip
-_RUN_JSON_COLUMNS = ("checks", "metrics", "transcript", "artifacts")
+from callboard.storage.rows import RUN_JSON_COLUMNS, RUN_SCALARS
 
 _RUN_FIELDS = [
-    *(f"'{name}', runs.{name}" for name in _RUN_SCALARS),
-    *(f"'{name}', runs.{name}::json" for name in _RUN_JSON_COLUMNS),
+    *(f"'{name}', runs.{name}" for name in RUN_SCALARS),
+    *(f"'{name}', runs.{name}::json" for name in RUN_JSON_COLUMNS),
     "'snapshot', (SELECT definition FROM test_versions WHERE test_versions.id = runs.version_id)::json",
     "'check_labels', (SELECT labels FROM check_labels WHERE check_labels.id = runs.labels_id)::json",
 ]
