@@ -84,8 +84,8 @@ WHERE status = 'queued' AND id IN (SELECT value FROM json_each(?)) RETURNING id
 
 
 @dataclass(slots=True)
-class _Op:
-    """One statement waiting for the next group commit."""
+class PendingWrite:
+    """One statement waiting for the next group commit (on either backend)."""
 
     sql: str
     params: tuple[Any, ...]
@@ -117,7 +117,7 @@ class ResultWriter:
         self._tick_s = tick_ms / 1000
         self._max_ops = max_ops
         self._busy_timeout_ms = busy_timeout_ms
-        self._pending: list[_Op] = []
+        self._pending: list[PendingWrite] = []
         self._first_at = 0.0  # when the oldest pending op arrived: the tick is counted from it
         self._wake = asyncio.Event()  # pending ops exist (or the writer is closing)
         self._full = asyncio.Event()  # commit now: the tick is over, max_ops are pending, or closing
@@ -237,7 +237,7 @@ class ResultWriter:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if not self._pending:
             self._first_at = asyncio.get_running_loop().time()
-        self._pending.append(_Op(sql, params, returns_ids, future, prelude))
+        self._pending.append(PendingWrite(sql, params, returns_ids, future, prelude))
         self._wake.set()
         if len(self._pending) >= self._max_ops:
             self._full.set()
@@ -263,7 +263,7 @@ class ResultWriter:
             del self._pending[: self._max_ops]
             await self._commit(ops)
 
-    async def _commit(self, ops: list[_Op]) -> None:
+    async def _commit(self, ops: list[PendingWrite]) -> None:
         """Run ``ops`` in one transaction in the worker thread and settle their futures; when the store
         cannot commit, keep them (first in line) and wait a backoff before the next attempt."""
         try:
@@ -286,7 +286,7 @@ class ResultWriter:
             if not op.future.done():  # a caller that was cancelled no longer waits
                 op.future.set_result(result)
 
-    def _apply(self, ops: list[_Op]) -> list[Any]:
+    def _apply(self, ops: list[PendingWrite]) -> list[Any]:
         """In the worker thread: one BEGIN IMMEDIATE … COMMIT holding every op; per-op outcomes."""
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
@@ -344,7 +344,7 @@ def _is_fault(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
 
 
-def _execute(conn: sqlite3.Connection, op: _Op) -> Any:
+def _execute(conn: sqlite3.Connection, op: PendingWrite) -> Any:
     """Run one op; its own rowcount says whether its guard matched."""
     if op.prelude is not None:
         conn.execute(*op.prelude)

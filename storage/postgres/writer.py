@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +24,7 @@ from callboard.storage.postgres.access import PgAccess, is_outage
 from callboard.storage.timestamps import now_text, to_text
 from callboard.storage.writer import (
     KEEP_LABELS,
+    PendingWrite,
     finish_params,
 )
 
@@ -66,23 +66,13 @@ WHERE status = 'queued' AND id = ANY(%s) RETURNING id
 _FINISH_BATCH = "UPDATE batches SET status = %s, finished_at = %s WHERE id = %s"
 
 
-@dataclass(slots=True)
-class _Op:
-    sql: str
-    params: tuple[Any, ...]
-    returns_ids: bool
-    future: asyncio.Future[Any]
-    # A statement run just before this one, in the same transaction (keeping a run's check labels).
-    prelude: tuple[str, tuple[Any, ...]] | None = None
-
-
 class PgResultWriter:
     """Fenced run updates, committed a tick's worth at a time. Use it from the loop that started it."""
 
     def __init__(self, access: PgAccess, tick_ms: float) -> None:
         self._access = access
         self._tick_s = tick_ms / 1000
-        self._pending: list[_Op] = []
+        self._pending: list[PendingWrite] = []
         self._wake = asyncio.Event()
         self._closing = False
         self._closed = asyncio.Event()
@@ -173,7 +163,7 @@ class PgResultWriter:
         if self._closing:
             raise StoreError("the result writer for the PostgreSQL store is closed")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Op(sql, params, returns_ids, future, prelude))
+        self._pending.append(PendingWrite(sql, params, returns_ids, future, prelude))
         self._wake.set()
         return await future
 
@@ -192,7 +182,7 @@ class PgResultWriter:
             ops, self._pending = self._pending, []
             await self._commit(ops)
 
-    async def _commit(self, ops: list[_Op]) -> None:
+    async def _commit(self, ops: list[PendingWrite]) -> None:
         try:
             results = await self._apply(ops)
         except Exception as exc:
@@ -212,7 +202,7 @@ class PgResultWriter:
             if not op.future.done():
                 op.future.set_result(result)
 
-    async def _apply(self, ops: list[_Op]) -> list[Any]:
+    async def _apply(self, ops: list[PendingWrite]) -> list[Any]:
         """One transaction holding every op; per-op outcomes (rowcount 1, or the ids returned)."""
         async with self._access.transaction() as conn:
             # Pipeline mode sends the statements without waiting for each answer: one round trip for
