@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from callboard.core.config import Settings
-from callboard.core.engine.engine import Engine
+from callboard.core.engine.control import EngineControl
 from callboard.core.paths import DaemonPaths
 from callboard.core.scheduling.service import ScheduleService
 from callboard.core.services.catalogue import TestCatalogue
@@ -22,7 +22,7 @@ class DaemonState:
     settings: Settings
     paths: DaemonPaths
     store: StoreBackend
-    engine: Engine
+    engine: EngineControl
     schedules: ScheduleService
     catalogue: TestCatalogue
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))

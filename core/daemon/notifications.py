@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from callboard.core.engine.events import EventBus
+from callboard.core.engine.control import EventFeed
 from callboard.core.models import RunStatus
 from callboard.core.models.events import BatchFinished
 from callboard.core.notify.notifier import Notifier
@@ -61,7 +61,7 @@ async def summarise(store: StoreBackend, event: BatchFinished) -> BatchSummary |
     )
 
 
-async def notify_finished_batches(events: EventBus, store: StoreBackend, notifier: Notifier) -> None:
+async def notify_finished_batches(events: EventFeed, store: StoreBackend, notifier: Notifier) -> None:
     """Follow the events for ever (until cancelled), notifying each finished batch."""
     while True:
         async for event in events.subscribe():

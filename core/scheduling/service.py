@@ -16,7 +16,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from callboard.core.engine.engine import Engine, Submitted
+from callboard.core.engine.control import EngineControl
+from callboard.core.engine.engine import Submitted
 from callboard.core.engine.selection import SelectionError
 from callboard.core.models import BatchStatus
 from callboard.core.models.schedules import FireOutcome, Schedule
@@ -40,7 +41,7 @@ def trigger_for(schedule: Schedule) -> BaseTrigger:
 class ScheduleService:
     """Arms, fires and disarms the schedules of one daemon."""
 
-    def __init__(self, store: StoreBackend, engine: Engine, default_grace_s: float) -> None:
+    def __init__(self, store: StoreBackend, engine: EngineControl, default_grace_s: float) -> None:
         self._store = store
         self._engine = engine
         self._default_grace_s = default_grace_s

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from callboard.core.config import ImportSettings
-from callboard.core.engine.events import EventBus
+from callboard.core.engine.control import EventFeed
 from callboard.core.models import StoredTest, TestDefinition
 from callboard.core.models.events import TestsChanged
 from callboard.core.services.heap import settle_heap
@@ -34,7 +34,7 @@ class TestCatalogue:
 
     __test__ = False  # not a pytest test class, despite the name
 
-    def __init__(self, store: StoreBackend, events: EventBus, imports: ImportSettings) -> None:
+    def __init__(self, store: StoreBackend, events: EventFeed, imports: ImportSettings) -> None:
         self._store = store
         self._events = events
         self._limits = SuiteLimits(max_tests=imports.max_tests, max_file_bytes=int(imports.max_file_mb * _MB))
