@@ -22,6 +22,7 @@ from typing import Any, cast
 from psycopg import AsyncConnection
 from pydantic import ValidationError
 
+from callboard.core.engine.batch_book import HEARTBEAT_S
 from callboard.core.engine.progress import BatchTracker
 from callboard.core.models import BatchCounts, RunStatus
 from callboard.core.models.events import (
@@ -33,7 +34,7 @@ from callboard.core.models.events import (
     RunStarted,
     parse_event,
 )
-from callboard.storage.postgres.outbox import Event, Position
+from callboard.storage.postgres.outbox import START, Event, Position
 from callboard.storage.rows import counts_from_pairs
 
 # What the page's runs contribute: their batch, name and result, and the model tokens they spent.
@@ -44,7 +45,8 @@ SELECT id, batch_id, test_name, kind, score, duration_ms, error_kind,
 FROM runs WHERE id = ANY(%s)
 """
 _COUNTS = """
-SELECT batches.id, batches.status, batches.created_at, batches.finished_at, runs.status, count(runs.id)
+SELECT batches.id, batches.status, batches.created_at, batches.finished_at, runs.status, count(runs.id),
+       statement_timestamp()
 FROM batches LEFT JOIN runs ON runs.batch_id = batches.id
 WHERE batches.id = ANY(%s)
 GROUP BY batches.id, runs.status
@@ -53,12 +55,23 @@ GROUP BY batches.id, runs.status
 _RUN_KINDS = frozenset({"run_started", "run_finished", "run_cancelled", "run_reaped"})
 
 
+# Where an API event stands beside the outbox row it comes from: a batch's last progress just before
+# its ``batch_finished`` row, a row's own event at it, a page's progress just after its last row, and
+# a heartbeat's after that (a replay never makes heartbeats, so a live one is never taken as replayed).
+BEFORE, AT, AFTER, BEAT = -1, 0, 1, 2
+
+
 @dataclass(frozen=True)
 class Placed:
-    """An API event and the place in commit order it stands for."""
+    """An API event and its place in commit order: (xid, id) of its row, and BEFORE, AT, AFTER or BEAT."""
 
-    position: Position
+    place: tuple[int, int, int]
     event: EventBase
+
+
+def place(position: Position, rank: int) -> tuple[int, int, int]:
+    """The place ``rank`` (BEFORE, AT, AFTER, BEAT) of the row at ``position``."""
+    return (position.xid, position.id, rank)
 
 
 @dataclass(frozen=True)
@@ -83,9 +96,9 @@ class Translator:
     """Turns pages of outbox rows, read in commit order, into API events; one per reader (the live
     tail, each replay), since it remembers each batch's pace between pages."""
 
-    def __init__(self, progress_interval_s: float, after_id: int = 0) -> None:
+    def __init__(self, progress_interval_s: float, after: Position = START) -> None:
         self._interval = progress_interval_s
-        self._last_id = after_id  # the outbox id of the row read last: what the next event follows
+        self._last = after  # the row read last: what the next event follows
         self._trackers: dict[int, BatchTracker] = {}
         self._last_progress: dict[int, float] = {}
 
@@ -100,7 +113,7 @@ class Translator:
             int(row.payload["batch_id"]) for row in rows if row.kind == "runs_queued"
         }
         due = {batch_id for batch_id in touched - finishing if self._progress_due(batch_id, now)}
-        batches = await _batches(conn, due | finishing)
+        batches, _ = await _batches(conn, due | finishing)
         placed: list[Placed] = []
         for row in rows:
             if row.kind == "batch_finished":
@@ -108,15 +121,37 @@ class Translator:
             else:
                 event = self._event(row, runs)
                 if event is not None:
-                    placed.append(Placed(row.position, event))
-            self._last_id = row.id
+                    placed.append(Placed(place(row.position, AT), event))
+            self._last = row.position
         end = rows[-1]
         for batch_id in sorted(due):
             state = batches.get(batch_id)
             if state is not None:
                 self._last_progress[batch_id] = now
                 progress = self._progress(batch_id, state, end.created_at, end.id)
-                placed.append(Placed(end.position, progress))
+                placed.append(Placed(place(end.position, AFTER), progress))
+        return placed
+
+    async def heartbeat(self, conn: AsyncConnection) -> list[Placed]:
+        """Progress, with a fresh ETA, for each batch with runs going and no progress for a while (and
+        never sooner than the interval): a follower's ETA must not freeze while a long run goes on and
+        no row comes. Batches no longer running are forgotten."""
+        going = [batch_id for batch_id, tracker in self._trackers.items() if tracker.counts.running > 0]
+        batches, at = await _batches(conn, going)
+        if at is None:
+            return []
+        placed: list[Placed] = []
+        for batch_id in going:
+            state = batches.get(batch_id)
+            if state is None or state.status != "running":
+                self._trackers.pop(batch_id, None)
+                self._last_progress.pop(batch_id, None)
+                continue
+            last = self._last_progress.get(batch_id)
+            if last is None or at.timestamp() - last >= max(self._interval, HEARTBEAT_S):
+                self._last_progress[batch_id] = at.timestamp()
+                progress = self._progress(batch_id, state, at, self._last.id)
+                placed.append(Placed(place(self._last, BEAT), progress))
         return placed
 
     def _progress_due(self, batch_id: int, now: float) -> bool:
@@ -189,7 +224,7 @@ class Translator:
         batch_id = int(row.payload["batch_id"])
         if state is None:
             return []  # pruned since
-        progress = self._progress(batch_id, state, row.created_at, self._last_id)
+        progress = self._progress(batch_id, state, row.created_at, self._last.id)
         self._trackers.pop(batch_id, None)
         self._last_progress.pop(batch_id, None)
         counts = state.counts
@@ -207,8 +242,7 @@ class Translator:
             pass_rate=counts.pass_rate,
             duration_s=state.duration_s,
         )
-        before = Position(row.xid, row.id - 1) if row.id > 1 else Position(row.xid, 0)
-        return [Placed(before, progress), Placed(row.position, finished)]
+        return [Placed(place(row.position, BEFORE), progress), Placed(place(row.position, AT), finished)]
 
     def _progress(self, batch_id: int, state: _BatchState, at: datetime, event_id: int) -> BatchProgress:
         tracker = self._tracker(batch_id, at)
@@ -252,15 +286,20 @@ async def _runs(conn: AsyncConnection, run_ids: Iterable[int]) -> dict[int, _Run
     }
 
 
-async def _batches(conn: AsyncConnection, batch_ids: Iterable[int]) -> dict[int, _BatchState]:
+async def _batches(
+    conn: AsyncConnection, batch_ids: Iterable[int]
+) -> tuple[dict[int, _BatchState], datetime | None]:
+    """The batches' states, and the database's clock when they were read (None when none were)."""
     ids = sorted(batch_ids)
     if not ids:
-        return {}
+        return {}, None
     cursor = await conn.execute(_COUNTS, (ids,))
     pairs: dict[int, list[tuple[str, int]]] = {}
     rows: dict[int, tuple[str, str, str | None]] = {}
-    for batch_id, status, created_at, finished_at, run_status, number in await cursor.fetchall():
+    at: datetime | None = None
+    for batch_id, status, created_at, finished_at, run_status, number, read_at in await cursor.fetchall():
         rows[batch_id] = (status, created_at, finished_at)
+        at = read_at
         if run_status is not None:
             pairs.setdefault(batch_id, []).append((run_status, int(number)))
     states: dict[int, _BatchState] = {}
@@ -272,4 +311,4 @@ async def _batches(conn: AsyncConnection, batch_ids: Iterable[int]) -> dict[int,
         states[int(batch_id)] = _BatchState(
             status, counts_from_pairs(pairs.get(batch_id, [])), round(max(0.0, duration), 3)
         )
-    return states
+    return states, at

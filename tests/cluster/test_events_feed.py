@@ -298,3 +298,25 @@ async def _wait_for_expiry(db: AsyncConnection, run_id: int) -> None:
     row = await cursor.fetchone()
     assert row is not None
     await db.execute("SELECT pg_sleep(GREATEST(0, EXTRACT(EPOCH FROM %s - now())) + 0.01)", (row[0],))
+
+
+async def test_progress_goes_on_while_a_long_run_is_going(
+    pool: AsyncConnectionPool, db: AsyncConnection, pg_url: str
+) -> None:
+    """No row comes while a run goes on, yet followers get progress now and then (its ETA must not
+    freeze); the rows' ids stay the clients' place."""
+    feed = OutboxEvents(pg_url, pool, progress_interval_s=0.01)
+    await feed.start()
+    try:
+        batch_id, [run_id, _] = await _submit(db, 2)
+        events = feed.subscribe(feed.last_id)
+        await claim(db, "worker-a", 1)
+        seen = await _until(events, lambda e: isinstance(e, BatchProgress) and e.id == feed.last_id)
+        started = [e for e in seen if isinstance(e, RunStarted)]
+        beat = await _until(events, lambda e: True)
+        await events.aclose()
+    finally:
+        await feed.close()
+    assert [e.run_id for e in started] == [run_id]
+    assert isinstance(beat[0], BatchProgress)
+    assert (beat[0].batch_id, beat[0].done, beat[0].total, beat[0].id) == (batch_id, 0, 2, started[0].id)
