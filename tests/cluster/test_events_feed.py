@@ -104,7 +104,9 @@ async def _run_a_batch(db: AsyncConnection) -> tuple[int, list[int]]:
     claims = await claim(db, "worker-a", 3)
     results = {
         claims[0].run_id: RunResult(status=RunStatus.PASSED, score=100.0),
-        claims[1].run_id: RunResult(status=RunStatus.FAILED, score=50.0),
+        claims[1].run_id: RunResult(
+            status=RunStatus.FAILED, score=50.0, metrics={"llm_prompt_tokens": 40, "llm_completion_tokens": 2}
+        ),
         claims[2].run_id: RunResult(status=RunStatus.ERROR, error_kind="timeout"),
     }
     for held in claims:
@@ -142,6 +144,8 @@ async def test_the_queues_writes_arrive_as_the_apis_events(feed: OutboxEvents, d
     assert isinstance(progress, BatchProgress) and isinstance(end, BatchFinished)
     counts = (progress.done, progress.total, progress.passed, progress.failed, progress.error)
     assert counts == (4, 4, 1, 1, 1)
+    assert (progress.llm_tokens, progress.eta_s) == (42, 0.0)
+    assert progress.rate_per_s > 0
     assert (end.status, end.total, end.passed, end.failed, end.error, end.cancelled, end.skipped) == (
         "finished",
         4,
