@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 POLL_S = 5.0
 # How soon it reads again when committed events wait behind a transaction still open.
 HELD_BACK_S = 0.05
+# How long the tail lets a burst of commits gather after a wake-up before it reads.
+GATHER_S = 0.01
 # How long it waits before reconnecting after the store failed.
 RETRY_S = 1.0
 PAGE_SIZE = 1000
@@ -165,6 +167,11 @@ class OutboxEvents:
                     async with self._pool.connection() as conn:
                         self._hand_out(await self._translator.heartbeat(conn))
                 async for _ in self._listener.notifies(timeout=min(wait_s, HEARTBEAT_S), stop_after=1):
+                    pass
+                # Commits come in bursts (each worker's group commit notifies): a short pause and one
+                # read for the whole burst, instead of a read per commit.
+                await asyncio.sleep(GATHER_S)
+                async for _ in self._listener.notifies(timeout=0):
                     pass
             except asyncio.CancelledError:
                 raise
