@@ -186,7 +186,15 @@ class OutboxEvents:
         while True:
             async with self._pool.connection() as conn:
                 page = await outbox.read_after(conn, self._position, PAGE_SIZE)
-                placed = await self._translator.page(conn, page.events)
+                try:
+                    placed = await self._translator.page(conn, page.events)
+                except Exception as exc:
+                    if is_outage(exc):
+                        raise
+                    # Not the store's fault, so reading again would fail again: the page is left out
+                    # rather than the stream stopped for good.
+                    log.exception("could not turn outbox events into the API's events; left out")
+                    placed = []
             if page.events:
                 self._position = page.events[-1].position
                 self._hand_out(placed)

@@ -14,6 +14,7 @@ Its counts are the batch's as stored when the page is read.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,8 +35,11 @@ from callboard.core.models.events import (
     RunStarted,
     parse_event,
 )
+from callboard.core.models.runs import FINAL_STATUSES
 from callboard.storage.postgres.outbox import START, Event, Position
 from callboard.storage.rows import counts_from_pairs
+
+log = logging.getLogger(__name__)
 
 # What the page's runs contribute: their batch, name and result, and the model tokens they spent.
 _RUNS = """
@@ -102,9 +106,13 @@ class Translator:
         self._trackers: dict[int, BatchTracker] = {}
         self._last_progress: dict[int, float] = {}
 
-    async def page(self, conn: AsyncConnection, rows: list[Event]) -> list[Placed]:
-        """The API events for ``rows`` (one page, in commit order), in that order."""
+    async def page(self, conn: AsyncConnection, page: list[Event]) -> list[Placed]:
+        """The API events for ``page`` (rows in commit order), in that order."""
+        if not page:
+            return []
+        rows = [row for row in page if _well_formed(row)]
         if not rows:
+            self._last = page[-1].position
             return []
         runs = await _runs(conn, {int(row.payload["run_id"]) for row in rows if row.kind in _RUN_KINDS})
         now = rows[-1].created_at.timestamp()
@@ -123,6 +131,7 @@ class Translator:
                 if event is not None:
                     placed.append(Placed(place(row.position, AT), event))
             self._last = row.position
+        self._last = page[-1].position
         end = rows[-1]
         for batch_id in sorted(due):
             state = batches.get(batch_id)
@@ -264,6 +273,27 @@ class Translator:
             eta_s=None if eta is None else round(eta, 1),
             llm_tokens=tracker.llm_tokens,
         )
+
+
+def _well_formed(row: Event) -> bool:
+    """Whether the row has what its kind needs (a row that has not is left out, never retried: one bad
+    row must not stop the stream)."""
+    payload = row.payload
+    if row.kind in _RUN_KINDS:
+        ok = isinstance(payload.get("run_id"), int)
+        if ok and row.kind == "run_finished":
+            ok = payload.get("status") in {status.value for status in FINAL_STATUSES}
+    elif row.kind == "runs_queued":
+        run_ids = payload.get("run_ids")
+        ok = isinstance(payload.get("batch_id"), int) and isinstance(run_ids, list)
+        ok = ok and all(isinstance(run_id, int) for run_id in run_ids or [])
+    elif row.kind == "batch_finished":
+        ok = isinstance(payload.get("batch_id"), int)
+    else:
+        return True
+    if not ok:
+        log.warning("outbox event %d (%s) lacks what its kind needs; left out", row.id, row.kind)
+    return ok
 
 
 def _published(row: Event) -> EventBase | None:

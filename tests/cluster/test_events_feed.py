@@ -325,3 +325,16 @@ async def test_progress_goes_on_while_a_long_run_is_going(
     assert [e.run_id for e in started] == [run_id]
     assert isinstance(beat[0], BatchProgress)
     assert (beat[0].batch_id, beat[0].done, beat[0].total, beat[0].id) == (batch_id, 0, 2, started[0].id)
+
+
+async def test_a_row_lacking_what_its_kind_needs_is_left_out_and_the_stream_goes_on(
+    feed: OutboxEvents, db: AsyncConnection
+) -> None:
+    events = feed.subscribe(feed.last_id)
+    async with db.transaction():
+        await outbox.append(db, "run_finished", {"attempt": 1})
+        await outbox.append(db, "runs_queued", {"batch_id": "seven"})
+    feed.publish(TestsChanged(how="delete", count=1))
+    [changed] = await _until(events, lambda e: True)
+    await events.aclose()
+    assert isinstance(changed, TestsChanged) and changed.how == "delete"
