@@ -133,9 +133,7 @@ class OutboxEvents:
                 position = start
                 while position < self._position:
                     try:
-                        async with self._pool.connection() as conn:
-                            page = await outbox.read_after(conn, position, PAGE_SIZE)
-                            placed = await translator.page(conn, page.events)
+                        page, placed = await self._read_page(translator, position)
                     except Exception as exc:
                         if is_outage(exc):
                             return
@@ -184,23 +182,29 @@ class OutboxEvents:
     async def _read_all(self) -> float:
         """Read and hand out every final event; returns how long to wait for the next wake-up."""
         while True:
-            async with self._pool.connection() as conn:
-                page = await outbox.read_after(conn, self._position, PAGE_SIZE)
-                try:
-                    placed = await self._translator.page(conn, page.events)
-                except Exception as exc:
-                    if is_outage(exc):
-                        raise
-                    # Not the store's fault, so reading again would fail again: the page is left out
-                    # rather than the stream stopped for good.
-                    log.exception("could not turn outbox events into the API's events; left out")
-                    placed = []
+            page, placed = await self._read_page(self._translator, self._position)
             if page.events:
                 self._position = page.events[-1].position
                 self._hand_out(placed)
             self._held_back = page.held_back
             if len(page.events) < PAGE_SIZE:
                 return HELD_BACK_S if page.held_back else POLL_S
+
+    async def _read_page(
+        self, translator: Translator, after: outbox.Position
+    ) -> tuple[outbox.Page, list[Placed]]:
+        """The page after ``after`` and its API events."""
+        async with self._pool.connection() as conn:
+            page = await outbox.read_after(conn, after, PAGE_SIZE)
+            try:
+                return page, await translator.page(conn, page.events)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                # Not the store's fault, so reading again would fail again: the page is left out rather
+                # than the stream stopped for good.
+                log.exception("could not turn outbox events into the API's events; left out")
+                return page, []
 
     def _hand_out(self, placed: list[Placed]) -> None:
         for queue in list(self._subscribers):
