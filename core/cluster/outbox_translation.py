@@ -41,15 +41,17 @@ from callboard.storage.rows import counts_from_pairs
 
 log = logging.getLogger(__name__)
 
-# What the page's runs contribute: their batch, name and result, and the model tokens they spent.
+# What the page's runs say about themselves.
 _RUNS = """
-SELECT id, batch_id, test_name, kind, score, duration_ms, error_kind,
-       COALESCE((metrics::jsonb ->> 'llm_prompt_tokens')::float8, 0)
-       + COALESCE((metrics::jsonb ->> 'llm_completion_tokens')::float8, 0)
-FROM runs WHERE id = ANY(%s)
+SELECT id, batch_id, test_name, kind, score, duration_ms, error_kind FROM runs WHERE id = ANY(%s)
 """
+# A batch's counts, and the model tokens its runs have spent (parsing only metrics that name them, so
+# a batch without simulated users or judges costs no JSON parsing), read together.
 _COUNTS = """
 SELECT batches.id, batches.status, batches.created_at, batches.finished_at, runs.status, count(runs.id),
+       COALESCE(sum(CASE WHEN runs.metrics LIKE '%%"llm_%%' THEN
+           COALESCE((runs.metrics::jsonb ->> 'llm_prompt_tokens')::float8, 0)
+           + COALESCE((runs.metrics::jsonb ->> 'llm_completion_tokens')::float8, 0) END), 0),
        statement_timestamp()
 FROM batches LEFT JOIN runs ON runs.batch_id = batches.id
 WHERE batches.id = ANY(%s)
@@ -86,7 +88,6 @@ class _Run:
     score: float | None
     duration_ms: float | None
     error_kind: str | None
-    llm_tokens: int
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class _BatchState:
     status: str
     counts: BatchCounts
     duration_s: float
+    llm_tokens: int
 
 
 class Translator:
@@ -214,7 +216,6 @@ class Translator:
             status = RunStatus(row.payload["status"])
         was_running = row.kind != "run_cancelled"
         tracker.record(status, was_running=was_running, now=now, run_id=run_id, duration_ms=run.duration_ms)
-        tracker.llm_tokens += run.llm_tokens
         return RunFinished(
             id=row.id,
             at=row.created_at,
@@ -271,7 +272,7 @@ class Translator:
             pass_rate=counts.pass_rate,
             rate_per_s=round(tracker.rate_per_s(now), 2),
             eta_s=None if eta is None else round(eta, 1),
-            llm_tokens=tracker.llm_tokens,
+            llm_tokens=state.llm_tokens,
         )
 
 
@@ -311,7 +312,7 @@ async def _runs(conn: AsyncConnection, run_ids: Iterable[int]) -> dict[int, _Run
         return {}
     cursor = await conn.execute(_RUNS, (ids,))
     return {
-        int(row[0]): _Run(int(row[1]), row[2], row[3], row[4], row[5], row[6], int(row[7]))
+        int(row[0]): _Run(int(row[1]), row[2], row[3], row[4], row[5], row[6])
         for row in await cursor.fetchall()
     }
 
@@ -325,11 +326,22 @@ async def _batches(
         return {}, None
     cursor = await conn.execute(_COUNTS, (ids,))
     pairs: dict[int, list[tuple[str, int]]] = {}
+    tokens: dict[int, float] = {}
     rows: dict[int, tuple[str, str, str | None]] = {}
     at: datetime | None = None
-    for batch_id, status, created_at, finished_at, run_status, number, read_at in await cursor.fetchall():
+    for (
+        batch_id,
+        status,
+        created_at,
+        finished_at,
+        run_status,
+        number,
+        spent,
+        read_at,
+    ) in await cursor.fetchall():
         rows[batch_id] = (status, created_at, finished_at)
         at = read_at
+        tokens[batch_id] = tokens.get(batch_id, 0.0) + float(spent)
         if run_status is not None:
             pairs.setdefault(batch_id, []).append((run_status, int(number)))
     states: dict[int, _BatchState] = {}
@@ -338,7 +350,8 @@ async def _batches(
         if finished_at is not None:
             ended = datetime.fromisoformat(finished_at)
             duration = (ended - datetime.fromisoformat(created_at)).total_seconds()
+        counts = counts_from_pairs(pairs.get(batch_id, []))
         states[int(batch_id)] = _BatchState(
-            status, counts_from_pairs(pairs.get(batch_id, [])), round(max(0.0, duration), 3)
+            status, counts, round(max(0.0, duration), 3), int(tokens[batch_id])
         )
     return states, at
