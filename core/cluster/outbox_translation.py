@@ -48,14 +48,16 @@ SELECT id, batch_id, test_name, kind, score, duration_ms, error_kind FROM runs W
 # A batch's counts, and the model tokens its runs have spent (parsing only metrics that name them, so
 # a batch without simulated users or judges costs no JSON parsing), read together.
 _COUNTS = """
-SELECT batches.id, batches.status, batches.created_at, batches.finished_at, runs.status, count(runs.id),
-       COALESCE(sum(CASE WHEN runs.metrics LIKE '%%"llm_%%' THEN
-           COALESCE((runs.metrics::jsonb ->> 'llm_prompt_tokens')::float8, 0)
-           + COALESCE((runs.metrics::jsonb ->> 'llm_completion_tokens')::float8, 0) END), 0),
-       statement_timestamp()
-FROM batches LEFT JOIN runs ON runs.batch_id = batches.id
-WHERE batches.id = ANY(%s)
-GROUP BY batches.id, runs.status
+SELECT batches.id, batches.status, batches.created_at, batches.finished_at, runs.status, runs.number,
+       runs.tokens, statement_timestamp()
+FROM batches LEFT JOIN (
+    SELECT batch_id, status, count(*) AS number,
+           COALESCE(sum(CASE WHEN metrics LIKE '%%"llm_%%' THEN
+               COALESCE((metrics::jsonb ->> 'llm_prompt_tokens')::float8, 0)
+               + COALESCE((metrics::jsonb ->> 'llm_completion_tokens')::float8, 0) END), 0) AS tokens
+    FROM runs WHERE batch_id = ANY(%(ids)s) GROUP BY batch_id, status
+) AS runs ON runs.batch_id = batches.id
+WHERE batches.id = ANY(%(ids)s)
 """
 # Outbox kinds that concern one run (payload ``run_id``).
 _RUN_KINDS = frozenset({"run_started", "run_finished", "run_cancelled", "run_reaped"})
@@ -324,7 +326,7 @@ async def _batches(
     ids = sorted(batch_ids)
     if not ids:
         return {}, None
-    cursor = await conn.execute(_COUNTS, (ids,))
+    cursor = await conn.execute(_COUNTS, {"ids": ids})
     pairs: dict[int, list[tuple[str, int]]] = {}
     tokens: dict[int, float] = {}
     rows: dict[int, tuple[str, str, str | None]] = {}
@@ -341,7 +343,7 @@ async def _batches(
     ) in await cursor.fetchall():
         rows[batch_id] = (status, created_at, finished_at)
         at = read_at
-        tokens[batch_id] = tokens.get(batch_id, 0.0) + float(spent)
+        tokens[batch_id] = tokens.get(batch_id, 0.0) + float(spent or 0)
         if run_status is not None:
             pairs.setdefault(batch_id, []).append((run_status, int(number)))
     states: dict[int, _BatchState] = {}
