@@ -341,3 +341,26 @@ async def test_a_row_lacking_what_its_kind_needs_is_left_out_and_the_stream_goes
     [changed] = await _until(events, lambda e: True)
     await events.aclose()
     assert isinstance(changed, TestsChanged) and changed.how == "delete"
+
+
+async def test_a_subscriber_too_far_behind_is_cut_off_and_resumes_from_the_store(
+    feed: OutboxEvents, db: AsyncConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("callboard.core.cluster.events.SUBSCRIBER_QUEUE", 5)
+    slow = feed.subscribe(feed.last_id)
+    first = asyncio.ensure_future(anext(slow))  # subscribed, then not reading for a while
+    await asyncio.sleep(0)
+    batch_id, _ = await _run_a_batch(db)  # more events than its queue holds
+    newest = (await outbox.end(db)).id
+    await _until_true(lambda: feed.last_id == newest)
+    got = [await asyncio.wait_for(first, _GUARD_S)]
+    with pytest.raises(StopAsyncIteration):
+        while True:
+            got.append(await asyncio.wait_for(anext(slow), _GUARD_S))
+    assert len(got) <= 6  # what its queue held: it was cut off, not left to grow
+    resumed = feed.subscribe(got[-1].id)
+    rest = await _until(resumed, _finished(batch_id))
+    await resumed.aclose()
+    # Nothing is lost across the cut: every run's end arrives, once.
+    ended = [e.run_id for e in got + rest if isinstance(e, RunFinished)]
+    assert len(ended) == len(set(ended)) == 4
