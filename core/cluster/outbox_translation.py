@@ -119,7 +119,8 @@ class Translator:
             self._last = page[-1].position
             return []
         runs = await _runs(conn, {int(row.payload["run_id"]) for row in rows if row.kind in _RUN_KINDS})
-        now = rows[-1].created_at.timestamp()
+        end = page[-1]
+        now = end.created_at.timestamp()
         finishing = {int(row.payload["batch_id"]) for row in rows if row.kind == "batch_finished"}
         touched = {run.batch_id for run in runs.values()} | {
             int(row.payload["batch_id"]) for row in rows if row.kind == "runs_queued"
@@ -135,8 +136,7 @@ class Translator:
                 if event is not None:
                     placed.append(Placed(place(row.position, AT), event))
             self._last = row.position
-        self._last = page[-1].position
-        end = rows[-1]
+        self._last = end.position
         for batch_id in sorted(due):
             state = batches.get(batch_id)
             if state is not None:
