@@ -23,6 +23,7 @@ from callboard.core.execution.base import Executor, Job
 from callboard.core.models import RunResult, RunStatus
 from callboard.core.models.definitions import TestDefinition
 from callboard.core.models.dial_intent import DialIntent
+from callboard.core.worker.budgets import charge_of
 from callboard.core.worker.finisher import Finisher
 from callboard.storage.postgres import leases
 from callboard.storage.postgres.queue import Claim, Lease
@@ -97,7 +98,8 @@ async def execute(
     except LeaseLost as exc:
         log.warning("%s: dropped, its writes refused", exc)
         return
-    if not await finisher.finish(lease, config.redactor.result(result), _elapsed_ms(started)):
+    stored = config.redactor.result(result)
+    if not await finisher.finish(lease, stored, _elapsed_ms(started), charge_of(claim)):
         log.warning("run %s: lease lost before its result was written; result dropped", claim.run_id)
 
 

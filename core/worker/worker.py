@@ -26,6 +26,7 @@ from callboard.core.engine.limits import LimitSpec
 from callboard.core.engine.selection import limit_keys
 from callboard.core.execution.base import Executor
 from callboard.core.models.definitions import TestDefinition, parse_test
+from callboard.core.worker.budgets import BatchBudgets
 from callboard.core.worker.execution import Stop, execute, settle_stop
 from callboard.core.worker.finisher import Finisher
 from callboard.storage.postgres import leases, notices, queue, rates
@@ -86,7 +87,8 @@ class Worker:
         self._active: dict[int, asyncio.Task[None]] = {}
         self._stops: dict[int, Stop] = {}
         self._wake = asyncio.Event()
-        self.finisher = Finisher(pool)
+        self.budgets = BatchBudgets(config.call_budget, config.llm_max_tokens)
+        self.finisher = Finisher(pool, self.budgets)
 
     async def run(self, stop: asyncio.Event, host: str, pid: int) -> None:
         """Work until ``stop`` is set, then give back what is still running after the grace period."""
@@ -116,7 +118,9 @@ class Worker:
                 try:
                     async with self.pool.connection() as conn:
                         await queue.label(conn, keys_of)
-                        claims = await queue.claim(conn, self.owner, free, self.limits, self.options.lease_s)
+                        claims = await queue.claim(
+                            conn, self.owner, free, self.limits, self.options.lease_s, self.budgets
+                        )
                 except Error as exc:
                     log.warning("claiming failed (%s); trying again", exc)
                     claims = []
