@@ -81,7 +81,7 @@ ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
 _BEAT = "UPDATE workers SET heartbeat_at = now() WHERE id = %s"
 _RENEW = """
 UPDATE runs SET lease_until = now() + make_interval(secs => %s)
-WHERE status = 'running' AND lease_owner = %s
+WHERE status = 'running' AND lease_owner = %s AND (%s::bigint[] IS NULL OR id = ANY(%s::bigint[]))
 RETURNING id, cancel_requested
 """
 
@@ -220,12 +220,17 @@ async def register(conn: AsyncConnection, owner: str, host: str, pid: int) -> No
     await conn.execute(_REGISTER, (owner, host, pid))
 
 
-async def heartbeat(conn: AsyncConnection, owner: str, lease_s: float = DEFAULT_LEASE_S) -> Heartbeat:
-    """Renew the leases of every run ``owner`` still holds; a run missing from ``held`` was lost (reaped,
+async def heartbeat(
+    conn: AsyncConnection, owner: str, lease_s: float = DEFAULT_LEASE_S, run_ids: Sequence[int] | None = None
+) -> Heartbeat:
+    """Renew the leases ``owner`` still holds — of ``run_ids`` only when given (the runs its worker is
+    still executing: a run it dropped, say on a store error, must not be kept alive by its heartbeat;
+    its lease then expires and the reaper returns it). A run missing from ``held`` was lost (reaped,
     cancelled or finished elsewhere) and its worker must stop writing about it."""
+    ids = None if run_ids is None else list(run_ids)
     async with conn.transaction():
         await conn.execute(_BEAT, (owner,))
-        cursor = await conn.execute(_RENEW, (lease_s, owner))
+        cursor = await conn.execute(_RENEW, (lease_s, owner, ids, ids))
         rows = await cursor.fetchall()
         cursor = await conn.execute("SELECT paused FROM queue_control")
         paused = await cursor.fetchone()
