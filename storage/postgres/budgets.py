@@ -7,7 +7,9 @@ locks the rows of the batches it is about to take budgeted runs from (``lock``, 
 each run, skips the refused ones in the same transaction (``skip``: a run still queued and locked by the
 claim, so the write is fenced) and saves the new counts (``save``); two workers can never both admit the
 last call. A finish adds what the run used in the transaction that writes its result (``settle``), so a
-result is counted exactly when it is stored.
+result is counted exactly when it is stored. Rows are locked in batch order within each step; should a
+claim and a finish still wait on each other's batches, PostgreSQL breaks the deadlock and the loser's
+transaction is retried whole (claims and group commits both retry after a store error).
 """
 
 from __future__ import annotations
