@@ -74,6 +74,10 @@ UPDATE runs SET limit_keys = ARRAY(SELECT jsonb_array_elements_text(labels.keys)
 FROM unnest(%s::bigint[], %s::jsonb[]) AS labels (id, keys)
 WHERE runs.id = labels.id AND runs.status = 'queued'
 """
+_CALL_IDS = """
+SELECT external_id FROM runs
+WHERE kind = 'call' AND target = %s AND started_at >= %s AND external_id IS NOT NULL AND id <> %s
+"""
 _REGISTER = """
 INSERT INTO workers (id, host, pid) VALUES (%s, %s, %s)
 ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
@@ -84,6 +88,14 @@ UPDATE runs SET lease_until = now() + make_interval(secs => %s)
 WHERE status = 'running' AND lease_owner = %s AND (%s::bigint[] IS NULL OR id = ANY(%s::bigint[]))
 RETURNING id, cancel_requested
 """
+
+
+async def call_ids_to(conn: AsyncConnection, number: str, since: str, except_run: int) -> frozenset[str]:
+    """The call SIDs other runs that started since ``since`` (the store's text time) hold for calls to
+    ``number``: what resolving ``except_run``'s dial intent must never take, whichever worker recorded
+    them. (A scan of the runs: this happens only when a worker died between a create and its SID.)"""
+    cursor = await conn.execute(_CALL_IDS, (number, since, except_run))
+    return frozenset(str(row[0]) for row in await cursor.fetchall())
 
 
 @dataclass(frozen=True)

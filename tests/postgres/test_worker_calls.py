@@ -10,7 +10,7 @@ import asyncio
 import signal
 import subprocess
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,11 @@ import httpx
 import pytest
 
 from callboard.core.simulator import DEFAULT_NUMBERS, NumberBehaviour, SimulatorConfig, simulator_process
+from callboard.storage.postgres.connection import connect
+from callboard.storage.timestamps import to_text
 from tests.postgres.worker_support import ALL_FINAL, queue_tests, rows, start_worker, until, workers
-from tests.simulator.helpers import ACCOUNT_SID, AUTH_TOKEN, CALLER_ID, SERVICE_SID
+from tests.simulator.helpers import ACCOUNT_SID, AUTH_TOKEN, CALLER_ID, CLINIC, SERVICE_SID
+from tests.telephony.support import place_directly
 
 __all__ = ["workers"]  # the fixture, used by name
 
@@ -216,3 +219,39 @@ async def test_kill_9_of_workers_mid_call_never_dials_twice(
     assert sorted(call["to"] for call in calls) == LONG_CALLS[:count]
     resumed = await rows(pg_url, "SELECT count(*) FROM runs WHERE attempt > 1")
     assert resumed[0][0] >= 1  # some calls were taken over from a killed worker
+
+
+async def test_a_dial_intent_is_never_resolved_to_a_call_another_worker_recorded(
+    pg_url: str, state_dir: Path, workers: list[subprocess.Popen[str]]
+) -> None:
+    # Real time here: the dial intent's time and the simulator's creation times must be on one clock.
+    with simulator_process(SimulatorConfig(time_scale=1.0)) as url:
+        await queue_tests(pg_url, [
+            {"name": name, "kind": "call", "phone": CLINIC, "caller": [{"pause": 1}]} for name in ("a", "b")
+        ])  # fmt: skip
+        [[a], [b]] = await rows(pg_url, "SELECT id FROM runs ORDER BY test_name")
+        # Run a (on some other worker) placed its call and recorded the SID; run b's worker died between
+        # writing its dial intent and its create, which never reached Twilio.
+        sid = place_directly(url, record=False)
+        conn = await connect(pg_url)
+        try:
+            await conn.execute(
+                "UPDATE runs SET status = 'passed', attempt = 1, started_at = %s, external_id = %s"
+                " WHERE id = %s",
+                (to_text(datetime.now(UTC)), sid, a),
+            )
+            await conn.execute(
+                "INSERT INTO dial_intents (run_id, to_number, from_number, created_at)"
+                " VALUES (%s, %s, %s, %s)",
+                (b, CLINIC, CALLER_ID, to_text(datetime.now(UTC))),
+            )
+        finally:
+            await conn.close()
+        workers.append(start_worker(state_dir, pg_url, env=twilio_env(url)))
+        await until(pg_url, ALL_FINAL)
+        [[status, kind, external_id]] = await rows(
+            pg_url, f"SELECT status, error_kind, external_id FROM runs WHERE id = {b}"
+        )
+        # The only call to that number is a's: b is not given it, and nothing is dialled again.
+        assert (status, kind, external_id) == ("error", "call_create_unknown", None)
+        assert [call["sid"] for call in sim_calls(url)] == [sid]
