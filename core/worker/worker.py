@@ -247,13 +247,13 @@ class Worker:
         return self._stops.get(run_id)
 
     async def _heartbeat(self) -> None:
-        executing = list(self._active)
+        executing = dict(self._active)
         async with self.pool.connection() as conn:
-            beat = await queue.heartbeat(conn, self.owner, self.options.lease_s, executing)
+            beat = await queue.heartbeat(conn, self.owner, self.options.lease_s, list(executing))
         self.paused = beat.paused
-        for run_id in executing:
-            if run_id not in self._active:
-                continue  # ended meanwhile
+        for run_id, task in executing.items():
+            if self._active.get(run_id) is not task:
+                continue  # ended meanwhile (and perhaps claimed again: that lease is a new one)
             if run_id in beat.cancel:
                 self._stop(run_id, Stop.CANCELLED)
             elif run_id not in beat.held:
