@@ -31,6 +31,9 @@ class Job:
     record_dial_intent: Callable[[DialIntent | None], Awaitable[None]] = _no_dial_intents
     # Set when the run resumes with an intent but no external id: the create may have reached Twilio.
     dial_intent: DialIntent | None = None
+    # External ids (call SIDs) other runs already hold, on any machine: resolving the dial intent never
+    # takes one of them (a single process knows its own; a shared store knows every worker's).
+    taken_ids: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -128,7 +128,9 @@ class CallFlow:
     async def _resolve(self, job: Job, intent: DialIntent) -> str:
         """The call an interrupted create placed, found on the account; never dialled again."""
         try:
-            sid = await find_placed_call(self._voice, self._poller, intent, self._claimed.keys())
+            sid = await find_placed_call(
+                self._voice, self._poller, intent, self._claimed.keys(), job.taken_ids
+            )
         except Exception as exc:
             message = f"the calls to {intent.to} could not be listed: {describe(exc)}; not dialled again"
             raise RunError("call_create_unknown", message) from None

@@ -21,16 +21,21 @@ CLOCK_SKEW = timedelta(seconds=60)
 
 
 async def find_placed_call(
-    voice: TwilioVoice, poller: Poller, intent: DialIntent, claimed: Set[str]
+    voice: TwilioVoice, poller: Poller, intent: DialIntent, claimed: Set[str], taken: Set[str] = frozenset()
 ) -> str | None:
     """The SID of the call the intent placed: the one created closest to the intent's time among the
-    calls to ``intent.to`` from ``intent.from_`` not claimed by another run; None when there is none."""
+    calls to ``intent.to`` from ``intent.from_`` not claimed by another run (``claimed``: this process's,
+    read when the calls are listed; ``taken``: other runs' anywhere); None when there is none."""
     found: list[CallState] = await poller.until(
         lambda: voice.find_calls(intent.to, intent.from_, intent.at - CLOCK_SKEW),
         lambda _: True,
         f"calls to {intent.to}",
     )
-    candidates = [call for call in found if call.sid not in claimed and call.created is not None]
+    candidates = [
+        call
+        for call in found
+        if call.sid not in claimed and call.sid not in taken and call.created is not None
+    ]
     if not candidates:
         return None
     best = min(candidates, key=lambda call: abs((call.created or intent.at) - intent.at))

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import timedelta
 from enum import Enum
 
 from psycopg import AsyncConnection
@@ -23,11 +24,15 @@ from callboard.core.execution.base import Executor, Job
 from callboard.core.models import RunResult, RunStatus
 from callboard.core.models.definitions import TestDefinition
 from callboard.core.models.dial_intent import DialIntent
+from callboard.core.worker.budgets import charge_of
 from callboard.core.worker.finisher import Finisher
 from callboard.storage.postgres import leases
-from callboard.storage.postgres.queue import Claim, Lease
+from callboard.storage.postgres.queue import Claim, Lease, call_ids_to
+from callboard.storage.timestamps import to_text
 
 log = logging.getLogger(__name__)
+
+TAKEN_WINDOW = timedelta(days=1)
 
 
 class Stop(Enum):
@@ -75,6 +80,12 @@ async def execute(
         lease = following
         return replace(job, attempt=following.attempt)
 
+    intent = claim.dial_intent if claim.external_id is None else None
+    taken: frozenset[str] = frozenset()
+    if intent is not None:
+        # Calls other runs hold, on any worker; a run that held one started at most a day before.
+        async with pool.connection() as conn:
+            taken = await call_ids_to(conn, intent.to, to_text(intent.at - TAKEN_WINDOW), claim.run_id)
     job = Job(
         claim.run_id,
         claim.attempt,
@@ -83,7 +94,8 @@ async def execute(
         record_external_id,
         claim.external_id,
         record_dial_intent,
-        claim.dial_intent if claim.external_id is None else None,
+        intent,
+        taken,
     )
     try:
         if executor is None:
@@ -97,7 +109,8 @@ async def execute(
     except LeaseLost as exc:
         log.warning("%s: dropped, its writes refused", exc)
         return
-    if not await finisher.finish(lease, config.redactor.result(result), _elapsed_ms(started)):
+    stored = config.redactor.result(result)
+    if not await finisher.finish(lease, stored, _elapsed_ms(started), charge_of(claim)):
         log.warning("run %s: lease lost before its result was written; result dropped", claim.run_id)
 
 

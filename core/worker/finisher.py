@@ -1,7 +1,8 @@
 """Group commit of results on a worker: runs that finish while a commit is in flight are written
 together in the next one (one transaction, one round trip), so many short runs do not pay a commit each.
 A result is reported written only once its transaction has committed; while the store cannot commit,
-results are kept and tried again."""
+results are kept and tried again. What a run spent of its batch's budget is added in the same
+transaction (``storage.postgres.budgets.settle``), so it is counted exactly when its result is stored."""
 
 from __future__ import annotations
 
@@ -13,20 +14,22 @@ from psycopg import AsyncConnection, Error
 from psycopg_pool import AsyncConnectionPool
 
 from callboard.core.models import RunResult
-from callboard.storage.postgres import leases
+from callboard.storage.postgres import budgets, leases
+from callboard.storage.postgres.budgets import BudgetRules, Charge
 from callboard.storage.postgres.queue import Lease
 
 log = logging.getLogger(__name__)
 
 RETRY_S = 1.0
-_Item = tuple[Lease, RunResult, float | None]
+_Item = tuple[tuple[Lease, RunResult, float | None], Charge | None]
 
 
 class Finisher:
-    """Writes finished runs in groups through ``leases.finish_many``."""
+    """Writes finished runs in groups through ``leases.finish_many``, settling their budgets by ``rules``."""
 
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection]) -> None:
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection], rules: BudgetRules) -> None:
         self.pool = pool
+        self.rules = rules
         self._pending: list[tuple[_Item, asyncio.Future[bool]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -35,10 +38,13 @@ class Finisher:
         """Start committing."""
         self._task = asyncio.create_task(self._run(), name="callboard-finisher")
 
-    async def finish(self, lease: Lease, result: RunResult, duration_ms: float | None) -> bool:
-        """Write the run's result in the next group; False when its lease was lost (nothing written)."""
+    async def finish(
+        self, lease: Lease, result: RunResult, duration_ms: float | None, charge: Charge | None = None
+    ) -> bool:
+        """Write the run's result in the next group (adding what it spent to ``charge``'s batch); False
+        when its lease was lost (nothing written)."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append(((lease, result, duration_ms), future))
+        self._pending.append((((lease, result, duration_ms), charge), future))
         self._wake.set()
         return await asyncio.shield(future)
 
@@ -67,8 +73,9 @@ class Finisher:
     async def _commit(self) -> bool:
         group, self._pending = self._pending, []
         try:
-            async with self.pool.connection() as conn:
-                written = await leases.finish_many(conn, [item for item, _ in group])
+            async with self.pool.connection() as conn, conn.transaction():
+                settled = await budgets.settle(conn, [item for item, _ in group], self.rules)
+                written = await leases.finish_many(conn, settled)
         except Error as exc:
             log.warning("could not write %d results (%s); trying again", len(group), exc)
             self._pending = group + self._pending

@@ -1,8 +1,10 @@
 """The worker loop: label, claim, execute, heartbeat, reap, listen — on a shared PostgreSQL store.
 
-Per-kind and per-target concurrency ([engine.kinds], [engine.targets], the Twilio account's cap) hold
-across all workers: they are counted in the database. ``concurrency`` is this worker's own share. Rates
-(the Twilio CPS first) are GCRA slots in the database, so starts are evenly spaced across workers.
+Per-kind and per-target concurrency ([engine.kinds], [engine.targets], the Twilio account's
+``max_concurrent_calls`` as the ``twilio`` key) hold across all workers: they are counted from running
+rows in the database. ``concurrency`` is this worker's own share. Rates (the Twilio CPS first) are GCRA
+slots in the database, so starts are evenly spaced across workers. Per-batch budgets (calls, call
+minutes, model tokens) are rows of the database too (``core.worker.budgets``).
 Any worker reaps expired leases (it is idempotent); batch finishing runs in the one worker that holds
 its role.
 """
@@ -13,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,7 +27,9 @@ from callboard.core.engine.engine import EngineConfig
 from callboard.core.engine.limits import LimitSpec
 from callboard.core.engine.selection import limit_keys
 from callboard.core.execution.base import Executor
+from callboard.core.executors.registry import prepare
 from callboard.core.models.definitions import TestDefinition, parse_test
+from callboard.core.worker.budgets import BatchBudgets
 from callboard.core.worker.execution import Stop, execute, settle_stop
 from callboard.core.worker.finisher import Finisher
 from callboard.storage.postgres import leases, notices, queue, rates
@@ -34,6 +38,10 @@ from callboard.storage.postgres.reaper import Reaped, reap
 from callboard.storage.postgres.singleton import Singleton
 
 log = logging.getLogger(__name__)
+
+# Which reason for stopping a run wins when two arrive: a lost lease writes nothing whatever else was
+# asked, and a user's cancel is a final answer where a shutdown would only give the run back.
+_STRENGTH = {Stop.SHUTDOWN: 0, Stop.CANCELLED: 1, Stop.LOST: 2}
 
 
 @dataclass(frozen=True)
@@ -85,8 +93,13 @@ class Worker:
         self.paused = False
         self._active: dict[int, asyncio.Task[None]] = {}
         self._stops: dict[int, Stop] = {}
+        # Runs whose task is writing how it stopped: no further cancel may interrupt that write.
+        self._settling: set[int] = set()
+        self._background: set[asyncio.Task[None]] = set()
+        self._stacks: dict[str, asyncio.Future[None]] = {}
         self._wake = asyncio.Event()
-        self.finisher = Finisher(pool)
+        self.budgets = BatchBudgets(config.call_budget, config.llm_max_tokens)
+        self.finisher = Finisher(pool, self.budgets)
 
     async def run(self, stop: asyncio.Event, host: str, pid: int) -> None:
         """Work until ``stop`` is set, then give back what is still running after the grace period."""
@@ -116,7 +129,9 @@ class Worker:
                 try:
                     async with self.pool.connection() as conn:
                         await queue.label(conn, keys_of)
-                        claims = await queue.claim(conn, self.owner, free, self.limits, self.options.lease_s)
+                        claims = await queue.claim(
+                            conn, self.owner, free, self.limits, self.options.lease_s, self.budgets
+                        )
                 except Error as exc:
                     log.warning("claiming failed (%s); trying again", exc)
                     claims = []
@@ -135,18 +150,30 @@ class Worker:
 
         def done(_: asyncio.Task[None]) -> None:
             self._active.pop(claim.run_id, None)
-            self._stops.pop(claim.run_id, None)
+            if not task.cancelled() and (error := task.exception()) is not None:
+                # Its lease is no longer renewed: it expires and the reaper returns the run.
+                log.warning("run %s: dropped after an error: %r", claim.run_id, error)
+            reason = self._stops.pop(claim.run_id, None)
+            if task.cancelled() and claim.run_id not in self._settling:
+                # Cancelled before its first step, so its own handler never ran: settle it here.
+                self._spawn(settle_stop(self.pool, claim.lease(), reason, None))
+            self._settling.discard(claim.run_id)
             self._wake.set()
 
         task.add_done_callback(done)
+
+    def _spawn(self, work: Coroutine[None, None, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _run(self, claim: queue.Claim) -> None:
         try:
             test = await self._prepare(claim)
         except asyncio.CancelledError:
             # Stopped before its executor started (a cancel right after the claim): settled here, or
-            # the run would stay 'running' under a lease this worker keeps renewing.
-            await settle_stop(self.pool, claim.lease(), self._stops.get(claim.run_id), None)
+            # the run would stay 'running' until its lease expired.
+            await settle_stop(self.pool, claim.lease(), self._settle(claim.run_id), None)
             raise
         if test is None:
             return
@@ -158,12 +185,23 @@ class Worker:
             test,
             executor,
             self.config,
-            lambda: self._stops.get(claim.run_id),
+            lambda: self._settle(claim.run_id),
         )
 
     async def _prepare(self, claim: queue.Claim) -> TestDefinition | None:
         """The claimed run's test, after the rate slots of its keys; None (and the run finished as an
-        error) when its version is gone."""
+        error) when its version is gone. While the store cannot answer, it asks again: the run stays
+        this worker's as long as its heartbeat renews the lease (once the store is back, a lease that
+        expired meanwhile makes the heartbeat stop the run)."""
+        while True:
+            try:
+                return await self._prepare_once(claim)
+            except Error as exc:
+                log.warning("run %s: cannot reach the store (%s); trying again", claim.run_id, exc)
+                await asyncio.sleep(self.options.poll_s)
+
+    async def _prepare_once(self, claim: queue.Claim) -> TestDefinition | None:
+        await self._stack_ready(claim.kind)  # before its rate slot: the slot is then used at once
         waits = [0.0]
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
@@ -183,17 +221,39 @@ class Worker:
             return None
         return _test_of(int(claim.version_id or 0), str(row[0]))
 
+    async def _stack_ready(self, kind: str) -> None:
+        """Import the stack of ``kind``'s executor off the event loop, once (twilio and numpy take about
+        a second: on the loop they would stall every run in flight)."""
+        ready = self._stacks.get(kind)
+        if ready is None:
+            ready = self._stacks[kind] = asyncio.ensure_future(prepare(self.executors, [kind]))
+        await asyncio.shield(ready)
+
     def _stop(self, run_id: int, reason: Stop) -> None:
+        """Cancel the run's task for ``reason``. A repeat (the heartbeat's fallback after a notice, a
+        user's cancel during shutdown) cancels it again — an executor may have swallowed the first — and
+        a stronger reason replaces a weaker one, until the run starts writing how it stopped."""
         task = self._active.get(run_id)
-        if task is not None and run_id not in self._stops:
+        if task is None or run_id in self._settling:
+            return
+        known = self._stops.get(run_id)
+        if known is None or _STRENGTH[reason] > _STRENGTH[known]:
             self._stops[run_id] = reason
-            task.cancel()
+        task.cancel()
+
+    def _settle(self, run_id: int) -> Stop | None:
+        """Why the run's task was cancelled; from now on it is writing that, and is cancelled no more."""
+        self._settling.add(run_id)
+        return self._stops.get(run_id)
 
     async def _heartbeat(self) -> None:
+        executing = dict(self._active)
         async with self.pool.connection() as conn:
-            beat = await queue.heartbeat(conn, self.owner, self.options.lease_s)
+            beat = await queue.heartbeat(conn, self.owner, self.options.lease_s, list(executing))
         self.paused = beat.paused
-        for run_id in list(self._active):
+        for run_id, task in executing.items():
+            if self._active.get(run_id) is not task:
+                continue  # ended meanwhile (and perhaps claimed again: that lease is a new one)
             if run_id in beat.cancel:
                 self._stop(run_id, Stop.CANCELLED)
             elif run_id not in beat.held:
@@ -208,8 +268,11 @@ class Worker:
 
     async def _finish_batches(self) -> None:
         while True:
-            async with self.pool.connection() as conn:
-                await finish_done_batches(conn)
+            try:
+                async with self.pool.connection() as conn:
+                    await finish_done_batches(conn)
+            except Error as exc:
+                log.warning("batch finishing failed (%s); trying again", exc)
             await asyncio.sleep(self.options.poll_s)
 
     async def _listen(self) -> None:
@@ -249,3 +312,5 @@ class Worker:
             self._stop(run_id, Stop.SHUTDOWN)
         if self._active:
             await asyncio.gather(*self._active.values(), return_exceptions=True)
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)

@@ -23,12 +23,11 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from callboard.core.models.dial_intent import DialIntent
-from callboard.storage.postgres import outbox
+from callboard.storage.postgres import budgets, outbox
+from callboard.storage.postgres.fence import NOW_TEXT, Lease
 
 DEFAULT_LEASE_S = 30.0
 GLOBAL_KEY = "*"
-# The store's text timestamps (ISO-8601 UTC with microseconds), from the database clock.
-NOW_TEXT = """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
 
 _LOCK_KEYS = "INSERT INTO limit_locks (key) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING"
 _LOCK_ROWS = "SELECT key FROM limit_locks WHERE key = ANY(%s) ORDER BY key FOR UPDATE"
@@ -37,9 +36,13 @@ SELECT key, count(*) FROM runs CROSS JOIN LATERAL unnest(limit_keys) AS key
 WHERE status = 'running' AND key = ANY(%s) GROUP BY key
 """
 _COUNT_ALL_RUNNING = "SELECT count(*) FROM runs WHERE status = 'running'"
-# Walks runs_queue (priority DESC, id WHERE status = 'queued'); full keys are filtered on the way.
+# Walks runs_queue (priority DESC, id WHERE status = 'queued'); full keys are filtered on the way. What a
+# budget needs to know comes along: a call run's SID or dial intent (a call that may exist) is looked up
+# for calls only.
 _CANDIDATES = """
-SELECT id, limit_keys FROM runs
+SELECT id, limit_keys, batch_id, kind, attempt,
+       external_id IS NOT NULL OR (kind = 'call' AND EXISTS (SELECT 1 FROM dial_intents WHERE run_id = id))
+FROM runs
 WHERE status = 'queued' AND limit_keys <> '{}' AND NOT (limit_keys && %s::text[]) AND id <> ALL(%s::bigint[])
 ORDER BY priority DESC, id
 LIMIT %s
@@ -71,6 +74,10 @@ UPDATE runs SET limit_keys = ARRAY(SELECT jsonb_array_elements_text(labels.keys)
 FROM unnest(%s::bigint[], %s::jsonb[]) AS labels (id, keys)
 WHERE runs.id = labels.id AND runs.status = 'queued'
 """
+_CALL_IDS = """
+SELECT external_id FROM runs
+WHERE kind = 'call' AND target = %s AND started_at >= %s AND external_id IS NOT NULL AND id <> %s
+"""
 _REGISTER = """
 INSERT INTO workers (id, host, pid) VALUES (%s, %s, %s)
 ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
@@ -78,9 +85,17 @@ ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
 _BEAT = "UPDATE workers SET heartbeat_at = now() WHERE id = %s"
 _RENEW = """
 UPDATE runs SET lease_until = now() + make_interval(secs => %s)
-WHERE status = 'running' AND lease_owner = %s
+WHERE status = 'running' AND lease_owner = %s AND (%s::bigint[] IS NULL OR id = ANY(%s::bigint[]))
 RETURNING id, cancel_requested
 """
+
+
+async def call_ids_to(conn: AsyncConnection, number: str, since: str, except_run: int) -> frozenset[str]:
+    """The call SIDs other runs that started since ``since`` (the store's text time) hold for calls to
+    ``number``: what resolving ``except_run``'s dial intent must never take, whichever worker recorded
+    them. (A scan of the runs: this happens only when a worker died between a create and its SID.)"""
+    cursor = await conn.execute(_CALL_IDS, (number, since, except_run))
+    return frozenset(str(row[0]) for row in await cursor.fetchall())
 
 
 @dataclass(frozen=True)
@@ -94,19 +109,6 @@ class Limits:
         """The lock rows a claim under these limits takes, in lock order."""
         keys = sorted(self.per_key)
         return [GLOBAL_KEY, *keys] if self.total is not None else keys
-
-
-@dataclass(frozen=True)
-class Lease:
-    """Who may write about which attempt of which run: what every fenced write checks."""
-
-    run_id: int
-    attempt: int
-    owner: str
-
-    def params(self) -> dict[str, object]:
-        """The fence's parameters."""
-        return {"run": self.run_id, "attempt": self.attempt, "owner": self.owner}
 
 
 @dataclass(frozen=True)
@@ -143,32 +145,61 @@ class Heartbeat:
 
 
 async def claim(
-    conn: AsyncConnection, owner: str, n: int, limits: Limits | None = None, lease_s: float = DEFAULT_LEASE_S
+    conn: AsyncConnection,
+    owner: str,
+    n: int,
+    limits: Limits | None = None,
+    lease_s: float = DEFAULT_LEASE_S,
+    rules: budgets.BudgetRules | None = None,
 ) -> list[Claim]:
     """Claim up to ``n`` queued runs for ``owner`` within ``limits``, highest priority first and then in
     queue order, in one transaction; returns them in that order (none when nothing may start, or while
-    the queue is paused)."""
+    the queue is paused). With budget ``rules``, a run its batch's budget refuses is skipped with the
+    reason instead, in the same transaction, and the calls admitted are counted."""
     limits = limits or Limits()
     async with conn.transaction():
         cursor = await conn.execute("SELECT paused FROM queue_control")
         if (await cursor.fetchone() or (False,))[0]:
             return []
-        budget = await _Budget.load(conn, limits)
+        free = await _Free.load(conn, limits)
         chosen: list[int] = []
+        refused: list[tuple[int, str]] = []
+        spent: dict[int, budgets.Spent] = {}
         # Each round fills the claim, runs out of queue, or finds one more key full (which the next
-        # round filters out in SQL): a handful of rounds at most.
-        for _ in range(len(limits.per_key) + 2):
-            wanted = min(n - len(chosen), budget.free_total)
+        # round filters out in SQL): a handful of rounds at most. A round that skipped runs refused by
+        # their budget made progress and does not count.
+        rounds = 0
+        while rounds < len(limits.per_key) + 2:
+            wanted = min(n - len(chosen), free.total)
             if wanted <= 0:
                 break
-            cursor = await conn.execute(_CANDIDATES, (sorted(budget.full), chosen, wanted))
+            seen = [*chosen, *(run_id for run_id, _ in refused)]
+            cursor = await conn.execute(_CANDIDATES, (sorted(free.full), seen, wanted))
             rows = await cursor.fetchall()
-            for run_id, keys in rows:
-                if budget.admits(keys):
-                    budget.take(keys)
-                    chosen.append(int(run_id))
+            candidates = [_candidate(row) for row in rows]
+            if rules is not None:
+                budgeted = {c.batch_id for c in candidates if rules.applies(c)} - spent.keys()
+                spent |= await budgets.lock(conn, budgeted)
+            skipped_before = len(refused)
+            for candidate in candidates:
+                if not free.admits(candidate.limit_keys):
+                    continue
+                if rules is not None and rules.applies(candidate):
+                    batch = spent[candidate.batch_id]
+                    admission = rules.admit(candidate, batch)
+                    if admission.refusal is not None:
+                        refused.append((candidate.run_id, admission.refusal))
+                        continue
+                    if admission.dials:
+                        batch.calls += 1
+                free.take(candidate.limit_keys)
+                chosen.append(candidate.run_id)
             if len(rows) < wanted:
                 break  # nothing more below the filters
+            if len(refused) == skipped_before:
+                rounds += 1
+        await budgets.skip(conn, refused)
+        await budgets.save(conn, spent)
         if not chosen:
             return []
         cursor = await conn.execute(_TAKE, {"owner": owner, "lease_s": lease_s, "ids": chosen})
@@ -201,12 +232,17 @@ async def register(conn: AsyncConnection, owner: str, host: str, pid: int) -> No
     await conn.execute(_REGISTER, (owner, host, pid))
 
 
-async def heartbeat(conn: AsyncConnection, owner: str, lease_s: float = DEFAULT_LEASE_S) -> Heartbeat:
-    """Renew the leases of every run ``owner`` still holds; a run missing from ``held`` was lost (reaped,
+async def heartbeat(
+    conn: AsyncConnection, owner: str, lease_s: float = DEFAULT_LEASE_S, run_ids: Sequence[int] | None = None
+) -> Heartbeat:
+    """Renew the leases ``owner`` still holds — of ``run_ids`` only when given (the runs its worker is
+    still executing: a run it dropped, say on a store error, must not be kept alive by its heartbeat;
+    its lease then expires and the reaper returns it). A run missing from ``held`` was lost (reaped,
     cancelled or finished elsewhere) and its worker must stop writing about it."""
+    ids = None if run_ids is None else list(run_ids)
     async with conn.transaction():
         await conn.execute(_BEAT, (owner,))
-        cursor = await conn.execute(_RENEW, (lease_s, owner))
+        cursor = await conn.execute(_RENEW, (lease_s, owner, ids, ids))
         rows = await cursor.fetchall()
         cursor = await conn.execute("SELECT paused FROM queue_control")
         paused = await cursor.fetchone()
@@ -215,16 +251,16 @@ async def heartbeat(conn: AsyncConnection, owner: str, lease_s: float = DEFAULT_
 
 
 @dataclass
-class _Budget:
+class _Free:
     """The free slots of one claim: what is left globally and per limited key."""
 
     limits: Limits
-    free_total: int
+    total: int
     running: dict[str, int]
     full: set[str]
 
     @classmethod
-    async def load(cls, conn: AsyncConnection, limits: Limits) -> _Budget:
+    async def load(cls, conn: AsyncConnection, limits: Limits) -> _Free:
         keys = limits.keys()
         free_total = 1 << 30
         running: dict[str, int] = {}
@@ -240,17 +276,23 @@ class _Budget:
         full = {key for key, cap in limits.per_key.items() if running.get(key, 0) >= cap}
         return cls(limits, free_total, running, full)
 
-    def admits(self, keys: list[str]) -> bool:
-        return self.free_total > 0 and not self.full.intersection(keys)
+    def admits(self, keys: Sequence[str]) -> bool:
+        return self.total > 0 and not self.full.intersection(keys)
 
-    def take(self, keys: list[str]) -> None:
-        self.free_total -= 1
+    def take(self, keys: Sequence[str]) -> None:
+        self.total -= 1
         for key in keys:
             cap = self.limits.per_key.get(key)
             if cap is not None:
                 self.running[key] = self.running.get(key, 0) + 1
                 if self.running[key] >= cap:
                     self.full.add(key)
+
+
+def _candidate(row: Any) -> budgets.Candidate:
+    run_id, keys, batch_id, kind, attempt, placed = row
+    first_claim = int(attempt) == 0
+    return budgets.Candidate(int(run_id), int(batch_id), str(kind), tuple(keys), first_claim, bool(placed))
 
 
 def _claim(row: Any, owner: str) -> Claim:
