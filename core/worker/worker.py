@@ -190,10 +190,14 @@ class Worker:
             task.cancel()
 
     async def _heartbeat(self) -> None:
+        # Only the runs started before the heartbeat read the leases can be judged by its answer: a run
+        # claimed while it was in flight is missing from ``held`` without being lost (stopping it would
+        # leave it 'running' under a lease this worker keeps renewing, and its batch would never end).
+        running = list(self._active)
         async with self.pool.connection() as conn:
             beat = await queue.heartbeat(conn, self.owner, self.options.lease_s)
         self.paused = beat.paused
-        for run_id in list(self._active):
+        for run_id in running:
             if run_id in beat.cancel:
                 self._stop(run_id, Stop.CANCELLED)
             elif run_id not in beat.held:
