@@ -302,6 +302,45 @@ class ResultWriter:
         return results
 
 
+class EncodedResult(NamedTuple):
+    """A final result as its columns store it (every backend, every writer), but for the times."""
+
+    status: str
+    duration_ms: float | None
+    score: float | None
+    checks: str | None
+    labels: str | None
+    metrics: str
+    transcript: str
+    artifacts: str
+    error_kind: str | None
+    error_message: str | None
+    skip_reason: str | None
+
+
+def encode_result(result: RunResult, duration_ms: float | None) -> EncodedResult:
+    """``result`` encoded as stored. The score defaults to the checks'; fields at their defaults (an
+    empty message, weight 1, no times) are left out, as they come back when read and every run of a
+    nightly batch would store them again. Its list of check labels (``labels``) is kept once
+    (``KEEP_LABELS``) before a run names it; None when it has no checks."""
+    if not result.status.is_final:
+        raise ValueError(f"a run finishes in a final status, not {result.status.value!r}")
+    checks = encode_checks(result.checks)
+    return EncodedResult(
+        status=result.status.value,
+        duration_ms=duration_ms,
+        score=result.score if result.score is not None else score(result.checks),
+        checks=checks.own,
+        labels=checks.labels,
+        metrics=_METRICS.dump_json(result.metrics).decode(),
+        transcript=_TRANSCRIPT.dump_json(result.transcript, exclude_defaults=True).decode(),
+        artifacts=_ARTIFACTS.dump_json(result.artifacts).decode(),
+        error_kind=result.error_kind,
+        error_message=result.error_message,
+        skip_reason=result.skip_reason,
+    )
+
+
 class FinishStatement(NamedTuple):
     """The fenced finish statement's parameters (the same on every backend), and the run's list of check
     labels, kept once (``KEEP_LABELS``) before the statement names it; None when it has no checks."""
@@ -313,29 +352,11 @@ class FinishStatement(NamedTuple):
 def finish_params(
     run_id: int, attempt: int, result: RunResult, finished_at: datetime, duration_ms: float | None
 ) -> FinishStatement:
-    """The parameters of the fenced finish statement: the result encoded as stored. The score defaults
-    to the checks'; fields at their defaults (an empty message, weight 1, no times) are left out, as
-    they come back when read and every run of a nightly batch would store them again."""
-    if not result.status.is_final:
-        raise ValueError(f"a run finishes in a final status, not {result.status.value!r}")
-    checks = encode_checks(result.checks)
-    params = (
-        result.status.value,
-        to_text(finished_at),
-        duration_ms,
-        result.score if result.score is not None else score(result.checks),
-        checks.own,
-        checks.labels,
-        _METRICS.dump_json(result.metrics).decode(),
-        _TRANSCRIPT.dump_json(result.transcript, exclude_defaults=True).decode(),
-        _ARTIFACTS.dump_json(result.artifacts).decode(),
-        result.error_kind,
-        result.error_message,
-        result.skip_reason,
-        run_id,
-        attempt,
-    )
-    return FinishStatement(params, checks.labels)
+    """The parameters of the fenced finish statement (``_FINISH``): ``encode_result``'s columns, with
+    the finishing time after the status, then the fence."""
+    encoded = encode_result(result, duration_ms)
+    params = (encoded.status, to_text(finished_at), *encoded[1:], run_id, attempt)
+    return FinishStatement(params, encoded.labels)
 
 
 def _is_fault(exc: BaseException) -> bool:

@@ -247,6 +247,8 @@ class Worker:
         return self._stops.get(run_id)
 
     async def _heartbeat(self) -> None:
+        # Only the runs started before the heartbeat read the leases can be judged by its answer: a run
+        # claimed while it was in flight is missing from ``held`` without being lost.
         executing = dict(self._active)
         async with self.pool.connection() as conn:
             beat = await queue.heartbeat(conn, self.owner, self.options.lease_s, list(executing))

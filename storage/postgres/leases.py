@@ -8,20 +8,16 @@ appends its event to the outbox in the same transaction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 from psycopg import AsyncConnection
-from pydantic import TypeAdapter
 
-from callboard.core.models import RunResult, TranscriptEntry, score
+from callboard.core.models import RunResult
 from callboard.core.models.dial_intent import DialIntent
-from callboard.storage.check_labels import encode_checks
 from callboard.storage.postgres import outbox
 from callboard.storage.postgres.queue import NOW_TEXT, Lease
 from callboard.storage.timestamps import to_text
-
-_TRANSCRIPT = TypeAdapter(list[TranscriptEntry])
+from callboard.storage.writer import encode_result
 
 _FENCE = "id = %(run)s AND status = 'running' AND attempt = %(attempt)s AND lease_owner = %(owner)s"
 _FINISH = f"""
@@ -65,10 +61,8 @@ async def finish_many(
     conn: AsyncConnection, items: Sequence[tuple[Lease, RunResult, float | None]]
 ) -> list[bool]:
     """``finish`` for several runs in one transaction and one round trip (a group commit: a worker
-    finishing many short runs pays one commit for all); per item, whether it was written."""
-    for _, result, _ in items:
-        if not result.status.is_final:
-            raise ValueError(f"a run finishes in a final status, not {result.status.value!r}")
+    finishing many short runs pays one commit for all); per item, whether it was written. ValueError,
+    and nothing written, when a result is not final."""
     if not items:
         return []
     params = [_finish_params(lease, result, duration_ms) for lease, result, duration_ms in items]
@@ -93,20 +87,9 @@ async def finish_many(
 
 
 def _finish_params(lease: Lease, result: RunResult, duration_ms: float | None) -> dict[str, object]:
-    checks = encode_checks(result.checks)
-    return lease.params() | {
-        "status": result.status.value,
-        "duration_ms": duration_ms,
-        "score": result.score if result.score is not None else score(result.checks),
-        "checks": checks.own,
-        "labels": checks.labels,
-        "metrics": json.dumps(result.metrics, separators=(",", ":")),
-        "transcript": _TRANSCRIPT.dump_json(result.transcript, exclude_defaults=True).decode(),
-        "artifacts": json.dumps(result.artifacts, separators=(",", ":")),
-        "error_kind": result.error_kind,
-        "error_message": result.error_message,
-        "skip_reason": result.skip_reason,
-    }
+    """The fenced finish's parameters: the result encoded as every writer stores it (the finishing time
+    is the database clock's, in the statement), named for ``_FINISH``."""
+    return lease.params() | encode_result(result, duration_ms)._asdict()
 
 
 async def requeue(conn: AsyncConnection, lease: Lease) -> bool:
