@@ -33,8 +33,10 @@ async def test_a_run_claimed_during_a_heartbeat_runs_to_its_end(
     worker.finisher.start()
     real_heartbeat = queue.heartbeat
 
-    async def claim_while_beating(conn: AsyncConnection, owner: str, lease_s: float) -> queue.Heartbeat:
-        beat = await real_heartbeat(conn, owner, lease_s)
+    async def claim_while_beating(
+        conn: AsyncConnection, owner: str, lease_s: float, run_ids: list[int] | None = None
+    ) -> queue.Heartbeat:
+        beat = await real_heartbeat(conn, owner, lease_s, run_ids)
         # The worker's claim loop commits a claim after the heartbeat read the leases, and starts the
         # run before the heartbeat's answer is looked at: what two tasks of one worker do under load.
         async with pool.connection() as other:
