@@ -14,6 +14,7 @@ import pytest
 
 from tests.cluster.cluster_processes import Processes, rows, suite, until
 from tests.conftest import CliRunner
+from tests.pg_server import PostgresServer
 
 
 @pytest.fixture
@@ -99,3 +100,91 @@ async def test_pause_and_resume_from_a_daemon_reach_every_worker(
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     await until(pg_url, "SELECT bool_and(status = 'passed') FROM runs")
     assert await rows(pg_url, "SELECT paused FROM queue_control") == [(False,)]
+
+
+def _daemon_log(state_dir: Path) -> str:
+    return "".join(path.read_text() for path in (state_dir / "logs").glob("daemon.log*"))
+
+
+def _database(pg_url: str) -> str:
+    return pg_url.rsplit("/", 1)[1].split("?")[0]
+
+
+async def test_a_store_that_cannot_be_reached_is_a_fault_and_the_daemon_outlives_it(
+    run_cli: CliRunner,
+    processes: Processes,
+    pg_url: str,
+    pg_server: PostgresServer,
+    state_dir: Path,
+    tmp_path: Path,
+) -> None:
+    env = {"CALLBOARD_STORE__URL": pg_url}
+    daemon = processes.daemon(run_cli, state_dir, "--no-worker")
+    database = _database(pg_url)
+    # The server refuses this database's connections and ends the ones it has: for the daemon, an outage.
+    pg_server.psql(f"ALTER DATABASE {database} WITH ALLOW_CONNECTIONS false")
+    pg_server.psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'")
+    try:
+        deadline = time.monotonic() + 60
+        while "UNAVAILABLE" not in (shown := run_cli("daemon", "status", env=env)).stdout:
+            assert time.monotonic() < deadline, shown.stdout + shown.stderr
+            time.sleep(0.2)
+        assert shown.returncode == 0  # it runs, and says its store cannot be used
+        queued = run_cli("run", "--all", env=env)
+        assert queued.returncode != 0 and "Traceback" not in queued.stderr
+    finally:
+        pg_server.psql(f"ALTER DATABASE {database} WITH ALLOW_CONNECTIONS true")
+    deadline = time.monotonic() + 60
+    while "UNAVAILABLE" in (shown := run_cli("daemon", "status", env=env)).stdout:
+        assert time.monotonic() < deadline, "the fault did not end with the outage"
+        time.sleep(0.2)
+    assert daemon.poll() is None
+    # Back in business: a batch queued through it runs on a worker to the end.
+    assert run_cli("import", suite(tmp_path, 2, "true"), env=env).returncode == 0
+    processes.worker(state_dir)
+    ran = run_cli("run", "--all", env=env)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    await until(pg_url, "SELECT count(*) = 2 AND bool_and(status = 'passed') FROM runs")
+
+
+async def test_the_scheduler_runs_in_one_daemon_and_moves_when_it_dies(
+    run_cli: CliRunner, processes: Processes, pg_url: str, state_dir: Path, tmp_path: Path
+) -> None:
+    env = {"CALLBOARD_STORE__URL": pg_url}
+    state_b = tmp_path / "state-b"
+    daemons = {
+        state_dir: processes.daemon(run_cli, state_dir, "--no-worker"),
+        state_b: processes.daemon(run_cli, state_b, "--no-worker"),
+    }
+    processes.worker(state_dir)
+    assert run_cli("import", suite(tmp_path, 1, "true"), env=env).returncode == 0
+    # Made through daemon B, whichever daemon holds the scheduler's role.
+    added = run_cli(
+        "schedule", "add", "tick", "--every", "2s", "--all", env={**env, "CALLBOARD_STATE_DIR": str(state_b)}
+    )
+    assert added.returncode == 0, added.stdout + added.stderr
+    fired = "SELECT count(*) FROM schedule_fires WHERE outcome = 'fired'"
+    await until(pg_url, f"{fired.replace('count(*)', 'count(*) >= 2')}", timeout_s=60)
+    holders = [
+        folder for folder in daemons if "singleton scheduler: this process holds" in _daemon_log(folder)
+    ]
+    assert len(holders) == 1
+    [holder] = holders
+    [other] = [folder for folder in daemons if folder != holder]
+    daemons[holder].kill()  # kill -9: its session ends, and with it the advisory lock
+    daemons[holder].wait()
+    [[before]] = await rows(pg_url, fired)
+    await until(pg_url, f"{fired.replace('count(*)', f'count(*) >= {int(before) + 2}')}", timeout_s=60)
+    assert "singleton scheduler: this process holds" in _daemon_log(other)
+    daemons[other].terminate()  # nothing in flight while the fires are counted
+    daemons[other].wait(timeout=60)
+    # Every slot fired once, each with a batch of its own (a slot recorded just before the kill may have
+    # none: its daemon died before queueing it).
+    [[fires, with_batch, distinct]] = await rows(
+        pg_url,
+        "SELECT count(*), count(batch_id), count(DISTINCT batch_id) FROM schedule_fires"
+        " WHERE outcome = 'fired'",
+    )
+    [[batches]] = await rows(pg_url, "SELECT count(*) FROM batches WHERE schedule_id IS NOT NULL")
+    assert with_batch == distinct == batches
+    assert int(fires) - int(with_batch) <= 1
