@@ -1,0 +1,215 @@
+"""The API's events on a shared PostgreSQL store, read from the outbox (``storage.postgres.outbox``).
+
+Every API daemon tails the same outbox in the same commit-safe order, so they all serve the same events
+with the same ids: an SSE client's ``Last-Event-ID`` from one daemon resumes on any other. The tail wakes
+on NOTIFY (and polls now and then, and soon after a read held back by an open transaction), reads a page,
+turns it into API events (``outbox_translation``) and hands them to live subscribers. A subscriber that
+resumes from an id replays from the database, then joins the live stream where its replay ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from callboard.core.cluster.outbox_translation import Placed, Translator
+from callboard.core.engine.events import EventsLost
+from callboard.core.models.events import EventBase
+from callboard.storage.postgres import outbox
+from callboard.storage.postgres.access import is_outage
+from callboard.storage.postgres.connection import connect
+
+log = logging.getLogger(__name__)
+
+# How often the tail reads with no wake-up at all (a NOTIFY lost with a dropped connection).
+POLL_S = 5.0
+# How soon it reads again when committed events wait behind a transaction still open.
+HELD_BACK_S = 0.05
+# How long it waits before reconnecting after the store failed.
+RETRY_S = 1.0
+PAGE_SIZE = 1000
+SUBSCRIBER_QUEUE = 10_000
+
+
+class OutboxEvents:
+    """The outbox as an ``EventFeed`` (``core.engine.control``) for one API daemon."""
+
+    def __init__(
+        self,
+        url: str,
+        pool: AsyncConnectionPool[AsyncConnection],
+        *,
+        progress_interval_s: float = 0.25,
+    ) -> None:
+        self._url = url
+        self._pool = pool
+        self._interval = progress_interval_s
+        self._position = outbox.START
+        self._last_id = 0
+        self._held_back = False
+        self._translator = Translator(progress_interval_s)
+        self._subscribers: set[asyncio.Queue[Placed | None]] = set()
+        self._writes: set[asyncio.Task[None]] = set()
+        self._listener: AsyncConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def last_id(self) -> int:
+        """The outbox id of the newest event read, 0 before the first."""
+        return self._last_id
+
+    @property
+    def held_back(self) -> bool:
+        """Whether, at the last read, committed events waited behind a transaction still open (they
+        come once it ends; a transaction held open for long holds every daemon's events back)."""
+        return self._held_back
+
+    async def start(self) -> None:
+        """Start tailing the outbox from its current end (raises StoreError when the store cannot be
+        reached)."""
+        self._listener = await self._listen()
+        async with self._pool.connection() as conn:
+            self._position = await outbox.end(conn)
+        self._last_id = self._position.id
+        self._translator = Translator(self._interval, self._last_id)
+        self._task = asyncio.create_task(self._tail(), name="outbox-events")
+
+    async def close(self) -> None:
+        """Stop tailing, finish pending writes and end every subscription."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
+        await self._drop_listener()
+        for queue in list(self._subscribers):
+            queue.put_nowait(None)
+        self._subscribers.clear()
+
+    def publish(self, event: EventBase) -> EventBase:
+        """Write ``event`` to the outbox (committed shortly, in a transaction of its own); every daemon's
+        subscribers get it from there, with its outbox id. Returns it as given: the id comes with the
+        commit."""
+        task = asyncio.get_running_loop().create_task(self._write(event))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+        return event
+
+    async def subscribe(self, last_id: int | None = None) -> AsyncGenerator[EventBase, None]:
+        """Events as they come; with ``last_id``, first those after it, read from the database (so any
+        daemon resumes any client). Raises EventsLost when events after it have been pruned; ends when
+        the subscriber falls too far behind or the store fails (resume from the last id seen)."""
+        start: outbox.Position | None = None
+        if last_id is not None:
+            try:
+                async with self._pool.connection() as conn:
+                    start = await outbox.resumable(conn, last_id)
+            except Exception as exc:
+                if is_outage(exc):
+                    return
+                raise
+            if start is None:
+                raise EventsLost(f"events after {last_id} are no longer kept")
+        queue: asyncio.Queue[Placed | None] = asyncio.Queue(SUBSCRIBER_QUEUE + 1)
+        # Registered before the replay: whatever the tail reads from now on is queued, and the replay
+        # reads at least as far as the tail had got.
+        self._subscribers.add(queue)
+        try:
+            caught_up = start
+            if start is not None and last_id is not None:
+                translator = Translator(self._interval, last_id)
+                while caught_up is not None and caught_up < self._position:
+                    try:
+                        async with self._pool.connection() as conn:
+                            page = await outbox.read_after(conn, caught_up, PAGE_SIZE)
+                            placed = await translator.page(conn, page.events)
+                    except Exception as exc:
+                        if is_outage(exc):
+                            return
+                        raise
+                    if not page.events:
+                        break
+                    for replayed in placed:
+                        yield replayed.event
+                    caught_up = page.events[-1].position
+            while True:
+                queued = await queue.get()
+                if queued is None:
+                    return
+                if caught_up is not None and queued.position <= caught_up:
+                    continue  # the replay gave it already
+                yield queued.event
+        finally:
+            self._subscribers.discard(queue)
+
+    async def _tail(self) -> None:
+        while True:
+            try:
+                if self._listener is None:
+                    self._listener = await self._listen()
+                wait_s = await self._read_all()
+                async for _ in self._listener.notifies(timeout=wait_s, stop_after=1):
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # The store went away or answered oddly: the daemon lives on and reads again later.
+                log.warning("reading the events outbox failed (%s); retrying", type(exc).__name__)
+                await self._drop_listener()
+                await asyncio.sleep(RETRY_S)
+
+    async def _read_all(self) -> float:
+        """Read and hand out every final event; returns how long to wait for the next wake-up."""
+        while True:
+            async with self._pool.connection() as conn:
+                page = await outbox.read_after(conn, self._position, PAGE_SIZE)
+                placed = await self._translator.page(conn, page.events)
+            if page.events:
+                self._position = page.events[-1].position
+                self._last_id = page.events[-1].id
+                self._hand_out(placed)
+            self._held_back = page.held_back
+            if len(page.events) < PAGE_SIZE:
+                return HELD_BACK_S if page.held_back else POLL_S
+
+    def _hand_out(self, placed: list[Placed]) -> None:
+        for queue in list(self._subscribers):
+            for item in placed:
+                if queue.qsize() >= SUBSCRIBER_QUEUE:
+                    # Too far behind: cut off (the spare slot holds the end); it resumes from its last id.
+                    self._subscribers.discard(queue)
+                    queue.put_nowait(None)
+                    break
+                queue.put_nowait(item)
+
+    async def _write(self, event: EventBase) -> None:
+        kind = str(getattr(event, "type", ""))
+        payload = event.model_dump(mode="json", exclude={"id", "at", "type"})
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                await outbox.append(conn, kind, payload)
+        except Exception as exc:
+            # A lost notice (e.g. tests.changed) is not worth failing the change it reports.
+            log.warning("could not write a %s event to the outbox (%s)", kind, type(exc).__name__)
+
+    async def _listen(self) -> AsyncConnection:
+        listener = await connect(self._url)
+        try:
+            await outbox.listen(listener)
+        except BaseException:
+            await listener.close()
+            raise
+        return listener
+
+    async def _drop_listener(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+            self._listener = None
