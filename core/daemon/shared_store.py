@@ -4,8 +4,9 @@ must happen once however many daemons run on the database.
 Each daemon serves its API through a ``ClusterEngine``; unless ``daemon.worker`` is false (``callboard
 daemon --no-worker``) it also runs a worker, as ``callboard worker`` does. The scheduler (with retention)
 and batch notifications run in one daemon at a time: the one holding the role's advisory lock
-(``storage.postgres.singleton``); another takes over within seconds when it goes. Batch finishing is a
-role the workers share with the daemons, so a batch finishes even when no worker runs (all cancelled).
+(``storage.postgres.singleton``); another takes over within seconds when it goes. So does pruning the
+events outbox (kept ``EVENTS_KEPT_S``). Batch finishing is a role the workers share with the daemons,
+so a batch finishes even when no worker runs (all cancelled).
 A schedule slot fires once whoever holds the role (``schedule_fires``' key), and the holder picks up
 schedules that other daemons created or changed.
 """
@@ -33,6 +34,7 @@ from callboard.core.services.housekeeping import schedule_retention
 from callboard.core.worker.main import run_worker, worker_options
 from callboard.storage.errors import StoreError
 from callboard.storage.interface import StoreBackend
+from callboard.storage.postgres import outbox
 from callboard.storage.postgres.connection import describe, open_pool
 from callboard.storage.postgres.finishing import finish_done_batches
 from callboard.storage.postgres.singleton import Singleton
@@ -43,6 +45,9 @@ _POOL_SIZE = 4
 _WORKER_RETRY_S = 5.0
 _SCHEDULES_SYNC_S = 2.0
 _FINISH_POLL_S = 0.5
+# Events are kept this long for clients resuming their stream (older ones get an events.reset).
+EVENTS_KEPT_S = 24 * 3600.0
+_EVENTS_PRUNE_EVERY_S = 3600.0
 
 
 @asynccontextmanager
@@ -113,10 +118,16 @@ async def shared_roles(
             await _logged("batch finishing", lambda: _finish(engine))
             await asyncio.sleep(_FINISH_POLL_S)
 
+    async def events_pruning() -> None:
+        while True:
+            await _logged("pruning events", lambda: _prune_events(engine))
+            await asyncio.sleep(_EVENTS_PRUNE_EVERY_S)
+
     roles: dict[str, Callable[[], Awaitable[None]]] = {
         "scheduler": scheduler,
         "notifications": lambda: notify_finished_batches(engine.events, store, notifier),
         "batch-finishing": finishing,
+        "events-pruning": events_pruning,
     }
     tasks = [
         asyncio.create_task(_hold(Singleton(url, role), work), name=f"callboard-role-{role}")
@@ -146,6 +157,13 @@ async def _hold(singleton: Singleton, work: Callable[[], Awaitable[None]]) -> No
 async def _finish(engine: ClusterEngine) -> None:
     async with engine.pool.connection() as conn:
         await finish_done_batches(conn)
+
+
+async def _prune_events(engine: ClusterEngine) -> None:
+    async with engine.pool.connection() as conn:
+        pruned = await outbox.prune(conn, EVENTS_KEPT_S)
+    if pruned:
+        log.info("pruned %d events older than %g hours", pruned, EVENTS_KEPT_S / 3600)
 
 
 async def _logged(what: str, step: Callable[[], Awaitable[Any]]) -> None:
