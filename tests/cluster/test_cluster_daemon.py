@@ -1,8 +1,11 @@
 """Daemons and `callboard worker`s on one PostgreSQL store, as real processes driven through the real CLI:
-cancel and pause from a daemon reach the workers that run the tests."""
+a batch queued on a daemon without a worker runs on two workers; cancel and pause from a daemon reach the
+workers; an unreachable store is a fault the daemon outlives; the scheduler runs in one daemon and moves
+when it dies; two daemons serve the same events, and a stream resumes on either."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -12,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from callboard.core.client import CallboardClient
+from callboard.core.config import Settings
+from callboard.core.models.events import BatchFinished, EventBase, RunFinished
+from callboard.core.paths import DaemonPaths
 from tests.cluster.cluster_processes import Processes, rows, suite, until
 from tests.conftest import CliRunner
 from tests.pg_server import PostgresServer
@@ -188,3 +195,84 @@ async def test_the_scheduler_runs_in_one_daemon_and_moves_when_it_dies(
     [[batches]] = await rows(pg_url, "SELECT count(*) FROM batches WHERE schedule_id IS NOT NULL")
     assert with_batch == distinct == batches
     assert int(fires) - int(with_batch) <= 1
+
+
+async def test_run_all_wait_on_a_daemon_without_a_worker_is_run_by_two_workers(
+    run_cli: CliRunner, processes: Processes, pg_url: str, state_dir: Path, tmp_path: Path
+) -> None:
+    env = {"CALLBOARD_STORE__URL": pg_url}
+    processes.daemon(run_cli, state_dir, "--no-worker")
+    assert run_cli("import", suite(tmp_path, 8, "sleep 0.5"), env=env).returncode == 0
+    for _ in range(2):
+        processes.worker(state_dir, "--concurrency", "2")
+    await until(pg_url, "SELECT count(*) = 2 FROM workers")
+    ran = run_cli("run", "--all", "--wait", env=env, timeout=180)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "batch 1 queued: 8 runs" in ran.stdout
+    assert await rows(pg_url, "SELECT status, attempt, count(*) FROM runs GROUP BY 1, 2") == [
+        ("passed", 1, 8)
+    ]
+    # Both workers ran some of it (a claim takes at most a worker's two free slots); the daemon none.
+    owners = await rows(pg_url, "SELECT DISTINCT payload->>'owner' FROM events WHERE kind = 'run_started'")
+    assert len(owners) == 2
+    # --wait ended on the batch's finish event, written with the finish itself.
+    assert await rows(pg_url, "SELECT status FROM batches") == [("finished",)]
+
+
+async def _events_until_finished(
+    socket: Path, batch_id: int | None, last_id: int | None, limit_s: float = 120
+) -> list[EventBase]:
+    """The events of a daemon's stream (after ``last_id``) up to the finish of ``batch_id``."""
+    seen: list[EventBase] = []
+    async with CallboardClient(socket) as client:
+        async with asyncio.timeout(limit_s):
+            async for event in client.events(last_id=last_id, reconnect=False):
+                seen.append(event)
+                if isinstance(event, BatchFinished) and event.batch_id == batch_id:
+                    break
+    return seen
+
+
+def _socket(state_dir: Path) -> Path:
+    return DaemonPaths.of(Settings(state_dir=state_dir)).socket
+
+
+async def test_two_daemons_serve_the_same_events_and_a_stream_resumes_on_the_other(
+    run_cli: CliRunner, processes: Processes, pg_url: str, state_dir: Path, tmp_path: Path
+) -> None:
+    env = {"CALLBOARD_STORE__URL": pg_url}
+    state_b = tmp_path / "state-b"
+    processes.daemon(run_cli, state_dir, "--no-worker")
+    processes.daemon(run_cli, state_b, "--no-worker")
+    assert run_cli("import", suite(tmp_path, 3, "true"), env=env).returncode == 0
+    processes.worker(state_dir)
+    [[batch_id]] = await rows(pg_url, "SELECT COALESCE(max(id), 0) + 1 FROM batches")
+    # Both streams start from the same point before the batch is queued through daemon A, however soon
+    # they connect.
+    [[start]] = await rows(pg_url, "SELECT COALESCE(max(id), 0) FROM events")
+    on_a = asyncio.create_task(_events_until_finished(_socket(state_dir), int(batch_id), int(start)))
+    on_b = asyncio.create_task(_events_until_finished(_socket(state_b), int(batch_id), int(start)))
+    queued = run_cli("run", "--all", env=env)
+    assert queued.returncode == 0, queued.stdout + queued.stderr
+    seen_a, seen_b = await on_a, await on_b
+
+    def shape(events: list[EventBase]) -> list[tuple[int, str, int | None]]:
+        return [(e.id, str(getattr(e, "type", "")), getattr(e, "run_id", None)) for e in events]
+
+    assert shape(seen_a) == shape(seen_b)
+    types = [type_ for _, type_, _ in shape(seen_a)]
+    assert types.count("run.started") == 3 and types.count("run.finished") == 3
+    assert types[0] == "runs.queued" and types[-1] == "batch.finished"
+
+    # A client that read up to the first finished run on A resumes on B with that Last-Event-ID: it gets
+    # what A sent after it. (batch.progress is a summary made as events are read, at most every
+    # progress_interval_s, so how many a replay makes depends on its pace; it carries the id of the last
+    # event it covers.)
+    cut = next(event.id for event in seen_a if isinstance(event, RunFinished))
+    resumed = await _events_until_finished(_socket(state_b), int(batch_id), cut)
+
+    def stored(events: list[EventBase]) -> list[tuple[int, str, int | None]]:
+        return [shown for shown in shape(events) if shown[1] != "batch.progress"]
+
+    assert stored(resumed) == stored([event for event in seen_a if event.id > cut])
+    assert resumed[-1].model_dump(exclude={"at"}) == seen_a[-1].model_dump(exclude={"at"})
