@@ -63,7 +63,7 @@ class ClusterEngine:
         self.snapshot = QueueSnapshot(pool, where, limit_specs(config), config.concurrency, refresh_s)
         # Pause and resume are synchronous in EngineControl: their writes run here and ``filled``
         # (which the API awaits before answering) waits for them and raises their failure.
-        self._control: set[asyncio.Task[None]] = set()
+        self._control: list[asyncio.Task[None]] = []
 
     @property
     def events(self) -> EventFeed:
@@ -124,8 +124,7 @@ class ClusterEngine:
     async def filled(self) -> None:
         """A batch is in the queue once ``submit`` returns; this waits for pause/resume writes."""
         while self._control:
-            for task in list(self._control):
-                await task  # raises the write's failure (StoreError: the API answers 503)
+            await self._control.pop(0)  # raises the write's failure (StoreError: the API answers 503)
 
     def status(self) -> QueueStatus:
         """The queue as last read from the store."""
@@ -146,9 +145,7 @@ class ClusterEngine:
             async with self._connection() as conn:
                 await notices.set_paused(conn, paused=paused)
 
-        task = asyncio.get_running_loop().create_task(write())
-        self._control.add(task)
-        task.add_done_callback(self._control.discard)
+        self._control.append(asyncio.get_running_loop().create_task(write()))
 
     async def cancel_run(self, run_id: int) -> bool:
         """Cancel a queued run at once, or ask the worker running it to stop it (hanging up its call);
