@@ -3,8 +3,9 @@
 Every API daemon tails the same outbox in the same commit-safe order, so they all serve the same events
 with the same ids: an SSE client's ``Last-Event-ID`` from one daemon resumes on any other. The tail wakes
 on NOTIFY (and polls now and then, and soon after a read held back by an open transaction), reads a page,
-turns it into API events (``outbox_translation``) and hands them to live subscribers. A subscriber that
-resumes from an id replays from the database, then joins the live stream where its replay ended.
+turns it into API events (``outbox_translation``) and hands them to live subscribers; every couple of
+seconds it also sends progress for batches with runs going (``Translator.heartbeat``). A subscriber
+that resumes from an id replays from the database, then joins the live stream where its replay ended.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncGenerator
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from callboard.core.cluster.outbox_translation import Placed, Translator
+from callboard.core.cluster.outbox_translation import AFTER, Placed, Translator, place
+from callboard.core.engine.batch_book import HEARTBEAT_S
 from callboard.core.engine.events import EventsLost
 from callboard.core.models.events import EventBase
 from callboard.storage.postgres import outbox
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 POLL_S = 5.0
 # How soon it reads again when committed events wait behind a transaction still open.
 HELD_BACK_S = 0.05
+# How long the tail lets a burst of commits gather after a wake-up before it reads.
+GATHER_S = 0.01
 # How long it waits before reconnecting after the store failed.
 RETRY_S = 1.0
 PAGE_SIZE = 1000
@@ -50,8 +55,8 @@ class OutboxEvents:
         self._pool = pool
         self._interval = progress_interval_s
         self._position = outbox.START
-        self._last_id = 0
         self._held_back = False
+        self._last_beat = 0.0
         self._translator = Translator(progress_interval_s)
         self._subscribers: set[asyncio.Queue[Placed | None]] = set()
         self._writes: set[asyncio.Task[None]] = set()
@@ -61,7 +66,7 @@ class OutboxEvents:
     @property
     def last_id(self) -> int:
         """The outbox id of the newest event read, 0 before the first."""
-        return self._last_id
+        return self._position.id
 
     @property
     def held_back(self) -> bool:
@@ -75,8 +80,7 @@ class OutboxEvents:
         self._listener = await self._listen()
         async with self._pool.connection() as conn:
             self._position = await outbox.end(conn)
-        self._last_id = self._position.id
-        self._translator = Translator(self._interval, self._last_id)
+        self._translator = Translator(self._interval, self._position)
         self._task = asyncio.create_task(self._tail(), name="outbox-events")
 
     async def close(self) -> None:
@@ -122,14 +126,14 @@ class OutboxEvents:
         # reads at least as far as the tail had got.
         self._subscribers.add(queue)
         try:
-            caught_up = start
+            # Where the replay has got: the client has everything up to there, progress included.
+            caught_up = None if start is None else place(start, AFTER)
             if start is not None and last_id is not None:
-                translator = Translator(self._interval, last_id)
-                while caught_up is not None and caught_up < self._position:
+                translator = Translator(self._interval, start)
+                position = start
+                while position < self._position:
                     try:
-                        async with self._pool.connection() as conn:
-                            page = await outbox.read_after(conn, caught_up, PAGE_SIZE)
-                            placed = await translator.page(conn, page.events)
+                        page, placed = await self._read_page(translator, position)
                     except Exception as exc:
                         if is_outage(exc):
                             return
@@ -138,12 +142,13 @@ class OutboxEvents:
                         break
                     for replayed in placed:
                         yield replayed.event
-                    caught_up = page.events[-1].position
+                    position = page.events[-1].position
+                    caught_up = place(position, AFTER)
             while True:
                 queued = await queue.get()
                 if queued is None:
                     return
-                if caught_up is not None and queued.position <= caught_up:
+                if caught_up is not None and queued.place <= caught_up:
                     continue  # the replay gave it already
                 yield queued.event
         finally:
@@ -155,7 +160,16 @@ class OutboxEvents:
                 if self._listener is None:
                     self._listener = await self._listen()
                 wait_s = await self._read_all()
-                async for _ in self._listener.notifies(timeout=wait_s, stop_after=1):
+                if time.monotonic() - self._last_beat >= HEARTBEAT_S:
+                    self._last_beat = time.monotonic()
+                    async with self._pool.connection() as conn:
+                        self._hand_out(await self._translator.heartbeat(conn))
+                async for _ in self._listener.notifies(timeout=min(wait_s, HEARTBEAT_S), stop_after=1):
+                    pass
+                # Commits come in bursts (each worker's group commit notifies): a short pause and one
+                # read for the whole burst, instead of a read per commit.
+                await asyncio.sleep(GATHER_S)
+                async for _ in self._listener.notifies(timeout=0):
                     pass
             except asyncio.CancelledError:
                 raise
@@ -168,16 +182,29 @@ class OutboxEvents:
     async def _read_all(self) -> float:
         """Read and hand out every final event; returns how long to wait for the next wake-up."""
         while True:
-            async with self._pool.connection() as conn:
-                page = await outbox.read_after(conn, self._position, PAGE_SIZE)
-                placed = await self._translator.page(conn, page.events)
+            page, placed = await self._read_page(self._translator, self._position)
             if page.events:
                 self._position = page.events[-1].position
-                self._last_id = page.events[-1].id
                 self._hand_out(placed)
             self._held_back = page.held_back
             if len(page.events) < PAGE_SIZE:
                 return HELD_BACK_S if page.held_back else POLL_S
+
+    async def _read_page(
+        self, translator: Translator, after: outbox.Position
+    ) -> tuple[outbox.Page, list[Placed]]:
+        """The page after ``after`` and its API events."""
+        async with self._pool.connection() as conn:
+            page = await outbox.read_after(conn, after, PAGE_SIZE)
+            try:
+                return page, await translator.page(conn, page.events)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                # Not the store's fault, so reading again would fail again: the page is left out rather
+                # than the stream stopped for good.
+                log.exception("could not turn outbox events into the API's events; left out")
+                return page, []
 
     def _hand_out(self, placed: list[Placed]) -> None:
         for queue in list(self._subscribers):

@@ -14,6 +14,7 @@ Its counts are the batch's as stored when the page is read.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from typing import Any, cast
 from psycopg import AsyncConnection
 from pydantic import ValidationError
 
+from callboard.core.engine.batch_book import HEARTBEAT_S
 from callboard.core.engine.progress import BatchTracker
 from callboard.core.models import BatchCounts, RunStatus
 from callboard.core.models.events import (
@@ -33,32 +35,51 @@ from callboard.core.models.events import (
     RunStarted,
     parse_event,
 )
-from callboard.storage.postgres.outbox import Event, Position
+from callboard.core.models.runs import FINAL_STATUSES
+from callboard.storage.postgres.outbox import START, Event, Position
 from callboard.storage.rows import counts_from_pairs
 
-# What the page's runs contribute: their batch, name and result, and the model tokens they spent.
+log = logging.getLogger(__name__)
+
+# What the page's runs say about themselves.
 _RUNS = """
-SELECT id, batch_id, test_name, kind, score, duration_ms, error_kind,
-       COALESCE((metrics::jsonb ->> 'llm_prompt_tokens')::float8, 0)
-       + COALESCE((metrics::jsonb ->> 'llm_completion_tokens')::float8, 0)
-FROM runs WHERE id = ANY(%s)
+SELECT id, batch_id, test_name, kind, score, duration_ms, error_kind FROM runs WHERE id = ANY(%s)
 """
+# A batch's counts, and the model tokens its runs have spent (parsing only metrics that name them, so
+# a batch without simulated users or judges costs no JSON parsing), read together.
 _COUNTS = """
-SELECT batches.id, batches.status, batches.created_at, batches.finished_at, runs.status, count(runs.id)
-FROM batches LEFT JOIN runs ON runs.batch_id = batches.id
-WHERE batches.id = ANY(%s)
-GROUP BY batches.id, runs.status
+SELECT batches.id, batches.status, batches.created_at, batches.finished_at, runs.status, runs.number,
+       runs.tokens, statement_timestamp()
+FROM batches LEFT JOIN (
+    SELECT batch_id, status, count(*) AS number,
+           COALESCE(sum(CASE WHEN metrics LIKE '%%"llm_%%' THEN
+               COALESCE((metrics::jsonb ->> 'llm_prompt_tokens')::float8, 0)
+               + COALESCE((metrics::jsonb ->> 'llm_completion_tokens')::float8, 0) END), 0) AS tokens
+    FROM runs WHERE batch_id = ANY(%(ids)s) GROUP BY batch_id, status
+) AS runs ON runs.batch_id = batches.id
+WHERE batches.id = ANY(%(ids)s)
 """
 # Outbox kinds that concern one run (payload ``run_id``).
 _RUN_KINDS = frozenset({"run_started", "run_finished", "run_cancelled", "run_reaped"})
 
 
+# Where an API event stands beside the outbox row it comes from: a batch's last progress just before
+# its ``batch_finished`` row, a row's own event at it, a page's progress just after its last row, and
+# a heartbeat's after that (a replay never makes heartbeats, so a live one is never taken as replayed).
+BEFORE, AT, AFTER, BEAT = -1, 0, 1, 2
+
+
 @dataclass(frozen=True)
 class Placed:
-    """An API event and the place in commit order it stands for."""
+    """An API event and its place in commit order: (xid, id) of its row, and BEFORE, AT, AFTER or BEAT."""
 
-    position: Position
+    place: tuple[int, int, int]
     event: EventBase
+
+
+def place(position: Position, rank: int) -> tuple[int, int, int]:
+    """The place ``rank`` (BEFORE, AT, AFTER, BEAT) of the row at ``position``."""
+    return (position.xid, position.id, rank)
 
 
 @dataclass(frozen=True)
@@ -69,7 +90,6 @@ class _Run:
     score: float | None
     duration_ms: float | None
     error_kind: str | None
-    llm_tokens: int
 
 
 @dataclass(frozen=True)
@@ -77,30 +97,36 @@ class _BatchState:
     status: str
     counts: BatchCounts
     duration_s: float
+    llm_tokens: int
 
 
 class Translator:
     """Turns pages of outbox rows, read in commit order, into API events; one per reader (the live
     tail, each replay), since it remembers each batch's pace between pages."""
 
-    def __init__(self, progress_interval_s: float, after_id: int = 0) -> None:
+    def __init__(self, progress_interval_s: float, after: Position = START) -> None:
         self._interval = progress_interval_s
-        self._last_id = after_id  # the outbox id of the row read last: what the next event follows
+        self._last = after  # the row read last: what the next event follows
         self._trackers: dict[int, BatchTracker] = {}
         self._last_progress: dict[int, float] = {}
 
-    async def page(self, conn: AsyncConnection, rows: list[Event]) -> list[Placed]:
-        """The API events for ``rows`` (one page, in commit order), in that order."""
+    async def page(self, conn: AsyncConnection, page: list[Event]) -> list[Placed]:
+        """The API events for ``page`` (rows in commit order), in that order."""
+        if not page:
+            return []
+        rows = [row for row in page if _well_formed(row)]
         if not rows:
+            self._last = page[-1].position
             return []
         runs = await _runs(conn, {int(row.payload["run_id"]) for row in rows if row.kind in _RUN_KINDS})
-        now = rows[-1].created_at.timestamp()
+        end = page[-1]
+        now = end.created_at.timestamp()
         finishing = {int(row.payload["batch_id"]) for row in rows if row.kind == "batch_finished"}
         touched = {run.batch_id for run in runs.values()} | {
             int(row.payload["batch_id"]) for row in rows if row.kind == "runs_queued"
         }
         due = {batch_id for batch_id in touched - finishing if self._progress_due(batch_id, now)}
-        batches = await _batches(conn, due | finishing)
+        batches, _ = await _batches(conn, due | finishing)
         placed: list[Placed] = []
         for row in rows:
             if row.kind == "batch_finished":
@@ -108,15 +134,37 @@ class Translator:
             else:
                 event = self._event(row, runs)
                 if event is not None:
-                    placed.append(Placed(row.position, event))
-            self._last_id = row.id
-        end = rows[-1]
+                    placed.append(Placed(place(row.position, AT), event))
+            self._last = row.position
+        self._last = end.position
         for batch_id in sorted(due):
             state = batches.get(batch_id)
             if state is not None:
                 self._last_progress[batch_id] = now
                 progress = self._progress(batch_id, state, end.created_at, end.id)
-                placed.append(Placed(end.position, progress))
+                placed.append(Placed(place(end.position, AFTER), progress))
+        return placed
+
+    async def heartbeat(self, conn: AsyncConnection) -> list[Placed]:
+        """Progress, with a fresh ETA, for each batch with runs going and no progress for a while (and
+        never sooner than the interval): a follower's ETA must not freeze while a long run goes on and
+        no row comes. Batches no longer running are forgotten."""
+        going = [batch_id for batch_id, tracker in self._trackers.items() if tracker.counts.running > 0]
+        batches, at = await _batches(conn, going)
+        if at is None:
+            return []
+        placed: list[Placed] = []
+        for batch_id in going:
+            state = batches.get(batch_id)
+            if state is None or state.status != "running":
+                self._trackers.pop(batch_id, None)
+                self._last_progress.pop(batch_id, None)
+                continue
+            last = self._last_progress.get(batch_id)
+            if last is None or at.timestamp() - last >= max(self._interval, HEARTBEAT_S):
+                self._last_progress[batch_id] = at.timestamp()
+                progress = self._progress(batch_id, state, at, self._last.id)
+                placed.append(Placed(place(self._last, BEAT), progress))
         return placed
 
     def _progress_due(self, batch_id: int, now: float) -> bool:
@@ -170,7 +218,6 @@ class Translator:
             status = RunStatus(row.payload["status"])
         was_running = row.kind != "run_cancelled"
         tracker.record(status, was_running=was_running, now=now, run_id=run_id, duration_ms=run.duration_ms)
-        tracker.llm_tokens += run.llm_tokens
         return RunFinished(
             id=row.id,
             at=row.created_at,
@@ -189,7 +236,7 @@ class Translator:
         batch_id = int(row.payload["batch_id"])
         if state is None:
             return []  # pruned since
-        progress = self._progress(batch_id, state, row.created_at, self._last_id)
+        progress = self._progress(batch_id, state, row.created_at, self._last.id)
         self._trackers.pop(batch_id, None)
         self._last_progress.pop(batch_id, None)
         counts = state.counts
@@ -207,8 +254,7 @@ class Translator:
             pass_rate=counts.pass_rate,
             duration_s=state.duration_s,
         )
-        before = Position(row.xid, row.id - 1) if row.id > 1 else Position(row.xid, 0)
-        return [Placed(before, progress), Placed(row.position, finished)]
+        return [Placed(place(row.position, BEFORE), progress), Placed(place(row.position, AT), finished)]
 
     def _progress(self, batch_id: int, state: _BatchState, at: datetime, event_id: int) -> BatchProgress:
         tracker = self._tracker(batch_id, at)
@@ -228,8 +274,29 @@ class Translator:
             pass_rate=counts.pass_rate,
             rate_per_s=round(tracker.rate_per_s(now), 2),
             eta_s=None if eta is None else round(eta, 1),
-            llm_tokens=tracker.llm_tokens,
+            llm_tokens=state.llm_tokens,
         )
+
+
+def _well_formed(row: Event) -> bool:
+    """Whether the row has what its kind needs (a row that has not is left out, never retried: one bad
+    row must not stop the stream)."""
+    payload = row.payload
+    if row.kind in _RUN_KINDS:
+        ok = isinstance(payload.get("run_id"), int)
+        if ok and row.kind == "run_finished":
+            ok = payload.get("status") in {status.value for status in FINAL_STATUSES}
+    elif row.kind == "runs_queued":
+        run_ids = payload.get("run_ids")
+        ok = isinstance(payload.get("batch_id"), int) and isinstance(run_ids, list)
+        ok = ok and all(isinstance(run_id, int) for run_id in run_ids or [])
+    elif row.kind == "batch_finished":
+        ok = isinstance(payload.get("batch_id"), int)
+    else:
+        return True
+    if not ok:
+        log.warning("outbox event %d (%s) lacks what its kind needs; left out", row.id, row.kind)
+    return ok
 
 
 def _published(row: Event) -> EventBase | None:
@@ -247,20 +314,36 @@ async def _runs(conn: AsyncConnection, run_ids: Iterable[int]) -> dict[int, _Run
         return {}
     cursor = await conn.execute(_RUNS, (ids,))
     return {
-        int(row[0]): _Run(int(row[1]), row[2], row[3], row[4], row[5], row[6], int(row[7]))
+        int(row[0]): _Run(int(row[1]), row[2], row[3], row[4], row[5], row[6])
         for row in await cursor.fetchall()
     }
 
 
-async def _batches(conn: AsyncConnection, batch_ids: Iterable[int]) -> dict[int, _BatchState]:
+async def _batches(
+    conn: AsyncConnection, batch_ids: Iterable[int]
+) -> tuple[dict[int, _BatchState], datetime | None]:
+    """The batches' states, and the database's clock when they were read (None when none were)."""
     ids = sorted(batch_ids)
     if not ids:
-        return {}
-    cursor = await conn.execute(_COUNTS, (ids,))
+        return {}, None
+    cursor = await conn.execute(_COUNTS, {"ids": ids})
     pairs: dict[int, list[tuple[str, int]]] = {}
+    tokens: dict[int, float] = {}
     rows: dict[int, tuple[str, str, str | None]] = {}
-    for batch_id, status, created_at, finished_at, run_status, number in await cursor.fetchall():
+    at: datetime | None = None
+    for (
+        batch_id,
+        status,
+        created_at,
+        finished_at,
+        run_status,
+        number,
+        spent,
+        read_at,
+    ) in await cursor.fetchall():
         rows[batch_id] = (status, created_at, finished_at)
+        at = read_at
+        tokens[batch_id] = tokens.get(batch_id, 0.0) + float(spent or 0)
         if run_status is not None:
             pairs.setdefault(batch_id, []).append((run_status, int(number)))
     states: dict[int, _BatchState] = {}
@@ -269,7 +352,8 @@ async def _batches(conn: AsyncConnection, batch_ids: Iterable[int]) -> dict[int,
         if finished_at is not None:
             ended = datetime.fromisoformat(finished_at)
             duration = (ended - datetime.fromisoformat(created_at)).total_seconds()
+        counts = counts_from_pairs(pairs.get(batch_id, []))
         states[int(batch_id)] = _BatchState(
-            status, counts_from_pairs(pairs.get(batch_id, [])), round(max(0.0, duration), 3)
+            status, counts, round(max(0.0, duration), 3), int(tokens[batch_id])
         )
-    return states
+    return states, at

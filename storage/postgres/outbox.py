@@ -62,12 +62,6 @@ ORDER BY events.xid, events.id
 LIMIT %(limit)s
 """
 _POSITION_OF = "SELECT xid::text::bigint, id FROM events WHERE id = %s"
-_END = """
-SELECT xid::text::bigint, id FROM events
-WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY xid DESC, id DESC
-LIMIT 1
-"""
 # Where pruning stops: the first event (in commit order) young enough to keep, or still behind the
 # horizon; the newest final event is kept too, so an idle feed stays resumable.
 _PRUNE_STOP = """
@@ -78,6 +72,13 @@ ORDER BY events.xid, events.id
 LIMIT 1
 """
 _HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+# The newest final event but a prune marker (a marker is no place to resume from, nor to prune up to).
+_END = f"""
+SELECT xid::text::bigint, id FROM events
+WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) AND kind <> '{PRUNED}'
+ORDER BY xid DESC, id DESC
+LIMIT 1
+"""
 _PRUNE_CHUNK = """
 DELETE FROM events WHERE (xid, id) IN (
     SELECT xid, id FROM events WHERE (xid, id) < (%(xid)s::text::xid8, %(id)s)
@@ -164,8 +165,8 @@ async def position_of(conn: AsyncConnection, event_id: int) -> Position | None:
 
 
 async def end(conn: AsyncConnection) -> Position:
-    """The position of the newest final event (``START`` when there is none): where a new reader that
-    wants only what comes next begins."""
+    """The position of the newest final event, prune markers aside (``START`` when there is none):
+    where a new reader that wants only what comes next begins."""
     cursor = await conn.execute(_END)
     row = await cursor.fetchone()
     return START if row is None else Position(int(row[0]), int(row[1]))
@@ -203,7 +204,7 @@ async def prune(conn: AsyncConnection, older_than_s: float, chunk: int = 10_000)
 
 async def _prune_stop(conn: AsyncConnection, older_than_s: float) -> Position | None:
     """The first position to keep: the earliest of the first young or held-back event, the newest
-    final event and the horizon; None when nothing is final yet."""
+    final event (not a marker) and the horizon; None when there is no such event."""
     newest = await end(conn)
     if newest == START:
         return None

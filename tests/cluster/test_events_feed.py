@@ -104,7 +104,9 @@ async def _run_a_batch(db: AsyncConnection) -> tuple[int, list[int]]:
     claims = await claim(db, "worker-a", 3)
     results = {
         claims[0].run_id: RunResult(status=RunStatus.PASSED, score=100.0),
-        claims[1].run_id: RunResult(status=RunStatus.FAILED, score=50.0),
+        claims[1].run_id: RunResult(
+            status=RunStatus.FAILED, score=50.0, metrics={"llm_prompt_tokens": 40, "llm_completion_tokens": 2}
+        ),
         claims[2].run_id: RunResult(status=RunStatus.ERROR, error_kind="timeout"),
     }
     for held in claims:
@@ -142,6 +144,8 @@ async def test_the_queues_writes_arrive_as_the_apis_events(feed: OutboxEvents, d
     assert isinstance(progress, BatchProgress) and isinstance(end, BatchFinished)
     counts = (progress.done, progress.total, progress.passed, progress.failed, progress.error)
     assert counts == (4, 4, 1, 1, 1)
+    assert (progress.llm_tokens, progress.eta_s) == (42, 0.0)
+    assert progress.rate_per_s > 0
     assert (end.status, end.total, end.passed, end.failed, end.error, end.cancelled, end.skipped) == (
         "finished",
         4,
@@ -225,7 +229,11 @@ async def test_two_daemons_serve_the_same_events_and_resume_each_others_clients(
         await on_a.aclose()
         await on_b.aclose()
         assert _facts(seen_a) == _facts(seen_b)
-        assert feed.last_id == other.last_id == seen_a[-1].id
+        # A batch's last progress is read from the store, so it too is the same on both.
+        assert isinstance(seen_a[-2], BatchProgress)
+        assert seen_a[-2].model_dump() == seen_b[-2].model_dump()
+        # Both tails get as far (a subscriber's replay may run ahead of its daemon's tail).
+        await _until_true(lambda: feed.last_id == other.last_id == seen_a[-1].id)
 
         # A client of daemon A that got as far as the second run.started reconnects to daemon B.
         got = [e for e in seen_a if isinstance(e, RunStarted)][1]
@@ -298,3 +306,61 @@ async def _wait_for_expiry(db: AsyncConnection, run_id: int) -> None:
     row = await cursor.fetchone()
     assert row is not None
     await db.execute("SELECT pg_sleep(GREATEST(0, EXTRACT(EPOCH FROM %s - now())) + 0.01)", (row[0],))
+
+
+async def test_progress_goes_on_while_a_long_run_is_going(
+    pool: AsyncConnectionPool, db: AsyncConnection, pg_url: str
+) -> None:
+    """No row comes while a run goes on, yet followers get progress now and then (its ETA must not
+    freeze); the rows' ids stay the clients' place."""
+    feed = OutboxEvents(pg_url, pool, progress_interval_s=0.01)
+    await feed.start()
+    try:
+        batch_id, [run_id, _] = await _submit(db, 2)
+        events = feed.subscribe(feed.last_id)
+        await claim(db, "worker-a", 1)
+        seen = await _until(events, lambda e: isinstance(e, BatchProgress) and e.id == feed.last_id)
+        started = [e for e in seen if isinstance(e, RunStarted)]
+        beat = await _until(events, lambda e: True)
+        await events.aclose()
+    finally:
+        await feed.close()
+    assert [e.run_id for e in started] == [run_id]
+    assert isinstance(beat[0], BatchProgress)
+    assert (beat[0].batch_id, beat[0].done, beat[0].total, beat[0].id) == (batch_id, 0, 2, started[0].id)
+
+
+async def test_a_row_lacking_what_its_kind_needs_is_left_out_and_the_stream_goes_on(
+    feed: OutboxEvents, db: AsyncConnection
+) -> None:
+    events = feed.subscribe(feed.last_id)
+    async with db.transaction():
+        await outbox.append(db, "run_finished", {"attempt": 1})
+        await outbox.append(db, "runs_queued", {"batch_id": "seven"})
+    feed.publish(TestsChanged(how="delete", count=1))
+    [changed] = await _until(events, lambda e: True)
+    await events.aclose()
+    assert isinstance(changed, TestsChanged) and changed.how == "delete"
+
+
+async def test_a_subscriber_too_far_behind_is_cut_off_and_resumes_from_the_store(
+    feed: OutboxEvents, db: AsyncConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("callboard.core.cluster.events.SUBSCRIBER_QUEUE", 5)
+    slow = feed.subscribe(feed.last_id)
+    first = asyncio.ensure_future(anext(slow))  # subscribed, then not reading for a while
+    await asyncio.sleep(0)
+    batch_id, _ = await _run_a_batch(db)  # more events than its queue holds
+    newest = (await outbox.end(db)).id
+    await _until_true(lambda: feed.last_id == newest)
+    got = [await asyncio.wait_for(first, _GUARD_S)]
+    with pytest.raises(StopAsyncIteration):
+        while True:
+            got.append(await asyncio.wait_for(anext(slow), _GUARD_S))
+    assert len(got) <= 6  # what its queue held: it was cut off, not left to grow
+    resumed = feed.subscribe(got[-1].id)
+    rest = await _until(resumed, _finished(batch_id))
+    await resumed.aclose()
+    # Nothing is lost across the cut: every run's end arrives, once.
+    ended = [e.run_id for e in got + rest if isinstance(e, RunFinished)]
+    assert len(ended) == len(set(ended)) == 4

@@ -65,8 +65,10 @@ async def _frames(
             except StopAsyncIteration:
                 return  # cut off for falling behind: the client resumes from its last id
             except EventsLost as exc:
-                events = daemon.engine.events.subscribe(None)
-                event = EventsReset(id=daemon.engine.events.last_id, reason=str(exc))
+                # Carry on from the newest event as the reset says, not from whenever the next one comes.
+                reset_id = daemon.engine.events.last_id
+                events = daemon.engine.events.subscribe(reset_id)
+                event = EventsReset(id=reset_id, reason=str(exc))
             pending = None
             if wanted.wants(event):
                 yield _frame(event)
