@@ -17,7 +17,7 @@ import pytest
 
 from callboard.core.client import CallboardClient
 from callboard.core.config import Settings
-from callboard.core.models.events import BatchFinished, EventBase, RunFinished
+from callboard.core.models.events import BatchFinished, BatchProgress, EventBase, RunFinished
 from callboard.core.paths import DaemonPaths
 from tests.cluster.cluster_processes import Processes, rows, suite, until
 from tests.conftest import CliRunner
@@ -258,20 +258,26 @@ async def test_two_daemons_serve_the_same_events_and_a_stream_resumes_on_the_oth
     def shape(events: list[EventBase]) -> list[tuple[int, str, int | None]]:
         return [(e.id, str(getattr(e, "type", "")), getattr(e, "run_id", None)) for e in events]
 
-    assert shape(seen_a) == shape(seen_b)
-    types = [type_ for _, type_, _ in shape(seen_a)]
+    def stored(events: list[EventBase]) -> list[tuple[int, str, int | None]]:
+        """The events of outbox rows. (batch.progress is a summary each daemon makes as it reads, at most
+        every progress_interval_s, so how many there are depends on the reader's pace; each carries the
+        id of the last row it covers.)"""
+        return [shown for shown in shape(events) if shown[1] != "batch.progress"]
+
+    def final_progress(events: list[EventBase]) -> tuple[int, int, int]:
+        last = [e for e in events if isinstance(e, BatchProgress)][-1]
+        return last.id, last.done, last.total
+
+    assert stored(seen_a) == stored(seen_b)
+    last_finished = [e.id for e in seen_a if isinstance(e, RunFinished)][-1]
+    assert final_progress(seen_a) == final_progress(seen_b) == (last_finished, 3, 3)
+    types = [type_ for _, type_, _ in stored(seen_a)]
     assert types.count("run.started") == 3 and types.count("run.finished") == 3
     assert types[0] == "runs.queued" and types[-1] == "batch.finished"
 
     # A client that read up to the first finished run on A resumes on B with that Last-Event-ID: it gets
-    # what A sent after it. (batch.progress is a summary made as events are read, at most every
-    # progress_interval_s, so how many a replay makes depends on its pace; it carries the id of the last
-    # event it covers.)
+    # what A sent after it.
     cut = next(event.id for event in seen_a if isinstance(event, RunFinished))
     resumed = await _events_until_finished(_socket(state_b), int(batch_id), cut)
-
-    def stored(events: list[EventBase]) -> list[tuple[int, str, int | None]]:
-        return [shown for shown in shape(events) if shown[1] != "batch.progress"]
-
     assert stored(resumed) == stored([event for event in seen_a if event.id > cut])
     assert resumed[-1].model_dump(exclude={"at"}) == seen_a[-1].model_dump(exclude={"at"})
