@@ -49,11 +49,13 @@ class Processes:
         self.started.append(process)
         return process
 
-    def daemon(self, run_cli: CliRunner, state_dir: Path, *args: str) -> subprocess.Popen[str]:
+    def daemon(
+        self, run_cli: CliRunner, state_dir: Path, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
         """A daemon in the foreground for ``state_dir``, once it answers (the CLI would start its own
         if asked before)."""
         state_dir.mkdir(exist_ok=True)
-        process = self.spawn(state_dir, "daemon", *args)
+        process = self.spawn(state_dir, "daemon", *args, env=env)
         deadline = time.monotonic() + _START_TIMEOUT_S
         env = {"CALLBOARD_STATE_DIR": str(state_dir), "CALLBOARD_STORE__URL": self.pg_url}
         while run_cli("daemon", "status", env=env).returncode != 0:

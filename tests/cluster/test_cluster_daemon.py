@@ -281,3 +281,51 @@ async def test_two_daemons_serve_the_same_events_and_a_stream_resumes_on_the_oth
     resumed = await _events_until_finished(_socket(state_b), int(batch_id), cut)
     assert stored(resumed) == stored([event for event in seen_a if event.id > cut])
     assert resumed[-1].model_dump(exclude={"at"}) == seen_a[-1].model_dump(exclude={"at"})
+
+
+async def _holder_log(folder: Path, role: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while f"singleton {role}: this process holds" not in _daemon_log(folder):
+        assert time.monotonic() < deadline, f"{folder} never took the {role} role"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_finished_batch_is_notified_once_and_by_another_daemon_when_the_first_dies(
+    run_cli: CliRunner, processes: Processes, pg_url: str, state_dir: Path, tmp_path: Path
+) -> None:
+    notified = tmp_path / "notified.txt"
+    hook = json.dumps([{"command": f"sh -c 'echo $CALLBOARD_BATCH_ID >> {notified}'"}])
+    settings = {"CALLBOARD_NOTIFY__COMMANDS": hook, "CALLBOARD_NOTIFY__WHEN": "always"}
+    state_b = tmp_path / "state-b"
+    daemons = {
+        folder: processes.daemon(run_cli, folder, "--no-worker", env=settings)
+        for folder in (state_dir, state_b)
+    }
+    processes.worker(state_dir)
+    env = {"CALLBOARD_STORE__URL": pg_url}
+    assert run_cli("import", suite(tmp_path, 1, "true"), env=env).returncode == 0
+
+    def lines() -> list[str]:
+        return notified.read_text().split() if notified.exists() else []
+
+    async def notified_of(batch_id: int) -> None:
+        deadline = time.monotonic() + 60
+        while str(batch_id) not in lines():
+            assert time.monotonic() < deadline, f"batch {batch_id} was never notified"
+            await asyncio.sleep(0.1)
+
+    for batch_id in (1, 2):
+        assert run_cli("run", "--all", "--wait", env=env, timeout=120).returncode == 0
+        await notified_of(batch_id)
+    assert lines() == ["1", "2"]  # each by one daemon only (the other follows the same events)
+    [holder] = [
+        folder for folder in daemons if "singleton notifications: this process holds" in _daemon_log(folder)
+    ]
+    [other] = [folder for folder in daemons if folder != holder]
+    daemons[holder].kill()
+    daemons[holder].wait()
+    await _holder_log(other, "notifications")
+    ran = run_cli("run", "--all", "--wait", env={**env, "CALLBOARD_STATE_DIR": str(other)}, timeout=120)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    await notified_of(3)
+    assert lines() == ["1", "2", "3"]
