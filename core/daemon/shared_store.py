@@ -87,6 +87,9 @@ async def _work(settings: Settings, url: str, stop: asyncio.Event) -> None:
             log.info("worker %s stopped", owner)
         except (StoreError, Error) as exc:
             log.warning("the daemon's worker cannot work (%s); trying again in %g s", exc, _WORKER_RETRY_S)
+        except Exception:  # the API goes on serving whatever befell the worker
+            log.exception("the daemon's worker failed; starting it again in %g s", _WORKER_RETRY_S)
+        if not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), _WORKER_RETRY_S)
 
