@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from psycopg import AsyncConnection
@@ -180,8 +180,3 @@ class ClusterEngine:
         with outages_as_store_errors(self._where):
             async with self.pool.connection() as conn:
                 yield conn
-
-
-def supported_kinds(executors: Mapping[str, object]) -> set[str]:
-    """The kinds the settings can run (listing them builds no executor)."""
-    return set(executors)
