@@ -172,6 +172,9 @@ class DaemonSettings(_Section):
     start_timeout_s: float = Field(default=20.0, gt=0, le=600)
     log_max_mb: float = Field(default=10.0, gt=0)
     log_backups: int = Field(default=5, ge=0, le=100)
+    # On a PostgreSQL store the daemon also executes runs, as a worker in its own process; False (or
+    # `callboard daemon --no-worker`) leaves them to `callboard worker`s and only serves the API.
+    worker: bool = True
 
 
 def default_state_dir() -> Path:

@@ -9,7 +9,7 @@ import time
 
 import click
 
-from callboard.core.cli.context import CliContext, fail, pass_cli
+from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.tether import process_alive
 from callboard.core.cli.times import uptime
 from callboard.core.client import CallboardClient, DaemonStartError, DaemonUnavailable, start_daemon
@@ -31,18 +31,36 @@ async def _health(paths: DaemonPaths) -> Health | None:
 @click.group("daemon", invoke_without_command=True)
 @click.option("--detach", is_flag=True, help="Start it in the background and return once it answers.")
 @click.option("--detached-child", is_flag=True, hidden=True)
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="On a PostgreSQL store: serve the API only; `callboard worker`s run the tests (daemon.worker).",
+)
 @click.pass_context
-def daemon_group(ctx: click.Context, detach: bool, detached_child: bool) -> None:
+def daemon_group(ctx: click.Context, detach: bool, detached_child: bool, no_worker: bool) -> None:
     """Run the daemon in the foreground (for systemd, tmux, nohup), or manage it.
 
     One daemon serves a state directory. It stops gracefully on SIGTERM or SIGINT: running runs get
-    engine.shutdown_grace_s to finish, the rest go back to the queue for the next start.
+    engine.shutdown_grace_s to finish, the rest go back to the queue for the next start. On a PostgreSQL
+    store (store.url) several daemons, each with its own state directory, share one queue with any
+    number of `callboard worker`s.
     """
     if ctx.invoked_subcommand is not None:
         return
     cli = ctx.find_object(CliContext)
     assert cli is not None
     settings = cli.settings
+    if no_worker:
+        if settings.store.url is None:
+            fail(
+                "--no-worker needs a shared store: set store.url (CALLBOARD_STORE__URL) to postgresql://…",
+                EXIT_USAGE,
+            )
+        settings = settings.model_copy(
+            update={"daemon": settings.daemon.model_copy(update={"worker": False})}
+        )
+        # A daemon started in the background reads its settings afresh: it gets the switch by environment.
+        os.environ["CALLBOARD_DAEMON__WORKER"] = "false"
     if detach:
         paths = DaemonPaths.of(settings)
         running = asyncio.run(_health(paths))

@@ -39,16 +39,10 @@ def worker_cmd(cli: CliContext, concurrency: int | None, lease_s: float) -> None
             EXIT_USAGE,
         )
     # Imported here only: the other commands reach the store through the daemon.
-    from callboard.core.worker.main import run_worker
-    from callboard.core.worker.worker import WorkerOptions
+    from callboard.core.worker.main import run_worker, worker_options
     from callboard.storage.errors import StoreError
 
-    options = WorkerOptions(
-        concurrency=concurrency or cli.settings.engine.concurrency,
-        lease_s=lease_s,
-        reap_s=min(5.0, lease_s / 2),
-        shutdown_grace_s=cli.settings.engine.shutdown_grace_s,
-    )
+    options = worker_options(cli.settings, concurrency, lease_s)
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

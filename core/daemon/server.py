@@ -9,7 +9,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from contextlib import AbstractAsyncContextManager
 from importlib.metadata import version
 
 import uvicorn
@@ -21,7 +22,8 @@ from callboard.core.daemon.lock import AlreadyRunning, DaemonLock
 from callboard.core.daemon.logs import configure_logging
 from callboard.core.daemon.notifications import notify_finished_batches
 from callboard.core.daemon.private_files import make_daemon_private
-from callboard.core.daemon.socket_bind import SocketError, bind_socket
+from callboard.core.daemon.socket_bind import BoundSocket, SocketError, bind_socket
+from callboard.core.engine.control import EngineControl
 from callboard.core.engine.stack import running_engine
 from callboard.core.notify.notifier import Notifier
 from callboard.core.paths import DaemonPaths
@@ -30,6 +32,7 @@ from callboard.core.services.catalogue import TestCatalogue
 from callboard.core.services.heap import settle_heap
 from callboard.core.services.housekeeping import schedule_retention
 from callboard.storage.errors import StoreError
+from callboard.storage.interface import StoreBackend
 from callboard.storage.open import opened_store
 
 log = logging.getLogger("callboard.daemon")
@@ -81,51 +84,85 @@ async def serve_daemon(settings: Settings) -> None:
         async with opened_store(settings.db_path, url, settings.store.busy_timeout_ms) as store:
             bound = bind_socket(paths.socket)
             try:
-                async with running_engine(settings, store) as engine:
-                    schedules = ScheduleService(store, engine, settings.scheduler.misfire_grace_s)
-                    await schedules.start()
-                    schedule_retention(schedules, store, settings.retention)
-                    await store.tests.list()  # the catalogue, loaded before the heap is settled
-                    settle_heap()
-                    daemon = DaemonState(
-                        settings=settings,
-                        paths=paths,
-                        store=store,
-                        engine=engine,
-                        schedules=schedules,
-                        catalogue=TestCatalogue(store, engine.events, settings.imports),
-                    )
-                    config = uvicorn.Config(
-                        create_app(daemon),
-                        lifespan="off",
-                        log_config=None,
-                        timeout_graceful_shutdown=_GRACEFUL_S,
-                        timeout_keep_alive=30,
-                    )
-                    server = _Server(config, daemon)
-                    paths.pid.write_text(f"{os.getpid()}\n")
-                    log.info(
-                        "callboard %s daemon %d serving on %s (state %s)",
-                        version("callboard"),
-                        os.getpid(),
-                        paths.socket,
-                        paths.state_dir,
-                    )
-                    notifier = Notifier(settings.notify)
-                    notifying = asyncio.create_task(notify_finished_batches(engine.events, store, notifier))
-                    try:
-                        await server.serve(sockets=[bound.sock])
-                    finally:
-                        schedules.shutdown()
-                        notifying.cancel()
-                        await notifier.aclose()
-                    log.info("stopped serving; finishing running runs")
+                if url is None:
+                    async with running_engine(settings, store) as engine:
+                        schedules = ScheduleService(store, engine, settings.scheduler.misfire_grace_s)
+                        await schedules.start()
+                        schedule_retention(schedules, store, settings.retention)
+                        await _serve(settings, paths, store, engine, schedules, bound, None)
+                else:
+                    # Imported only on PostgreSQL: psycopg (the extra callboard[postgres]) and the
+                    # worker stay unloaded on SQLite.
+                    from callboard.core.daemon.shared_store import running_cluster, shared_roles
+
+                    async with running_cluster(settings, store, url) as cluster:
+                        schedules = ScheduleService(store, cluster, settings.scheduler.misfire_grace_s)
+
+                        def roles(notifier: Notifier) -> AbstractAsyncContextManager[None]:
+                            return shared_roles(settings, url, store, cluster, schedules, notifier)
+
+                        await _serve(settings, paths, store, cluster, schedules, bound, roles)
             finally:
                 bound.remove()
                 with contextlib.suppress(OSError):
                     if paths.read_pid() == os.getpid():
                         paths.pid.unlink()
     log.info("daemon %d stopped", os.getpid())
+
+
+async def _serve(
+    settings: Settings,
+    paths: DaemonPaths,
+    store: StoreBackend,
+    engine: EngineControl,
+    schedules: ScheduleService,
+    bound: BoundSocket,
+    shared_roles: Callable[[Notifier], AbstractAsyncContextManager[None]] | None,
+) -> None:
+    """Serve the API until told to stop. On the SQLite store this daemon notifies finished batches (its
+    scheduler already runs); on a shared store, ``shared_roles`` competes for that work with the other
+    daemons while the API is served."""
+    await store.tests.list()  # the catalogue, loaded before the heap is settled
+    settle_heap()
+    daemon = DaemonState(
+        settings=settings,
+        paths=paths,
+        store=store,
+        engine=engine,
+        schedules=schedules,
+        catalogue=TestCatalogue(store, engine.events, settings.imports),
+    )
+    config = uvicorn.Config(
+        create_app(daemon),
+        lifespan="off",
+        log_config=None,
+        timeout_graceful_shutdown=_GRACEFUL_S,
+        timeout_keep_alive=30,
+    )
+    server = _Server(config, daemon)
+    paths.pid.write_text(f"{os.getpid()}\n")
+    log.info(
+        "callboard %s daemon %d serving on %s (state %s)",
+        version("callboard"),
+        os.getpid(),
+        paths.socket,
+        paths.state_dir,
+    )
+    notifier = Notifier(settings.notify)
+    try:
+        if shared_roles is None:
+            notifying = asyncio.create_task(notify_finished_batches(engine.events, store, notifier))
+            try:
+                await server.serve(sockets=[bound.sock])
+            finally:
+                schedules.shutdown()
+                notifying.cancel()
+        else:
+            async with shared_roles(notifier):
+                await server.serve(sockets=[bound.sock])
+    finally:
+        await notifier.aclose()
+    log.info("stopped serving; finishing running runs")
 
 
 def run_daemon(settings: Settings, *, to_stderr: bool) -> int:

@@ -219,7 +219,12 @@ class Engine:
         entries = [self._planner.entry(test, options.repeat) for test in chosen]
         skipped = {e.test.name: e.skip_reason for e in entries if e.skip_reason is not None}
         created = await self.store.batches.create(
-            label or _label(selection), source, options.priority, selection.as_dict(), entries, schedule_id
+            label or batch_label(selection),
+            source,
+            options.priority,
+            selection.as_dict(),
+            entries,
+            schedule_id,
         )
         batch = created.batch
         self._book.track(batch)
@@ -524,7 +529,8 @@ class Engine:
         )
 
 
-def _label(selection: Selection) -> str:
+def batch_label(selection: Selection) -> str:
+    """A batch's label when none is given: what it selected."""
     if selection.all:
         return "all tests"
     parts = [*selection.names, *(f"#{i}" for i in selection.ids), *(f"tag:{t}" for t in selection.tags)]

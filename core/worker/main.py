@@ -15,6 +15,18 @@ from callboard.storage.postgres.connection import connect, open_pool
 from callboard.storage.postgres.migrations import migrate
 
 
+def worker_options(
+    settings: Settings, concurrency: int | None = None, lease_s: float = 30.0
+) -> WorkerOptions:
+    """A worker's share and timings from the settings (``concurrency`` defaults to engine.concurrency)."""
+    return WorkerOptions(
+        concurrency=concurrency or settings.engine.concurrency,
+        lease_s=lease_s,
+        reap_s=min(5.0, lease_s / 2),
+        shutdown_grace_s=settings.engine.shutdown_grace_s,
+    )
+
+
 def worker_id(host: str, pid: int) -> str:
     """A name no other worker has, now or after a restart: host, process and a random part."""
     return f"{host}:{pid}:{uuid.uuid4().hex[:8]}"

@@ -13,6 +13,7 @@ from typing import Any
 from callboard.core.models import Batch, BatchCounts, BatchStatus
 from callboard.storage.batches_repo import BatchEntry, CreatedBatch, created_batch
 from callboard.storage.errors import StoreError
+from callboard.storage.postgres import outbox
 from callboard.storage.postgres.access import PgAccess
 from callboard.storage.rows import BATCH_COLUMNS, batch_from_row, counts_from_pairs
 from callboard.storage.timestamps import now_text
@@ -83,6 +84,9 @@ class PgBatchesRepo:
                 raise StoreError(
                     "some tests were deleted or changed since they were selected; select them again"
                 )
+            # Every reader (each API daemon) learns of the queued runs from the outbox, at this commit.
+            queued = [int(row[0]) for row in rows if row[3]]
+            await outbox.append(conn, "runs_queued", {"batch_id": batch_id, "run_ids": queued})
         return created_batch(batch_id, label, source, priority, selector, schedule_id, now, rows)
 
     async def get(self, batch_id: int) -> Batch | None:

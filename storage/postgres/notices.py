@@ -34,7 +34,7 @@ WHERE id = ANY(%s) AND status = 'running' AND lease_owner IS NOT NULL RETURNING 
 
 @dataclass(frozen=True)
 class Notice:
-    """One control message: ``action`` (cancel, pause, resume) for ``owner`` (a worker id or ``*``)."""
+    """One control message: ``action`` (cancel, pause, resume, wake) for ``owner`` (a worker id or ``*``)."""
 
     owner: str
     action: str
@@ -78,6 +78,11 @@ async def set_paused(conn: AsyncConnection, *, paused: bool) -> None:
     async with conn.transaction():
         await conn.execute("UPDATE queue_control SET paused = %s", (paused,))
         await _notify(conn, Notice(EVERY_WORKER, "pause" if paused else "resume"))
+
+
+async def wake(conn: AsyncConnection) -> None:
+    """Tell every worker that runs were queued, so an idle one claims now rather than at its next poll."""
+    await _notify(conn, Notice(EVERY_WORKER, "wake"))
 
 
 async def listen(conn: AsyncConnection) -> None:

@@ -1,5 +1,5 @@
-"""The API's events from real `callboard worker` processes: a daemon queues a batch (paused, so it runs
-nothing itself), two workers run it, and a feed on the same database tells every run's start and end
+"""The API's events from real `callboard worker` processes: a daemon queues a batch (started --no-worker,
+it runs nothing itself), two workers run it, and a feed on the same database tells every run's start and end
 with the test's name, then the batch's end with its counts."""
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ async def test_workers_runs_arrive_as_the_apis_events(
         )
     )
     env = {"CALLBOARD_STORE__URL": pg_url}
-    for args in (("import", str(suite)), ("pause",), ("run", "--all")):
+    for args in (("daemon", "--detach", "--no-worker"), ("import", str(suite)), ("run", "--all")):
         done = run_cli(*args, env=env, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
 

@@ -1,6 +1,6 @@
 """`callboard worker` processes sharing one PostgreSQL store, through the real CLI: the daemon queues a
-batch (paused, so it runs nothing itself), workers claim and run it to the end; a worker killed with
-SIGKILL mid-batch loses nothing and doubles nothing."""
+batch (started --no-worker, it runs nothing itself), workers claim and run it to the end; a worker killed
+with SIGKILL mid-batch loses nothing and doubles nothing."""
 
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ def _start_worker(
 
 def _queue_batch(run_cli: CliRunner, pg_url: str, suite: str) -> None:
     env = {"CALLBOARD_STORE__URL": pg_url}
-    for args in (("import", suite), ("pause",), ("run", "--all")):
+    # The daemon only serves the API (--no-worker): the test's workers run the batch.
+    for args in (("daemon", "--detach", "--no-worker"), ("import", suite), ("run", "--all")):
         done = run_cli(*args, env=env, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
 

@@ -55,7 +55,7 @@ def test_a_batch_runs_to_the_end_on_postgresql(
     added = int(imported.stdout.split("added: ")[1].split()[0])
     assert added >= 5
 
-    ran = run_cli("run", "--all", env=env, timeout=180)
+    ran = run_cli("run", "--all", "--wait", env=env, timeout=180)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert f"batch 1 queued: {added} runs" in ran.stdout
 
