@@ -12,7 +12,6 @@ its role.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -140,9 +139,11 @@ class Worker:
                 if len(claims) == free:
                     continue  # the queue may hold more: claim again at once
             self._wake.clear()
-            # A finished run, a notice or a reap wakes the loop; ``stop`` is seen within poll_s.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.options.poll_s)
+            # A finished run, a notice, a reap or ``stop`` wakes the loop; otherwise it polls.
+            waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waits, timeout=self.options.poll_s, return_when=asyncio.FIRST_COMPLETED)
+            for waiting in waits:
+                waiting.cancel()
 
     def _start(self, claim: queue.Claim) -> None:
         task = asyncio.create_task(self._run(claim), name=f"run-{claim.run_id}")
@@ -296,6 +297,8 @@ class Worker:
             self._stop(notice.run_id, Stop.CANCELLED)
         elif notice.action in ("pause", "resume"):
             self.paused = notice.action == "pause"
+            self._wake.set()
+        elif notice.action == "wake":  # a batch was just queued: claim now, not at the next poll
             self._wake.set()
 
     async def _every(self, period_s: float, step: Callable[[], Awaitable[None]]) -> None:

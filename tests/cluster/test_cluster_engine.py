@@ -17,6 +17,7 @@ from callboard.core.engine.engine import EngineConfig
 from callboard.core.engine.limits import LimitSpec
 from callboard.core.models import RunResult, RunStatus, parse_test
 from callboard.core.models.selection import Selection
+from callboard.core.worker.worker import Worker, WorkerOptions
 from callboard.storage.errors import StoreError
 from callboard.storage.postgres import leases, queue
 from callboard.storage.postgres.connection import connect, describe, open_pool
@@ -164,3 +165,41 @@ async def test_an_unreachable_store_is_a_fault_and_a_store_error(
             await asyncio.sleep(0.1)
     assert cluster.status().store_fault is None
     assert not cluster.status().paused  # the failed pause never reached the store
+
+
+async def test_a_submit_wakes_an_idle_worker_at_once(
+    pg_url: str, cluster: ClusterEngine, db: AsyncConnection
+) -> None:
+    """A worker that would not poll again for an hour claims a batch as soon as it is queued: the
+    submit's wake notice reaches it (without it, the guard below runs out)."""
+    pool = await open_pool(pg_url, max_size=4)
+    worker = Worker(pg_url, pool, "idle", {}, EngineConfig(), WorkerOptions(poll_s=3600, reap_s=3600))
+    stop = asyncio.Event()
+    working = asyncio.create_task(worker.run(stop, "host", 1))
+    try:
+        async with asyncio.timeout(_GUARD_S):  # the worker's control connection is listening
+            while not await (
+                await db.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'LISTEN callboard_control%%'"
+                )
+            ).fetchone():
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # its claim loop has found the queue empty and waits
+        batch = (await cluster.submit(Selection(names=["one"]))).batch
+        async with asyncio.timeout(_GUARD_S):
+            while (
+                await (
+                    await db.execute(
+                        "SELECT count(*) FROM runs WHERE batch_id = %s AND status = 'queued'", (batch.id,)
+                    )
+                ).fetchone()
+            ) != (0,):
+                await asyncio.sleep(0.05)
+        row = await (
+            await db.execute("SELECT lease_owner, status FROM runs WHERE batch_id = %s", (batch.id,))
+        ).fetchone()
+        assert row is not None and row[1] != "queued"
+    finally:
+        stop.set()
+        await working
+        await pool.close()
