@@ -61,6 +61,11 @@ WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.version_id = test_versions.id)
   AND NOT EXISTS (SELECT 1 FROM tests WHERE tests.version_id = test_versions.id)
 """
 
+# Names no judged run has any more (judged_runs loses a run's row with the run, by trigger).
+_UNUSED_RUN_NAMES = """
+DELETE FROM run_names WHERE NOT EXISTS (SELECT 1 FROM judged_runs WHERE judged_runs.name_id = run_names.id)
+"""
+
 # The lists of check labels the doomed runs name (found through runs_by_batch), and of those the ones no
 # run names any more. There is no index on labels_id (it would cost every run ~10 bytes): a list still in
 # use is found among the oldest runs left at once; only a list that is really gone needs a whole scan.
@@ -92,6 +97,7 @@ async def prune(store: Store, older_than: datetime | None, max_runs: int | None)
         runs += await _delete_batch(store, batch_id)
     async with store.gate.transaction() as conn:
         await conn.execute(_UNUSED_VERSIONS)
+        await conn.execute(_UNUSED_RUN_NAMES)
         await conn.execute(_UNUSED_CHECK_LABELS, (json.dumps(named),))
     return PruneResult(batches=len(ids), runs=runs, vacuumed=await _give_space_back(store))
 
