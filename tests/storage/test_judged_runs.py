@@ -8,12 +8,13 @@ repository documents, so the test does not trust the table it checks.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from callboard.core.models import CheckResult, RunResult, RunStatus
+from callboard.core.models import CheckResult, RunResult, RunStatus, dump_test
 from callboard.storage import BatchEntry, ResultWriter, Store, migrate
 from callboard.storage.connection import open_connection
 from callboard.storage.retention import prune
@@ -182,3 +183,47 @@ async def test_finishes_cancels_and_prunes_keep_judged_runs_in_step(db_path: Pat
     with sqlite3.connect(db_path) as db:
         names = [row[0] for row in db.execute("SELECT name FROM run_names ORDER BY name")]
     assert names == ["fresh", "greets"]
+
+
+async def test_check_label_lists_count_their_runs_after_0009_and_a_prune_drops_the_unused(
+    db_path: Path,
+) -> None:
+    db_path.parent.mkdir(parents=True)
+    conn = await open_connection(db_path)
+    try:
+        assert await migrate(conn, target=8) == 8
+    finally:
+        await conn.close()
+    lists = {name: f'[{{"name":"{name}","expected":200}}]' for name in ("first", "shared", "never")}
+    with sqlite3.connect(db_path) as db:
+        db.execute(
+            "INSERT INTO tests (name, kind, tags, definition, digest, version, created_at, updated_at)"
+            " VALUES ('greets', 'http', '[]', ?, 'd1', 1, ?, ?)",
+            (json.dumps(dump_test(http_test("greets"))), _NOW, _NOW),
+        )
+        ids = {name: db.execute("INSERT INTO check_labels (labels) VALUES (?)", (text,)).lastrowid
+               for name, text in lists.items()}  # fmt: skip
+        for batch_id, named in ((1, ["first", "first", "shared"]), (2, ["shared"])):
+            db.execute(
+                "INSERT INTO batches (id, label, source, status, created_at) VALUES (?, 'b', 'cli',"
+                " 'finished', ?)",
+                (batch_id, _NOW),
+            )
+            for name in named:
+                db.execute(
+                    "INSERT INTO runs (batch_id, test_name, test_version, kind, status, score, queued_at,"
+                    " checks, labels_id, version_id)"
+                    " VALUES (?, 'greets', 1, 'http', 'passed', 100, ?, ?, ?, 1)",
+                    (batch_id, _NOW, '["1",[200]]', ids[name]),
+                )
+
+    async with await Store.open(db_path) as store:
+        with sqlite3.connect(db_path) as db:
+            uses = dict(db.execute("SELECT labels, uses FROM check_labels").fetchall())
+        assert uses == {lists["first"]: 2, lists["shared"]: 2, lists["never"]: 0}
+
+        assert (await prune(store, None, 1)).runs == 3
+        (kept,) = await store.runs.page()
+        assert [(check.name, check.passed, check.actual) for check in kept.checks] == [("shared", True, 200)]
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT labels, uses FROM check_labels").fetchall() == [(lists["shared"], 1)]

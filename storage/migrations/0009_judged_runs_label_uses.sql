@@ -1,4 +1,5 @@
--- Fewer bytes per run (the target is 500), trends and flaky marks as fast.
+-- Fewer bytes per run (the target is 500) with trends and flaky marks as fast, and a retention that finds
+-- unused lists of check labels without reading runs.
 --
 -- Trends and flaky tests walk each test's newest judged runs (passed, failed or error). 0006 kept those in
 -- a covering index of runs, ~43 bytes a run, most of it the test's name and the status as text. They move
@@ -82,3 +83,30 @@ DROP INDEX runs_by_batch;
 CREATE INDEX runs_by_batch ON runs (batch_id);
 DROP INDEX runs_by_test;
 CREATE INDEX runs_by_test ON runs (test_id);
+
+-- Retention deletes the lists of check labels no run names any more. It used to look for a run naming
+-- each list with NOT EXISTS over runs.labels_id, which has no index (one would cost every run ~10 bytes):
+-- a scan of every run stored for each list that is really gone, with the write lock held. Each list now
+-- counts the runs naming it, kept by triggers on every write to runs, so the unused ones are found
+-- without reading runs at all.
+ALTER TABLE check_labels ADD COLUMN uses INTEGER NOT NULL DEFAULT 0;
+
+UPDATE check_labels SET uses = named.runs
+FROM (SELECT labels_id, COUNT(*) AS runs FROM runs WHERE labels_id IS NOT NULL GROUP BY labels_id) AS named
+WHERE check_labels.id = named.labels_id;
+
+CREATE TRIGGER runs_labels_on_insert AFTER INSERT ON runs
+WHEN NEW.labels_id IS NOT NULL BEGIN
+    UPDATE check_labels SET uses = uses + 1 WHERE id = NEW.labels_id;
+END;
+
+CREATE TRIGGER runs_labels_on_update AFTER UPDATE OF labels_id ON runs
+WHEN NEW.labels_id IS NOT OLD.labels_id BEGIN
+    UPDATE check_labels SET uses = uses + 1 WHERE id = NEW.labels_id;
+    UPDATE check_labels SET uses = uses - 1 WHERE id = OLD.labels_id;
+END;
+
+CREATE TRIGGER runs_labels_on_delete AFTER DELETE ON runs
+WHEN OLD.labels_id IS NOT NULL BEGIN
+    UPDATE check_labels SET uses = uses - 1 WHERE id = OLD.labels_id;
+END;
