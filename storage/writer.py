@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 _TRANSCRIPT = TypeAdapter(list[TranscriptEntry])
-_METRICS = TypeAdapter(dict[str, float])
+_METRICS = TypeAdapter(dict[str, int | float])
 _ARTIFACTS = TypeAdapter(dict[str, str])
 
 # Each statement carries its own guard, so a write that no longer applies (a run already finished, a
@@ -326,7 +326,7 @@ def finish_params(
         result.score if result.score is not None else score(result.checks),
         checks.own,
         checks.labels,
-        _METRICS.dump_json(result.metrics).decode(),
+        _METRICS.dump_json(_whole_as_int(result.metrics)).decode(),
         _TRANSCRIPT.dump_json(result.transcript, exclude_defaults=True).decode(),
         _ARTIFACTS.dump_json(result.artifacts).decode(),
         result.error_kind,
@@ -336,6 +336,14 @@ def finish_params(
         attempt,
     )
     return FinishStatement(params, checks.labels)
+
+
+def _whole_as_int(metrics: dict[str, float]) -> dict[str, int | float]:
+    """Whole values written as integers (``"status":200``, not ``200.0``); read back as floats."""
+    return {
+        key: int(value) if value.is_integer() and abs(value) < 2**53 else value
+        for key, value in metrics.items()
+    }
 
 
 def _is_fault(exc: BaseException) -> bool:
