@@ -28,9 +28,9 @@ if TYPE_CHECKING:  # the Store itself uses this module
 log = logging.getLogger(__name__)
 
 # Runs deleted per transaction: about 0.1 s of the write lock on a loaded 2-core machine (each run
-# also leaves five indexes). Pages freed per incremental vacuum step: 4 MiB of 4 KiB pages.
+# also leaves five indexes). Bytes freed per incremental vacuum step: 4 MiB, in pages of the file's size.
 CHUNK_RUNS = 1000
-VACUUM_PAGES = 1024
+VACUUM_BYTES = 4 << 20
 # Between two chunks the write lock is free this long, so that a writer waiting in SQLite's busy
 # handler (the engine's writer, on its own connection) gets it before the prune takes it again.
 PAUSE_S = 0.02
@@ -139,13 +139,15 @@ async def _give_space_back(store: Store) -> bool:
             log.warning("prune: VACUUM skipped: %s", exc)
             return False
     else:
+        async with store.gate.outside_transaction() as conn:
+            pages = VACUUM_BYTES // (await _fetch(conn, "PRAGMA page_size", ()))[0][0]
         while True:
             async with store.gate.outside_transaction() as conn:
                 if (await _fetch(conn, "PRAGMA freelist_count", ()))[0][0] == 0:
                     break
                 # A script, so that the pragma is stepped to its end: it frees a page per step, and an
                 # execute() stops after the first (sqlite3 sees a result row without columns).
-                await conn.executescript(f"PRAGMA incremental_vacuum({VACUUM_PAGES});")
+                await conn.executescript(f"PRAGMA incremental_vacuum({pages});")
             await asyncio.sleep(PAUSE_S)
     async with store.gate.outside_transaction() as conn:
         await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
