@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
-from pydantic import TypeAdapter
+from pydantic import PlainSerializer, TypeAdapter
 
 from callboard.core.models import RunResult, TranscriptEntry, score
 from callboard.core.models.dial_intent import DialIntent
@@ -37,8 +37,13 @@ from callboard.storage.timestamps import now_text, to_text
 log = logging.getLogger(__name__)
 
 
+def _whole_as_int(value: float) -> int | float:
+    """A whole metric value stored as an integer (``"status":200``, not ``200.0``); read back as a float."""
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
 _TRANSCRIPT = TypeAdapter(list[TranscriptEntry])
-_METRICS = TypeAdapter(dict[str, int | float])
+_METRICS = TypeAdapter(dict[str, Annotated[float, PlainSerializer(_whole_as_int, when_used="json")]])
 _ARTIFACTS = TypeAdapter(dict[str, str])
 
 # Each statement carries its own guard, so a write that no longer applies (a run already finished, a
@@ -326,7 +331,7 @@ def finish_params(
         result.score if result.score is not None else score(result.checks),
         checks.own,
         checks.labels,
-        _METRICS.dump_json(_whole_as_int(result.metrics)).decode(),
+        _METRICS.dump_json(result.metrics).decode(),
         _TRANSCRIPT.dump_json(result.transcript, exclude_defaults=True).decode(),
         _ARTIFACTS.dump_json(result.artifacts).decode(),
         result.error_kind,
@@ -336,14 +341,6 @@ def finish_params(
         attempt,
     )
     return FinishStatement(params, checks.labels)
-
-
-def _whole_as_int(metrics: dict[str, float]) -> dict[str, int | float]:
-    """Whole values written as integers (``"status":200``, not ``200.0``); read back as floats."""
-    return {
-        key: int(value) if value.is_integer() and abs(value) < 2**53 else value
-        for key, value in metrics.items()
-    }
 
 
 def _is_fault(exc: BaseException) -> bool:

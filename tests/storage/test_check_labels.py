@@ -164,3 +164,27 @@ def test_more_checks_than_a_json_number_holds_keep_a_string_of_passes() -> None:
     assert own[0] == "".join("1" if index % 3 == 0 else "0" for index in range(60))
     joined = join_checks(json.loads(encoded.labels or ""), own)
     assert [CheckResult.model_validate(check) for check in joined] == many
+
+
+async def test_whole_metric_values_are_stored_as_integers_and_read_back_as_floats(
+    store: Store, db_path: Path
+) -> None:
+    await store.tests.upsert_many([http_test("greets")])
+    run_id = await _new_run(store, "greets")
+    writer = await ResultWriter.start(db_path)
+    try:
+        started = datetime.now(UTC)
+        assert await writer.mark_started(run_id, 1, started)
+        metrics = {"status": 200.0, "latency_ms": 12.5, "bytes": 0.0}
+        assert await writer.finish(
+            run_id, 1, RunResult(status=RunStatus.PASSED, metrics=metrics), started, 1.0
+        )
+    finally:
+        await writer.close()
+
+    with sqlite3.connect(db_path) as conn:
+        stored = conn.execute("SELECT metrics FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+    assert stored == '{"status":200,"latency_ms":12.5,"bytes":0}'
+    run = await store.runs.get(run_id)
+    assert run is not None and run.metrics == metrics
+    assert all(isinstance(value, float) for value in run.metrics.values())
