@@ -7,9 +7,11 @@ the database (callboard's own migrations) and imports ``--tests`` HTTP tests thr
 daemon stopped, ``--runs / --tests`` nightly batches (one a day, oldest first) are inserted with
 ``executemany`` through the real schema, so the triggers keep ``test_last_runs`` and the runs point at
 their test's stored version (``test_versions``). Each run has a finished result as the writer encodes
-it (checks, metrics, a two-line transcript); about one run in nine fails, and one test in ten flips
-between passing and failing (flaky). Then the daemon is started again on that file and, each the median
-of ``--rounds`` (TUI and trends) or once (prune):
+it (checks stored once per list of labels, metrics, a two-line transcript); about one run in nine
+fails, and one test in ten flips between passing and failing (flaky). The suite's checks changed after
+the nights the prune removes: those nights' runs name five lists of check labels no later run names,
+so the prune leaves them unused for retention to find. Then the daemon is started again on that file
+and, each the median of ``--rounds`` (TUI and trends) or once (prune):
 
 - ``GET /v1/health`` polled every 10 ms on an idle daemon: the baseline, same run;
 - the TUI's first screen: ``CallboardApp`` headless (``run_test``) until the Tests table holds every
@@ -45,18 +47,20 @@ from callboard.core.client import CallboardClient
 from callboard.core.config import load_settings
 from callboard.core.models import CheckResult, TranscriptEntry
 from callboard.core.paths import DaemonPaths
+from callboard.storage.check_labels import encode_checks
 from callboard.storage.timestamps import to_text
+from callboard.storage.writer import KEEP_LABELS
 from callboard.tui.app import CallboardApp
 from callboard.tui.widgets.virtual_table import VirtualTable
 
-_CHECKS = TypeAdapter(list[CheckResult])
 _TRANSCRIPT = TypeAdapter(list[TranscriptEntry])
 
 _INSERT_RUN = """
 INSERT INTO runs (batch_id, test_id, test_name, test_version, kind, target, trial, priority, status,
                   attempt, max_attempts, queued_at, started_at, finished_at, duration_ms, score, checks,
-                  metrics, transcript, artifacts, error_kind, error_message, version_id)
-VALUES (?, ?, ?, ?, 'http', '', 1, 0, ?, 1, 1, ?, ?, ?, ?, ?, ?, ?, ?, '{}', NULL, NULL, ?)
+                  metrics, transcript, artifacts, error_kind, error_message, version_id, labels_id)
+VALUES (?, ?, ?, ?, 'http', '', 1, 0, ?, 1, 1, ?, ?, ?, ?, ?, ?, ?, ?, '{}', NULL, NULL, ?,
+        (SELECT id FROM check_labels WHERE labels = ?))
 """
 _INSERT_BATCH = """
 INSERT INTO batches (id, label, source, status, priority, selector, schedule_id, created_at, finished_at)
@@ -64,15 +68,22 @@ VALUES (?, ?, 'schedule', 'finished', 0, '{"all": true}', NULL, ?, ?)
 """
 
 
-def _result(passed: bool, index: int) -> tuple[str, float, str, str, str]:
+def _result(passed: bool, index: int, old_checks: bool) -> tuple[str, float, str, str, str, str | None]:
     """A finished HTTP run's columns as the writer encodes them (status, score, checks, metrics,
-    transcript)."""
-    checks = [
-        CheckResult(name="status", passed=passed, expected=200, actual=200 if passed else 503),
-        CheckResult(
-            name="jsonpath $.reply contains", passed=passed, expected="open", actual="open" if passed else ""
-        ),
-    ]
+    transcript, its list of check labels); before the suite changed (``old_checks``) its tests had one
+    of five older lists."""
+    expected = f"contains 'open' (suite {index % 5})" if old_checks else "contains 'open'"
+    checks = encode_checks(
+        [
+            CheckResult(name="status", passed=passed, expected=200, actual=200 if passed else 503),
+            CheckResult(
+                name="jsonpath $.reply contains",
+                passed=passed,
+                expected=expected,
+                actual="open" if passed else "",
+            ),
+        ]
+    )
     transcript = [
         TranscriptEntry(speaker="user", text=f"hello, what are your opening hours? ({index})"),
         TranscriptEntry(speaker="agent", text="We are open 9 to 5." if passed else "Service unavailable"),
@@ -80,21 +91,28 @@ def _result(passed: bool, index: int) -> tuple[str, float, str, str, str]:
     return (
         "passed" if passed else "failed",
         100.0 if passed else 0.0,
-        _CHECKS.dump_json(checks, exclude_defaults=True).decode(),
+        checks.own,
         json.dumps({"latency_ms": 20.0 + index % 50}),
         _TRANSCRIPT.dump_json(transcript, exclude_defaults=True).decode(),
+        checks.labels,
     )
 
 
-def build_history(db: Path, runs: int) -> tuple[int, int]:
-    """Insert nightly batches of every test until ``runs`` runs are stored; returns (batches, runs)."""
+def build_history(db: Path, runs: int, old_batches: int) -> tuple[int, int]:
+    """Insert nightly batches of every test until ``runs`` runs are stored, the first ``old_batches``
+    with the suite's older checks; returns (batches, runs)."""
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = OFF")  # building only; the daemon reopens it with its own pragmas
     tests = conn.execute("SELECT id, name, version, version_id FROM tests ORDER BY id").fetchall()
     batches = max(1, runs // len(tests))
     first_day = datetime.now(UTC) - timedelta(days=batches + 1)
-    results = [_result(passed, index) for passed in (True, False) for index in range(50)]
+    results = {
+        (old, passed, index): _result(passed, index, old)
+        for old in (True, False)
+        for passed in (True, False)
+        for index in range(50)
+    }
     total = 0
     for batch in range(1, batches + 1):
         started = first_day + timedelta(days=batch)
@@ -103,16 +121,19 @@ def build_history(db: Path, runs: int) -> tuple[int, int]:
         for position, (test_id, name, version, version_id) in enumerate(tests):
             # One test in ten is flaky (fails every third batch); the others fail one night in nine.
             failing = batch % 3 == 0 if test_id % 10 == 0 else (test_id + batch) % 9 == 0
-            status, score, checks, metrics, transcript = results[(50 if failing else 0) + position % 50]
+            status, score, checks, metrics, transcript, labels = results[
+                (batch <= old_batches, not failing, position % 50)
+            ]
             at = to_text(started + timedelta(milliseconds=position * 300))
             rows.append(
                 (batch, test_id, name, version, status, at, at, at, 20.0 + position % 50, score, checks,
-                 metrics, transcript, version_id)
+                 metrics, transcript, version_id, labels)
             )  # fmt: skip
         conn.execute("BEGIN")
         conn.execute(
             _INSERT_BATCH, (batch, f"nightly {started:%Y-%m-%d}", to_text(started), to_text(finished))
         )
+        conn.executemany(KEEP_LABELS, {(row[-1],) for row in rows})
         conn.executemany(_INSERT_RUN, rows)
         conn.execute("COMMIT")
         total += len(rows)
@@ -196,7 +217,7 @@ async def measure(state_dir: Path, runs: int, tests: int, prune: int, rounds: in
     started = time.perf_counter()
     async with bench_daemon(state_dir, **settings) as client:
         await client.import_tests(tests=history_suite(tests))
-    batches, stored = build_history(state_dir / "callboard.db", runs)
+    batches, stored = build_history(state_dir / "callboard.db", runs, prune // tests)
     build_s = time.perf_counter() - started
     db_mb = (state_dir / "callboard.db").stat().st_size / 1e6
     figures: dict[str, Any] = {
@@ -247,6 +268,7 @@ async def measure(state_dir: Path, runs: int, tests: int, prune: int, rounds: in
         }
     with sqlite3.connect(state_dir / "callboard.db") as conn:
         figures["runs_left"] = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        figures["label_lists_left"] = conn.execute("SELECT COUNT(*) FROM check_labels").fetchone()[0]
     return figures
 
 

@@ -28,6 +28,7 @@ _SETUP = (
 )
 _SQLITE_NOTADB = 26
 _INCREMENTAL_VACUUM = 2  # PRAGMA auto_vacuum
+PAGE_SIZE = 8192
 
 
 @contextmanager
@@ -50,6 +51,16 @@ def _check_version(path: Path, version: int) -> None:
 def _check_wal(path: Path, mode: str) -> None:
     if mode.lower() != "wal":
         raise StoreError(f"database {path} could not be switched to WAL mode (journal mode is {mode})")
+
+
+async def _ask_page_size(conn: aiosqlite.Connection) -> None:
+    """8 KiB pages in a new, empty file: a finished run's row is ~400 bytes, and a 4 KiB page holding
+    whole rows only leaves up to a row's worth unused (~8 % of the runs table); an 8 KiB page halves
+    that. An existing file keeps its page size (a WAL database cannot change it)."""
+    async with conn.execute("PRAGMA page_count") as cursor:
+        row = await cursor.fetchone()
+    if row is not None and row[0] == 0:
+        await conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
 
 
 async def _ask_incremental_vacuum(conn: aiosqlite.Connection) -> None:
@@ -79,6 +90,7 @@ async def open_connection(
                 row = await cursor.fetchone()
             _check_version(path, int(row[0]) if row else 0)
             if not query_only:
+                await _ask_page_size(conn)
                 await _ask_incremental_vacuum(conn)
             async with conn.execute("PRAGMA journal_mode = WAL") as cursor:
                 mode = await cursor.fetchone()

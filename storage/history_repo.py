@@ -13,63 +13,50 @@ import aiosqlite
 
 from callboard.core.models.history import BatchVerdicts, VersionVerdicts
 
-# Statuses that judge a test for its pass rate (as BatchCounts.pass_rate does); only passed and failed
-# say whether it is flaky: error, cancelled and skipped say more about the environment. Every query
-# below says ``status IN _JUDGED`` word for word: that is what lets SQLite use the partial index
-# runs_judged_by_name (migration 0006), which holds exactly those runs.
-_JUDGED = "status IN ('passed', 'failed', 'error')"
-_VERDICT = f"{_JUDGED} AND status != 'error'"
+# Each test's judged runs (passed, failed or error: as BatchCounts.pass_rate counts them) are kept in
+# judged_runs by triggers (migration 0009), by name (a number per name, run_names) then recency, with
+# what the aggregates need: ``passed`` 1, 0 or NULL for an error, which says nothing of flakiness
+# (neither do cancelled and skipped, never judged). Each test's newest batches are a short walk
+# backwards in that table's key instead of a scan of every run stored.
 
-# The names of the tests with judged runs, one index seek each (SQLite has no skip-scan without
-# statistics), or just the one asked for. Without statistics the planner would rather walk runs_by_status
-# for the status condition, a scan of every judged run per name: the index is named.
-_ALL_NAMES = f"""
-names (name) AS (
-    SELECT MIN(test_name) FROM runs INDEXED BY runs_judged_by_name WHERE {_JUDGED}
-    UNION ALL
-    SELECT (
-        SELECT MIN(test_name) FROM runs INDEXED BY runs_judged_by_name
-        WHERE {_JUDGED} AND test_name > names.name
-    )
-    FROM names WHERE names.name IS NOT NULL
-)"""
-_ONE_NAME = "names (name) AS (SELECT ?)"
+# The tests' names in name order, or just the one asked for (``:name``).
+_ALL_NAMES = "run_names AS names"
+_ONE_NAME = "run_names AS names WHERE names.name = :name"
 
-# Per test, the oldest of its last ``?`` batches with a judged run (NULL: fewer than that, all count);
-# then its judged runs from that batch on, counted per batch.
-_BATCH_VERDICTS = f"""
-WITH RECURSIVE {{names}},
-first_batch AS MATERIALIZED (
-    SELECT name, (
-        SELECT DISTINCT batch_id FROM runs WHERE {_JUDGED} AND test_name = names.name
-        ORDER BY batch_id DESC LIMIT 1 OFFSET ?
+# Per test, the oldest of its last ``:offset + 1`` batches with a judged run (NULL: fewer than that, all
+# count); then its judged runs from that batch on, counted per batch.
+_BATCH_VERDICTS = """
+WITH first_batch AS MATERIALIZED (
+    SELECT names.id AS name_id, names.name, (
+        SELECT DISTINCT batch_id FROM judged_runs WHERE name_id = names.id
+        ORDER BY batch_id DESC LIMIT 1 OFFSET :offset
     ) AS batch_id
-    FROM names WHERE name IS NOT NULL
+    FROM {names}
 )
-SELECT runs.test_name, runs.batch_id, COUNT(*), SUM(runs.status = 'passed'), AVG(runs.score)
-FROM first_batch JOIN runs ON runs.test_name = first_batch.name
-WHERE {_JUDGED} AND runs.batch_id >= COALESCE(first_batch.batch_id, 0)
-GROUP BY runs.test_name, runs.batch_id ORDER BY runs.test_name, runs.batch_id
+SELECT first_batch.name, judged.batch_id, COUNT(*), SUM(judged.passed IS 1), AVG(judged.score)
+FROM first_batch JOIN judged_runs AS judged ON judged.name_id = first_batch.name_id
+WHERE judged.batch_id >= COALESCE(first_batch.batch_id, 0)
+GROUP BY first_batch.name, judged.batch_id ORDER BY first_batch.name, judged.batch_id
 """
 
-# Per test, its ``?``-th newest passed or failed run (NULL: fewer than that, all count); then its
-# passed and failed runs from that one on, counted per version.
-_VERSION_VERDICTS = f"""
-WITH RECURSIVE {{names}},
-oldest AS MATERIALIZED (
-    SELECT name, (
-        SELECT id FROM runs WHERE {_VERDICT} AND test_name = names.name
-        ORDER BY batch_id DESC, id DESC LIMIT 1 OFFSET ?
+# Per test, its ``:offset + 1``-th newest passed or failed run (NULL: fewer than that, all count); then
+# its passed and failed runs from that one on, counted per version.
+_VERSION_VERDICTS = """
+WITH oldest AS MATERIALIZED (
+    SELECT names.id AS name_id, names.name, (
+        SELECT run_id FROM judged_runs WHERE name_id = names.id AND passed IS NOT NULL
+        ORDER BY batch_id DESC, run_id DESC LIMIT 1 OFFSET :offset
     ) AS run_id
-    FROM names WHERE name IS NOT NULL
+    FROM {names}
 ), cutoff AS MATERIALIZED (
-    SELECT name, runs.batch_id, oldest.run_id FROM oldest LEFT JOIN runs ON runs.id = oldest.run_id
+    SELECT oldest.name_id, oldest.name, runs.batch_id, oldest.run_id
+    FROM oldest LEFT JOIN runs ON runs.id = oldest.run_id
 )
-SELECT runs.test_name, runs.test_version, SUM(runs.status = 'passed'), SUM(runs.status = 'failed')
-FROM cutoff JOIN runs ON runs.test_name = cutoff.name
-WHERE {_VERDICT} AND runs.batch_id >= COALESCE(cutoff.batch_id, 0)
-  AND (cutoff.run_id IS NULL OR (runs.batch_id, runs.id) >= (cutoff.batch_id, cutoff.run_id))
-GROUP BY runs.test_name, runs.test_version ORDER BY runs.test_name, runs.test_version DESC
+SELECT cutoff.name, judged.test_version, SUM(judged.passed), SUM(judged.passed = 0)
+FROM cutoff JOIN judged_runs AS judged ON judged.name_id = cutoff.name_id
+WHERE judged.passed IS NOT NULL AND judged.batch_id >= COALESCE(cutoff.batch_id, 0)
+  AND (cutoff.run_id IS NULL OR (judged.batch_id, judged.run_id) >= (cutoff.batch_id, cutoff.run_id))
+GROUP BY cutoff.name, judged.test_version ORDER BY cutoff.name, judged.test_version DESC
 """
 
 
@@ -81,13 +68,14 @@ class HistoryRepo:
 
     async def _rows(self, query: str, limit: int, test_name: str | None) -> list[aiosqlite.Row]:
         """Each test's (or the named one's) rows of ``query``, whose ``{names}`` is the tests' names and
-        whose ``?`` is how many of each test's newest batches or runs to skip before the cut."""
+        whose ``:offset`` is how many of each test's newest batches or runs to skip before the cut."""
         if limit <= 0:
             return []
         if test_name is None:
-            cursor = await self._reads.execute(query.format(names=_ALL_NAMES), (limit - 1,))
+            cursor = await self._reads.execute(query.format(names=_ALL_NAMES), {"offset": limit - 1})
         else:
-            cursor = await self._reads.execute(query.format(names=_ONE_NAME), (test_name, limit - 1))
+            params = {"offset": limit - 1, "name": test_name}
+            cursor = await self._reads.execute(query.format(names=_ONE_NAME), params)
         return list(await cursor.fetchall())
 
     async def batch_verdicts(self, last_batches: int, test_name: str | None = None) -> list[BatchVerdicts]:

@@ -12,7 +12,6 @@ first prune, which also switches it.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 from dataclasses import dataclass
@@ -29,9 +28,9 @@ if TYPE_CHECKING:  # the Store itself uses this module
 log = logging.getLogger(__name__)
 
 # Runs deleted per transaction: about 0.1 s of the write lock on a loaded 2-core machine (each run
-# also leaves five indexes). Pages freed per incremental vacuum step: 4 MiB of 4 KiB pages.
+# also leaves five indexes). Bytes freed per incremental vacuum step: 4 MiB, in pages of the file's size.
 CHUNK_RUNS = 1000
-VACUUM_PAGES = 1024
+VACUUM_BYTES = 4 << 20
 # Between two chunks the write lock is free this long, so that a writer waiting in SQLite's busy
 # handler (the engine's writer, on its own connection) gets it before the prune takes it again.
 PAUSE_S = 0.02
@@ -61,14 +60,14 @@ WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.version_id = test_versions.id)
   AND NOT EXISTS (SELECT 1 FROM tests WHERE tests.version_id = test_versions.id)
 """
 
-# The lists of check labels the doomed runs name (found through runs_by_batch), and of those the ones no
-# run names any more. There is no index on labels_id (it would cost every run ~10 bytes): a list still in
-# use is found among the oldest runs left at once; only a list that is really gone needs a whole scan.
-_NAMED_LABELS = "SELECT DISTINCT labels_id FROM runs WHERE labels_id IS NOT NULL AND batch_id IN ({marks})"
-_UNUSED_CHECK_LABELS = """
-DELETE FROM check_labels WHERE id IN (SELECT value FROM json_each(?))
-  AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.labels_id = check_labels.id)
+# Names no judged run has any more (judged_runs loses a run's row with the run, by trigger).
+_UNUSED_RUN_NAMES = """
+DELETE FROM run_names WHERE NOT EXISTS (SELECT 1 FROM judged_runs WHERE judged_runs.name_id = run_names.id)
 """
+
+# Lists of check labels no run names any more: each list counts the runs naming it (kept by triggers on
+# runs, migration 0009), so this reads the few lists, never the runs.
+_UNUSED_CHECK_LABELS = "DELETE FROM check_labels WHERE uses = 0"
 
 
 @dataclass(frozen=True)
@@ -86,13 +85,13 @@ async def prune(store: Store, older_than: datetime | None, max_runs: int | None)
     ids = await _doomed(store, older_than, max_runs)
     if not ids:
         return PruneResult(batches=0, runs=0, vacuumed=False)
-    named = await _named_labels(store, ids)
     runs = 0
     for batch_id in ids:
         runs += await _delete_batch(store, batch_id)
     async with store.gate.transaction() as conn:
         await conn.execute(_UNUSED_VERSIONS)
-        await conn.execute(_UNUSED_CHECK_LABELS, (json.dumps(named),))
+        await conn.execute(_UNUSED_RUN_NAMES)
+        await conn.execute(_UNUSED_CHECK_LABELS)
     return PruneResult(batches=len(ids), runs=runs, vacuumed=await _give_space_back(store))
 
 
@@ -106,13 +105,6 @@ async def _doomed(store: Store, older_than: datetime | None, max_runs: int | Non
         if max_runs is not None:
             doomed |= {row[0] for row in await _fetch(conn, _PAST_MAX_RUNS, (max_runs,))}
     return sorted(doomed)
-
-
-async def _named_labels(store: Store, batch_ids: list[int]) -> list[int]:
-    """The check-label lists the runs of ``batch_ids`` name: the only ones a prune can leave unused."""
-    async with store.gate.outside_transaction() as conn:
-        marks = ", ".join("?" * len(batch_ids))
-        return [row[0] for row in await _fetch(conn, _NAMED_LABELS.format(marks=marks), tuple(batch_ids))]
 
 
 async def _fetch(conn: aiosqlite.Connection, query: str, params: tuple[object, ...]) -> list[sqlite3.Row]:
@@ -147,13 +139,15 @@ async def _give_space_back(store: Store) -> bool:
             log.warning("prune: VACUUM skipped: %s", exc)
             return False
     else:
+        async with store.gate.outside_transaction() as conn:
+            pages = VACUUM_BYTES // (await _fetch(conn, "PRAGMA page_size", ()))[0][0]
         while True:
             async with store.gate.outside_transaction() as conn:
                 if (await _fetch(conn, "PRAGMA freelist_count", ()))[0][0] == 0:
                     break
                 # A script, so that the pragma is stepped to its end: it frees a page per step, and an
                 # execute() stops after the first (sqlite3 sees a result row without columns).
-                await conn.executescript(f"PRAGMA incremental_vacuum({VACUUM_PAGES});")
+                await conn.executescript(f"PRAGMA incremental_vacuum({pages});")
             await asyncio.sleep(PAUSE_S)
     async with store.gate.outside_transaction() as conn:
         await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

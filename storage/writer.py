@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
-from pydantic import TypeAdapter
+from pydantic import PlainSerializer, TypeAdapter
 
 from callboard.core.models import RunResult, TranscriptEntry, score
 from callboard.core.models.dial_intent import DialIntent
@@ -37,8 +37,13 @@ from callboard.storage.timestamps import now_text, to_text
 log = logging.getLogger(__name__)
 
 
+def _whole_as_int(value: float) -> int | float:
+    """A whole metric value stored as an integer (``"status":200``, not ``200.0``); read back as a float."""
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
 _TRANSCRIPT = TypeAdapter(list[TranscriptEntry])
-_METRICS = TypeAdapter(dict[str, float])
+_METRICS = TypeAdapter(dict[str, Annotated[float, PlainSerializer(_whole_as_int, when_used="json")]])
 _ARTIFACTS = TypeAdapter(dict[str, str])
 
 # Each statement carries its own guard, so a write that no longer applies (a run already finished, a

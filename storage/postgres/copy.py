@@ -30,6 +30,8 @@ TABLES = (
 _WITH_IDS = ("check_labels", "test_versions", "tests", "schedules", "batches", "runs")
 _DERIVED = ("test_tags", "test_last_runs")
 _CHUNK = 5000
+# Columns only SQLite keeps, derived from other rows by its triggers (migration 0009): not copied.
+_SQLITE_ONLY = {"check_labels": ("uses",)}
 
 
 class TargetNotEmptyError(StoreError):
@@ -119,7 +121,8 @@ def _rows(source: sqlite3.Connection, table: str, columns: list[str]) -> Iterato
 
 async def _shared_columns(source: sqlite3.Connection, conn: AsyncConnection, table: str) -> list[str]:
     """The table's columns in SQLite that PostgreSQL has too (in SQLite's order)."""
-    theirs = [row[1] for row in source.execute(f'PRAGMA table_info("{table}")')]
+    skipped = _SQLITE_ONLY.get(table, ())
+    theirs = [row[1] for row in source.execute(f'PRAGMA table_info("{table}")') if row[1] not in skipped]
     cursor = await conn.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
         " AND table_name = %s",

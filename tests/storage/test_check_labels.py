@@ -12,8 +12,11 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from callboard.core.models import CheckResult, RunResult, RunStatus
 from callboard.storage import BatchEntry, ResultWriter, Store, migrate
+from callboard.storage.check_labels import encode_checks, join_checks
 from callboard.storage.connection import open_connection
 from callboard.storage.retention import prune
 from tests.storage.conftest import http_test
@@ -89,7 +92,7 @@ async def test_a_version_5_database_with_runs_reads_the_same_checks_and_new_runs
     assert {run.id: run.checks for run in listed} == {old: _CHECKS, first: _CHECKS, second: _CHECKS}
     assert _stored_checks(db_path, old) == whole  # history is not rewritten
     assert json.loads(_stored_checks(db_path, second)) == [
-        "101",
+        0b101,  # bit i: check i passed
         [200, "We are closed."],
         {"1": "no 'open' in the reply"},
     ]
@@ -141,3 +144,47 @@ async def test_pruning_the_last_run_naming_labels_drops_them(store: Store, db_pa
     assert (await prune(store, older_than=None, max_runs=0)).runs == 1
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM check_labels").fetchone()[0] == 0
+
+
+def test_passes_are_stored_as_bits_and_the_older_string_form_still_reads() -> None:
+    labels = json.loads(encode_checks(_CHECKS).labels or "")
+    own = json.loads(encode_checks(_CHECKS).own)
+    assert own[0] == 0b101
+    joined = join_checks(labels, own)
+    assert joined == join_checks(labels, ["101", *own[1:]])  # as runs stored before 0009 say it
+    assert [CheckResult.model_validate(check) for check in joined] == _CHECKS
+    with pytest.raises(ValueError, match="3 labels"):
+        join_checks(labels, [0b1000, *own[1:]])
+
+
+def test_more_checks_than_a_json_number_holds_keep_a_string_of_passes() -> None:
+    many = [CheckResult(name=f"c{index}", passed=index % 3 == 0) for index in range(60)]
+    encoded = encode_checks(many)
+    own = json.loads(encoded.own)
+    assert own[0] == "".join("1" if index % 3 == 0 else "0" for index in range(60))
+    joined = join_checks(json.loads(encoded.labels or ""), own)
+    assert [CheckResult.model_validate(check) for check in joined] == many
+
+
+async def test_whole_metric_values_are_stored_as_integers_and_read_back_as_floats(
+    store: Store, db_path: Path
+) -> None:
+    await store.tests.upsert_many([http_test("greets")])
+    run_id = await _new_run(store, "greets")
+    writer = await ResultWriter.start(db_path)
+    try:
+        started = datetime.now(UTC)
+        assert await writer.mark_started(run_id, 1, started)
+        metrics = {"status": 200.0, "latency_ms": 12.5, "bytes": 0.0}
+        assert await writer.finish(
+            run_id, 1, RunResult(status=RunStatus.PASSED, metrics=metrics), started, 1.0
+        )
+    finally:
+        await writer.close()
+
+    with sqlite3.connect(db_path) as conn:
+        stored = conn.execute("SELECT metrics FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+    assert stored == '{"status":200,"latency_ms":12.5,"bytes":0}'
+    run = await store.runs.get(run_id)
+    assert run is not None and run.metrics == metrics
+    assert all(isinstance(value, float) for value in run.metrics.values())

@@ -108,3 +108,20 @@ async def test_the_read_connection_refuses_writes(db_path: Path) -> None:
             await reads.execute("DELETE FROM tests")
     finally:
         await reads.close()
+
+
+async def test_a_new_database_gets_8_kib_pages_and_an_older_one_keeps_its_own(tmp_path: Path) -> None:
+    new = tmp_path / "new" / "callboard.db"
+    async with await Store.open(new):
+        pass
+    older = tmp_path / "older" / "callboard.db"
+    older.parent.mkdir()
+    with sqlite3.connect(older) as db:  # a file made before, with SQLite's default 4 KiB pages
+        db.execute("PRAGMA page_size = 4096")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+    async with await Store.open(older) as store:
+        assert await store.tests.count() == 0
+
+    page_sizes = [sqlite3.connect(path).execute("PRAGMA page_size").fetchone()[0] for path in (new, older)]
+    assert page_sizes == [8192, 4096]
