@@ -29,7 +29,7 @@ __all__ = ["workers"]  # the fixture, used by name
 BUSY = "+15550100002"  # busy after 1 s of ringing
 TIME_SCALE = 0.05
 # Numbers of their own for the long calls, so that each run's call is told apart on the account.
-LONG_CALLS = [f"+1555999{n:04d}" for n in range(8)]
+LONG_CALLS = [f"+1555999{n:04d}" for n in range(12)]
 
 
 @pytest.fixture
@@ -183,7 +183,8 @@ async def test_a_batch_call_budget_holds_across_workers(
 async def test_kill_9_of_workers_mid_call_never_dials_twice(
     pg_url: str, state_dir: Path, sim_url: str, workers: list[subprocess.Popen[str]]
 ) -> None:
-    count = 6
+    # Enough calls that three kills land mid-call even when a loaded machine runs them quickly.
+    count = 12
     await queue_tests(pg_url, long_calls(count, 40))  # about 2.5 real seconds a call
     env = twilio_env(sim_url, CPS="20")
     args = ("--concurrency", "2", "--lease", "6")
