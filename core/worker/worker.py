@@ -203,23 +203,20 @@ class Worker:
     async def _prepare_once(self, claim: queue.Claim) -> TestDefinition | None:
         await self._stack_ready(claim.kind)  # before its rate slot: the slot is then used at once
         waits = [0.0]
-        async with self.pool.connection() as conn:
-            cursor = await conn.execute(
-                "SELECT definition FROM test_versions WHERE id = %s", (claim.version_id,)
-            )
-            row = await cursor.fetchone()
-            for key in claim.limit_keys:
-                spec = self.rates.get(key)
-                if spec is not None and spec.rate_per_s is not None:
-                    burst = spec.burst or max(1.0, spec.rate_per_s)  # as the in-process limiter
-                    waits.append(await rates.reserve(conn, f"{key}:rate", spec.rate_per_s, burst))
+        rated = [(key, spec) for key in claim.limit_keys if (spec := self.rates.get(key)) is not None]
+        if rated:  # the claim brought the definition: only rate slots need the store
+            async with self.pool.connection() as conn:
+                for key, spec in rated:
+                    rate = spec.rate_per_s or 0.0
+                    burst = spec.burst or max(1.0, rate)  # as the in-process limiter
+                    waits.append(await rates.reserve(conn, f"{key}:rate", rate, burst))
         await asyncio.sleep(max(waits))  # the latest slot of its keys, with no connection held
-        if row is None:  # its version was deleted under it: nothing to run, say so
+        if claim.definition is None:  # its version was deleted under it: nothing to run, say so
             missing = error_result("missing-test", f"test version {claim.version_id} is not in the store")
             async with self.pool.connection() as conn:
                 await leases.finish(conn, claim.lease(), missing, None)
             return None
-        return _test_of(int(claim.version_id or 0), str(row[0]))
+        return _test_of(int(claim.version_id or 0), claim.definition)
 
     async def _stack_ready(self, kind: str) -> None:
         """Import the stack of ``kind``'s executor off the event loop, once (twilio and numpy take about

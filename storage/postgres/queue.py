@@ -64,8 +64,10 @@ WITH claimed AS (
     RETURNING id, batch_id, priority, attempt, max_attempts, kind, target, external_id, limit_keys,
               version_id, lease_until
 )
-SELECT claimed.*, dial_intents.to_number, dial_intents.from_number, dial_intents.created_at
+SELECT claimed.*, dial_intents.to_number, dial_intents.from_number, dial_intents.created_at,
+       test_versions.definition
 FROM claimed LEFT JOIN dial_intents ON dial_intents.run_id = claimed.id
+LEFT JOIN test_versions ON test_versions.id = claimed.version_id
 ORDER BY claimed.priority DESC, claimed.id
 """
 _UNLABELLED = """
@@ -136,6 +138,7 @@ class Claim:
     lease_until: datetime
     dial_intent: DialIntent | None  # a create that may have gone out: look the call up, never dial again
     owner: str
+    definition: str | None = None  # its test version's definition (JSON); None when the version is gone
 
     def lease(self) -> Lease:
         """The lease to write about this run under."""
@@ -341,7 +344,7 @@ def _candidate(row: Any) -> budgets.Candidate:
 
 def _claim(row: Any, owner: str) -> Claim:
     (run_id, batch_id, priority, attempt, max_attempts, kind, target, external_id, keys, version_id,
-     lease_until, to_number, from_number, intent_at) = row  # fmt: skip
+     lease_until, to_number, from_number, intent_at, definition) = row  # fmt: skip
     intent = None
     if to_number is not None:
         intent = DialIntent(str(to_number), str(from_number), datetime.fromisoformat(str(intent_at)))
@@ -359,4 +362,5 @@ def _claim(row: Any, owner: str) -> Claim:
         lease_until,
         intent,
         owner,
+        None if definition is None else str(definition),
     )

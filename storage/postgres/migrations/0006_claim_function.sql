@@ -40,7 +40,8 @@ CREATE FUNCTION callboard_claim(
     lease_until   TIMESTAMPTZ,
     to_number     TEXT,
     from_number   TEXT,
-    intent_at     TEXT
+    intent_at     TEXT,
+    definition    TEXT               -- the test version's definition: no round trip per run to fetch it
 )
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -180,15 +181,17 @@ BEGIN
             FROM claimed AS c ORDER BY c.priority DESC, c.id
         )
         SELECT c.id, c.batch_id, c.priority, c.attempt, c.max_attempts, c.kind, c.target, c.external_id,
-               c.limit_keys, c.version_id, c.lease_until, d.to_number, d.from_number, d.created_at
+               c.limit_keys, c.version_id, c.lease_until, d.to_number, d.from_number, d.created_at,
+               v.definition
         FROM claimed AS c LEFT JOIN dial_intents AS d ON d.run_id = c.id
+        LEFT JOIN test_versions AS v ON v.id = c.version_id
         ORDER BY c.priority DESC, c.id;
         PERFORM pg_notify(p_channel, '');
     END IF;
     IF v_stop THEN
         RETURN QUERY SELECT NULL::BIGINT, NULL::BIGINT, NULL::INTEGER, NULL::INTEGER, NULL::INTEGER,
                             NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT[], NULL::BIGINT,
-                            NULL::TIMESTAMPTZ, NULL::TEXT, NULL::TEXT, NULL::TEXT;
+                            NULL::TIMESTAMPTZ, NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT;
     END IF;
 END;
 $$;
