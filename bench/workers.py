@@ -19,7 +19,9 @@ runs/s is counted from the store's own times, the first run's start to the last 
 way for both stores; "wall" is from the batch's creation until every run was final. Claim latency is the
 time of one ``queue.claim`` call inside the workers, measured by a shim that wraps it in each worker
 process (``--child``) and writes the times when the worker stops: p50/p99 over the claims that took runs
-(idle polls left out). The SQLite engine has no claim (its queue is in memory).
+(idle polls left out). The SQLite engine has no claim (its queue is in memory). "cpu ms/run" is the
+workers' own CPU time (all of them) from each one's first claim that took runs to its last claim, per
+run: on a machine with few cores, what more workers cost beyond the queue.
 
     PYTHONPATH=. python bench/workers.py [--tests 2000] [--concurrency 64] [--latency-ms 5]
 
@@ -81,18 +83,20 @@ class Row:
     claim_p50_ms: float | None = None
     claim_p99_ms: float | None = None
     claims: int = 0
+    cpu_ms_per_run: float | None = None  # the workers' CPU time per run (PostgreSQL rows)
 
 
 def _child(claims_file: Path, argv: list[str]) -> None:
     """In a worker process: time every ``queue.claim`` call, then run the real ``callboard worker``;
-    the times (ms, runs taken) are written to ``claims_file`` when it stops."""
+    the times (ms, runs taken, the process's CPU seconds so far) are written to ``claims_file`` when it
+    stops."""
     real_claim = queue.claim
-    timings: list[tuple[float, int]] = []
+    timings: list[tuple[float, int, float]] = []
 
     async def timed_claim(*args: Any, **kwargs: Any) -> list[queue.Claim]:
         started = time.perf_counter()
         claims = await real_claim(*args, **kwargs)
-        timings.append(((time.perf_counter() - started) * 1000, len(claims)))
+        timings.append(((time.perf_counter() - started) * 1000, len(claims), time.process_time()))
         return claims
 
     queue.claim = timed_claim  # the worker calls queue.claim through the module
@@ -149,9 +153,14 @@ def _start_workers(
     return started
 
 
-def _stop_workers(workers: list[tuple[subprocess.Popen[bytes], Path]]) -> list[tuple[float, int]]:
-    """SIGTERM each (as systemd would), wait for it, and gather the claim times it wrote."""
+def _stop_workers(
+    workers: list[tuple[subprocess.Popen[bytes], Path]],
+) -> tuple[list[tuple[float, int]], float]:
+    """SIGTERM each (as systemd would), wait for it, and gather the claim times it wrote; also the CPU
+    seconds the workers spent from their first claim that took runs to their last claim (start-up and
+    shutdown left out)."""
     timings: list[tuple[float, int]] = []
+    cpu_s = 0.0
     for process, _ in workers:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -162,8 +171,12 @@ def _stop_workers(workers: list[tuple[subprocess.Popen[bytes], Path]]) -> list[t
             process.kill()
             process.wait()
         if claims_file.exists():
-            timings += [(float(ms), int(taken)) for ms, taken in json.loads(claims_file.read_text())]
-    return timings
+            written = json.loads(claims_file.read_text())
+            timings += [(float(ms), int(taken)) for ms, taken, _ in written]
+            busy = [float(cpu) for _, taken, cpu in written if taken > 0]
+            if busy:
+                cpu_s += float(written[-1][2]) - busy[0]
+    return timings, cpu_s
 
 
 async def _wait_until(
@@ -198,7 +211,7 @@ async def pg_workers(agent: str, tests: int, slots: int, workers: int, url: str,
                 cursor = await conn.execute(_DRAIN.format(mark="%s"), (created.batch.id,))
                 count, passed, first, last = await cursor.fetchone() or (0, 0, None, None)
         finally:
-            timings = _stop_workers(started_workers)
+            timings, cpu_s = _stop_workers(started_workers)
     finally:
         await store.close()
     per_s = _per_s(count, first, last)
@@ -215,13 +228,14 @@ async def pg_workers(agent: str, tests: int, slots: int, workers: int, url: str,
         cuts[49],
         cuts[98],
         len(taking),
+        cpu_s * 1000 / count if count else None,
     )
 
 
 def _print(rows: list[Row], tests: int) -> None:
     header = (
         f"{'store':<29}{'workers':>8}{'slots':>7}{'runs/s':>9}{'wall s':>8}{'passed':>12}"
-        f"{'claim p50':>11}{'p99 ms':>8}{'claims':>8}"
+        f"{'claim p50':>11}{'p99 ms':>8}{'claims':>8}{'cpu ms/run':>12}"
     )
     print(header)
     print("-" * len(header))
@@ -232,9 +246,10 @@ def _print(rows: list[Row], tests: int) -> None:
             else f"{'-':>11}{'-':>8}{'-':>8}"
         )
         workers = str(row.workers) if row.workers else "-"
+        cpu = f"{row.cpu_ms_per_run:>12.2f}" if row.cpu_ms_per_run is not None else f"{'-':>12}"
         print(
             f"{row.store:<29}{workers:>8}{row.slots:>7}{row.per_s:>9,.0f}{row.wall_s:>8.2f}"
-            f"{f'{row.passed}/{tests}':>12}{claim}"
+            f"{f'{row.passed}/{tests}':>12}{claim}{cpu}"
         )
 
 

@@ -12,6 +12,7 @@ so it is checked against the minutes only. A run that needs the model is skipped
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from callboard.core.engine.budget import (
     CallBudgetSpec,
@@ -33,9 +34,12 @@ class BatchBudgets:
     calls: CallBudgetSpec = field(default_factory=CallBudgetSpec)
     max_tokens: int | None = None
 
+    kinds: ClassVar[tuple[str, ...]] = ("call",)
+    keys: ClassVar[tuple[str, ...]] = (MODEL_KEY,)
+
     def applies(self, run: Candidate) -> bool:
         """Calls and model runs that have not placed anything yet."""
-        return not run.placed and (run.kind == "call" or MODEL_KEY in run.limit_keys)
+        return not run.placed and (run.kind in self.kinds or any(key in run.limit_keys for key in self.keys))
 
     def admit(self, run: Candidate, spent: Spent) -> Admission:
         """Skip the run with the engine's reason when its batch's budget is spent; count a first call."""

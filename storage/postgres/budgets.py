@@ -96,6 +96,16 @@ class Charge:
 class BudgetRules(Protocol):
     """callboard's budget rules, as the store applies them."""
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Runs of these kinds need their batch's budget (until they have placed something)."""
+        ...
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """So do runs counting against one of these limit keys."""
+        ...
+
     def applies(self, run: Candidate) -> bool:
         """Whether the run's claim must consult its batch's budget at all."""
         ...

@@ -7,9 +7,11 @@ attempt counted and a lease: an owner and an expiry on the database clock, renew
 
 Runs are labelled with their limit keys (``label``) before a claim may take them. Limits (global, per
 kind ``kind:<kind>``, per target key such as ``twilio``) are counted from running rows while the claim
-holds the ``limit_locks`` row of every limit it applies (locked in key order, so claims never deadlock):
-two claimers can never both take the last free slot. A run whose key is full is
-left queued and the claim looks further down the queue, as the in-process engine parks it.
+holds the ``limit_locks`` rows of the keys of the runs it may take (locked in key order, so claims
+never deadlock): two claimers can never both take the last free slot. A run whose key is full is
+left queued and the claim looks further down the queue, as the in-process engine parks it. The whole
+claim is one statement, the ``callboard_claim`` function (migration 0006), so those rows are held for
+the server's work only, never across round trips while a busy worker gets round to its next one.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ SELECT key, count(*) FROM runs CROSS JOIN LATERAL unnest(limit_keys) AS key
 WHERE status = 'running' AND key = ANY(%s) GROUP BY key
 """
 _COUNT_ALL_RUNNING = "SELECT count(*) FROM runs WHERE status = 'running'"
+_CLAIM = """
+SELECT * FROM callboard_claim(%(owner)s, %(n)s, %(keys)s::text[], %(caps)s::int[], %(total)s::int,
+                              %(lease_s)s::float8, %(budget_kinds)s::text[], %(budget_keys)s::text[],
+                              %(channel)s)
+"""
 # Walks runs_queue (priority DESC, id WHERE status = 'queued'); full keys are filtered on the way. What a
 # budget needs to know comes along: a call run's SID or dial intent (a call that may exist) is looked up
 # for calls only.
@@ -57,8 +64,10 @@ WITH claimed AS (
     RETURNING id, batch_id, priority, attempt, max_attempts, kind, target, external_id, limit_keys,
               version_id, lease_until
 )
-SELECT claimed.*, dial_intents.to_number, dial_intents.from_number, dial_intents.created_at
+SELECT claimed.*, dial_intents.to_number, dial_intents.from_number, dial_intents.created_at,
+       test_versions.definition
 FROM claimed LEFT JOIN dial_intents ON dial_intents.run_id = claimed.id
+LEFT JOIN test_versions ON test_versions.id = claimed.version_id
 ORDER BY claimed.priority DESC, claimed.id
 """
 _UNLABELLED = """
@@ -69,6 +78,7 @@ ORDER BY runs.priority DESC, runs.id
 LIMIT %s
 FOR UPDATE OF runs SKIP LOCKED
 """
+_ANY_UNLABELLED = "SELECT EXISTS (SELECT 1 FROM runs WHERE status = 'queued' AND limit_keys = '{}')"
 _LABEL = """
 UPDATE runs SET limit_keys = ARRAY(SELECT jsonb_array_elements_text(labels.keys))
 FROM unnest(%s::bigint[], %s::jsonb[]) AS labels (id, keys)
@@ -128,6 +138,7 @@ class Claim:
     lease_until: datetime
     dial_intent: DialIntent | None  # a create that may have gone out: look the call up, never dial again
     owner: str
+    definition: str | None = None  # its test version's definition (JSON); None when the version is gone
 
     def lease(self) -> Lease:
         """The lease to write about this run under."""
@@ -153,10 +164,43 @@ async def claim(
     rules: budgets.BudgetRules | None = None,
 ) -> list[Claim]:
     """Claim up to ``n`` queued runs for ``owner`` within ``limits``, highest priority first and then in
-    queue order, in one transaction; returns them in that order (none when nothing may start, or while
-    the queue is paused). With budget ``rules``, a run its batch's budget refuses is skipped with the
-    reason instead, in the same transaction, and the calls admitted are counted."""
+    queue order; returns them in that order (none when nothing may start, or while the queue is paused).
+    With budget ``rules``, a run its batch's budget refuses is skipped with the reason instead, and the
+    calls admitted are counted.
+
+    The claim is one statement (``callboard_claim``, migration 0006) on an autocommit connection: its
+    limit rows are held for the server's work only. When it meets a run a budget must admit, it stops
+    there and the rest is claimed by ``_claim_budgeted`` under the batches' rows."""
     limits = limits or Limits()
+    keys = sorted(limits.per_key)
+    cursor = await conn.execute(
+        _CLAIM,
+        {
+            "owner": owner,
+            "n": n,
+            "keys": keys,
+            "caps": [limits.per_key[key] for key in keys],
+            "total": limits.total,
+            "lease_s": lease_s,
+            "budget_kinds": list(rules.kinds) if rules is not None else [],
+            "budget_keys": list(rules.keys) if rules is not None else [],
+            "channel": outbox.EVENTS_CHANNEL,
+        },
+    )
+    rows = await cursor.fetchall()
+    claims = [_claim(row, owner) for row in rows if row[0] is not None]
+    if rules is not None and len(rows) > len(claims) and len(claims) < n:
+        claims += await _claim_budgeted(conn, owner, n - len(claims), limits, lease_s, rules)
+    return claims
+
+
+async def _claim_budgeted(
+    conn: AsyncConnection, owner: str, n: int, limits: Limits, lease_s: float, rules: budgets.BudgetRules
+) -> list[Claim]:
+    """``claim`` from a run its batch's budget must admit on: the batches' rows are locked (in batch
+    order) with the rows of every limit, each candidate is admitted or skipped with the budget's reason,
+    and the new counts saved, in one transaction. Calls and model runs only come here, and their runs
+    last seconds to minutes, so the extra round trips cost little."""
     async with conn.transaction():
         cursor = await conn.execute("SELECT paused FROM queue_control")
         if (await cursor.fetchone() or (False,))[0]:
@@ -177,14 +221,13 @@ async def claim(
             cursor = await conn.execute(_CANDIDATES, (sorted(free.full), seen, wanted))
             rows = await cursor.fetchall()
             candidates = [_candidate(row) for row in rows]
-            if rules is not None:
-                budgeted = {c.batch_id for c in candidates if rules.applies(c)} - spent.keys()
-                spent |= await budgets.lock(conn, budgeted)
+            budgeted = {c.batch_id for c in candidates if rules.applies(c)} - spent.keys()
+            spent |= await budgets.lock(conn, budgeted)
             skipped_before = len(refused)
             for candidate in candidates:
                 if not free.admits(candidate.limit_keys):
                     continue
-                if rules is not None and rules.applies(candidate):
+                if rules.applies(candidate):
                     batch = spent[candidate.batch_id]
                     admission = rules.admit(candidate, batch)
                     if admission.refusal is not None:
@@ -216,6 +259,10 @@ async def label(
     definition_json)`` works them out (callboard's own rules, cached by version). A claim only takes
     labelled runs, so no run starts before its limits are known. Workers labelling at once take disjoint
     rows (SKIP LOCKED), so they never wait on or deadlock with one another."""
+    # Most claims find every run labelled: one round trip says so, with no transaction to open.
+    cursor = await conn.execute(_ANY_UNLABELLED)
+    if not (await cursor.fetchone() or (False,))[0]:
+        return 0
     async with conn.transaction():
         cursor = await conn.execute(_UNLABELLED, (limit,))
         rows = await cursor.fetchall()
@@ -297,7 +344,7 @@ def _candidate(row: Any) -> budgets.Candidate:
 
 def _claim(row: Any, owner: str) -> Claim:
     (run_id, batch_id, priority, attempt, max_attempts, kind, target, external_id, keys, version_id,
-     lease_until, to_number, from_number, intent_at) = row  # fmt: skip
+     lease_until, to_number, from_number, intent_at, definition) = row  # fmt: skip
     intent = None
     if to_number is not None:
         intent = DialIntent(str(to_number), str(from_number), datetime.fromisoformat(str(intent_at)))
@@ -315,4 +362,5 @@ def _claim(row: Any, owner: str) -> Claim:
         lease_until,
         intent,
         owner,
+        None if definition is None else str(definition),
     )
