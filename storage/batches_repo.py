@@ -66,7 +66,7 @@ class BatchEntry:
     def row(self) -> tuple[Any, ...]:
         """The entry as a row of the temporary batch_entry table (its priority is the test's own; the
         batch's is added in SQL). Kept, as entries are reused across batches."""
-        definition = self.test.definition
+        definition = self.test.outline
         return (
             self.test.id,
             self.test.version,

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from callboard.core.models import StoredTest, TestDefinition, dump_test, parse_test
+from callboard.core.models import StoredTest, TestDefinition, TestOutline, dump_test
 from callboard.storage.errors import NameTakenError
 from callboard.storage.timestamps import now_text
 from callboard.storage.transactions import WriteGate
@@ -45,32 +45,35 @@ class _Encoded:
         return cls(test, definition, hashlib.sha256(canonical.encode()).hexdigest())
 
 
-class _DefinitionCache:
-    """Parsed definitions by a hash of their JSON text: validating a test is costly, and stored tests
-    rarely change.
+class _OutlineCache:
+    """Outlines of stored definitions by a hash of their JSON text: making one validates the test,
+    which is costly, and stored tests rarely change.
 
     Keyed by the text's own hash rather than the digest column, so a row written by other means (an old
     migration, a hand edit) can never be served someone else's definition; and not by the text itself,
-    which would keep a second copy of every definition in the daemon's memory.
+    so a row read again does not keep its new copy of the text: the outline holds the first.
     """
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._parsed: OrderedDict[bytes, TestDefinition] = OrderedDict()
+        self._outlines: OrderedDict[bytes, TestOutline] = OrderedDict()
 
-    def parse(self, definition: str) -> TestDefinition:
+    def outline(self, definition: str) -> TestOutline:
         key = _key(definition)
-        test = self._parsed.get(key)
-        if test is None:
-            test = parse_test(json.loads(definition))
-            self.keep(definition, test)
-        return test
+        outline = self._outlines.get(key)
+        if outline is None:
+            outline = self._keep(key, TestOutline.parse(definition))
+        return outline
 
     def keep(self, definition: str, test: TestDefinition) -> None:
-        """Remember ``test`` as the parsed form of ``definition`` (its own encoding, just written)."""
-        self._parsed[_key(definition)] = test
-        if len(self._parsed) > self._size:
-            self._parsed.popitem(last=False)
+        """Remember the outline of ``test``, whose encoding ``definition`` was just written."""
+        self._keep(_key(definition), TestOutline(test, definition))
+
+    def _keep(self, key: bytes, outline: TestOutline) -> TestOutline:
+        self._outlines[key] = outline
+        if len(self._outlines) > self._size:
+            self._outlines.popitem(last=False)
+        return outline
 
 
 def _key(definition: str) -> bytes:
@@ -85,7 +88,7 @@ class TestsRepo:
     def __init__(self, reads: aiosqlite.Connection, gate: WriteGate, cache_size: int = 50_000) -> None:
         self._reads = reads
         self._gate = gate
-        self._cache = _DefinitionCache(cache_size)
+        self._cache = _OutlineCache(cache_size)
         # Every test, as the last unfiltered list() read them; the daemon is the only writer, so
         # dropping it on each write keeps it true, and queueing a batch of all tests skips the read.
         self._everything: list[StoredTest] | None = None
@@ -221,15 +224,14 @@ class TestsRepo:
         return int(row[0]) if row else 0
 
     def _stored(self, rows: Iterable[Any]) -> builtins.list[StoredTest]:
-        # model_construct skips validation: the row was valid when written and its definition is parsed
-        # (and validated) by the cache; validating StoredTest again would re-run every test validator.
+        # Each definition is validated once, when its outline is made; the outline cache keeps it.
         return [
-            StoredTest.model_construct(
-                id=test_id,
-                version=version,
-                created_at=datetime.fromisoformat(created_at),
-                updated_at=datetime.fromisoformat(updated_at),
-                definition=self._cache.parse(definition),
+            StoredTest(
+                test_id,
+                version,
+                datetime.fromisoformat(created_at),
+                datetime.fromisoformat(updated_at),
+                self._cache.outline(definition),
             )
             for test_id, version, created_at, updated_at, definition in rows
         ]

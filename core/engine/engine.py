@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Coroutine, Mapping
@@ -33,7 +34,7 @@ from callboard.core.models import (
     Run,
     RunResult,
     RunStatus,
-    parse_test,
+    TestOutline,
 )
 from callboard.core.models.api import QueueStatus
 from callboard.core.models.dial_intent import DialIntent
@@ -142,8 +143,9 @@ class Engine:
         for batch in await self.store.batches.list(limit=100_000, status=BatchStatus.RUNNING):
             self._book.track(batch)
         kinds: set[str] = set()
+        outlines: dict[str, TestOutline] = {}  # runs of one test version share its outline
         for run in await self.store.runs.queued(limit=None):
-            queued = self._queued_from_row(run)
+            queued = self._queued_from_row(run, outlines)
             kinds.add(queued.test.kind)
             self._queue.push(queued)
         await prepare(self.executors, kinds)
@@ -232,7 +234,7 @@ class Engine:
 
     async def _fill(self, batch_id: int, entries: list[BatchEntry], runs: list[CreatedRun]) -> None:
         # The stacks its kinds need are imported before any of its runs starts (off the event loop).
-        await prepare(self.executors, {e.test.definition.kind for e in entries if e.skip_reason is None})
+        await prepare(self.executors, {e.test.outline.kind for e in entries if e.skip_reason is None})
         by_test = {entry.test.id: (entry, self._planner.keys(entry)) for entry in entries}
         queued_ids = []
         for run in runs:
@@ -247,7 +249,7 @@ class Engine:
                     priority=run.priority,
                     attempt=0,
                     max_attempts=entry.max_attempts,
-                    test=entry.test.definition,
+                    test=entry.test.outline,
                     limit_keys=keys,
                 )
             )
@@ -261,8 +263,11 @@ class Engine:
             await asyncio.gather(*list(self._fills.values()), return_exceptions=True)
 
     @staticmethod
-    def _queued_from_row(run: Run) -> QueuedRun:
-        test = parse_test(run.snapshot)
+    def _queued_from_row(run: Run, outlines: dict[str, TestOutline]) -> QueuedRun:
+        text = json.dumps(run.snapshot, separators=(",", ":"), ensure_ascii=False)
+        test = outlines.get(text)
+        if test is None:
+            test = outlines[text] = TestOutline.parse(text)
         return QueuedRun(
             run_id=run.id,
             batch_id=run.batch_id,
@@ -433,7 +438,7 @@ class Engine:
         job = Job(
             run.run_id,
             attempt.number,
-            run.test,
+            run.test.definition,
             run.test.effective_timeout_s(),
             record_external_id,
             run.external_id,

@@ -6,7 +6,7 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 
-from callboard.core.models import TestDefinition
+from callboard.core.models import TestOutline
 
 
 @dataclass(eq=False)
@@ -18,7 +18,7 @@ class QueuedRun:
     priority: int
     attempt: int
     max_attempts: int
-    test: TestDefinition
+    test: TestOutline  # parsed when the run starts
     limit_keys: tuple[str, ...]
     external_id: str | None = None
     cancelled: bool = field(default=False)
