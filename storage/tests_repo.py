@@ -6,7 +6,7 @@ import builtins
 import hashlib
 import json
 from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from callboard.core.models import StoredTest, TestDefinition, TestOutline, dump_test
+from callboard.core.models import StoredTest, TestDefinition, TestOutline
 from callboard.storage.errors import NameTakenError
 from callboard.storage.timestamps import now_text
 from callboard.storage.transactions import WriteGate
@@ -33,16 +33,24 @@ class ImportCounts:
 
 @dataclass(frozen=True)
 class _Encoded:
-    test: TestDefinition
-    definition: str
+    """A test as it is written: its outline (which holds the definition's text) and the digest of its
+    canonical form (keys sorted), which tells a changed definition from an unchanged one."""
+
+    test: TestOutline
     digest: str
 
+    @property
+    def definition(self) -> str:
+        """The definition's text, as stored."""
+        return self.test.text
+
     @classmethod
-    def of(cls, test: TestDefinition) -> _Encoded:
-        suite_form = dump_test(test)
-        canonical = json.dumps(suite_form, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        definition = json.dumps(suite_form, separators=(",", ":"), ensure_ascii=False)
-        return cls(test, definition, hashlib.sha256(canonical.encode()).hexdigest())
+    def of(cls, test: TestDefinition | TestOutline) -> _Encoded:
+        outline = test if isinstance(test, TestOutline) else TestOutline.of(test)
+        canonical = json.dumps(
+            json.loads(outline.text), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        return cls(outline, hashlib.sha256(canonical.encode()).hexdigest())
 
 
 class _OutlineCache:
@@ -65,9 +73,9 @@ class _OutlineCache:
             outline = self._keep(key, TestOutline.parse(definition))
         return outline
 
-    def keep(self, definition: str, test: TestDefinition) -> None:
-        """Remember the outline of ``test``, whose encoding ``definition`` was just written."""
-        self._keep(_key(definition), TestOutline(test, definition))
+    def keep(self, outline: TestOutline) -> None:
+        """Remember an outline whose text was just written."""
+        self._keep(_key(outline.text), outline)
 
     def _keep(self, key: bytes, outline: TestOutline) -> TestOutline:
         self._outlines[key] = outline
@@ -96,7 +104,7 @@ class TestsRepo:
         self._generation = 0
         self._writes_under_way = 0
 
-    async def upsert_many(self, tests: list[TestDefinition]) -> ImportCounts:
+    async def upsert_many(self, tests: Sequence[TestDefinition | TestOutline]) -> ImportCounts:
         """Add new tests and update changed ones, in one transaction: all of them or none.
 
         A test whose definition is unchanged (same digest) keeps its version; a changed one gets
@@ -130,7 +138,7 @@ class TestsRepo:
         # The tests just validated become the catalogue's: reading them back (the daemon reloads the
         # catalogue after every import) does not parse and validate 10,000 tests a second time.
         for item in (*added, *updated):
-            self._cache.keep(item.definition, item.test)
+            self._cache.keep(item.test)
         changed = {item.test.name for item in (*added, *updated)}
         return ImportCounts(
             added=[item.test.name for item in added],

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from callboard.core.models import TestOutline
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True, kw_only=True)
 class QueuedRun:
-    """What the engine needs to start a run, kept in memory while it waits."""
+    """What the engine needs to start a run, kept in memory while it waits (slotted: a big batch
+    queues ten thousand)."""
 
     run_id: int
     batch_id: int

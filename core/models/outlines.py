@@ -12,8 +12,12 @@ from __future__ import annotations
 import json
 import sys
 from collections import OrderedDict
+from typing import Any
 
-from callboard.core.models.definitions import TestDefinition, parse_test
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
+
+from callboard.core.models.definitions import TestDefinition, dump_test, parse_test
 
 # Parsed definitions kept (about 6 kB each): enough for the trials of a test and the runs in flight.
 PARSED_CACHE_SIZE = 512
@@ -58,6 +62,17 @@ class TestOutline:
         _PARSED.keep(text, test)
 
     @classmethod
+    def of(cls, test: TestDefinition) -> TestOutline:
+        """The outline of a parsed test, with its text as the store keeps it (``definition_text``)."""
+        return cls(test, definition_text(test))
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        # Validated as a TestDefinition (the same schema, the same errors), then kept as an outline:
+        # an import of 10,000 tests does not hold 10,000 parsed trees at once.
+        return core_schema.no_info_after_validator_function(cls.of, handler.generate_schema(TestDefinition))
+
+    @classmethod
     def parse(cls, text: str) -> TestOutline:
         """The outline of a stored definition (its JSON text); validates it (pydantic.ValidationError)."""
         return cls(_PARSED.parse(text), text)
@@ -91,6 +106,11 @@ class TestOutline:
 
     def __repr__(self) -> str:
         return f"TestOutline({self.name!r}, {self.kind!r})"
+
+
+def definition_text(test: TestDefinition) -> str:
+    """A test in suite form as compact JSON: how the store keeps its definition."""
+    return json.dumps(dump_test(test), separators=(",", ":"), ensure_ascii=False)
 
 
 class _ParsedDefinitions:

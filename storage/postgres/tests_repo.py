@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import builtins
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from callboard.core.models import StoredTest, TestDefinition
+from callboard.core.models import StoredTest, TestDefinition, TestOutline
 from callboard.storage.errors import NameTakenError
 from callboard.storage.postgres.access import PgAccess
 from callboard.storage.tests_repo import ImportCounts, _Encoded, _OutlineCache, _row
@@ -33,7 +34,7 @@ class PgTestsRepo:
         self._access = access
         self._cache = _OutlineCache(cache_size)
 
-    async def upsert_many(self, tests: list[TestDefinition]) -> ImportCounts:
+    async def upsert_many(self, tests: Sequence[TestDefinition | TestOutline]) -> ImportCounts:
         """Add new tests and update changed ones, in one transaction (see ``TestsRepo.upsert_many``)."""
         encoded = [_Encoded.of(test) for test in tests]
         names = [item.test.name for item in encoded]
@@ -59,7 +60,7 @@ class PgTestsRepo:
                 )
         # As in TestsRepo: the tests just validated need not be validated again when read back.
         for item in (*added, *updated):
-            self._cache.keep(item.definition, item.test)
+            self._cache.keep(item.test)
         changed = {item.test.name for item in (*added, *updated)}
         return ImportCounts(
             added=[item.test.name for item in added],
