@@ -42,7 +42,7 @@ from callboard.core.models.events import RunQueued
 from callboard.core.models.selection import BatchOptions, Selection
 from callboard.core.redaction import Redactor
 from callboard.core.wording import shorten
-from callboard.storage.batches_repo import BatchEntry, CreatedRun
+from callboard.storage.batches_repo import BatchEntry, CreatedBatch
 from callboard.storage.interface import ResultWriting, StoreBackend
 
 log = logging.getLogger(__name__)
@@ -227,17 +227,17 @@ class Engine:
         self._book.track(batch)
         # The runs are committed; putting them in the in-memory queue (10,000 objects for a big batch)
         # happens just after the caller has its answer. Cancels and shutdown wait for it first.
-        fill = asyncio.get_running_loop().create_task(self._fill(batch.id, entries, created.runs))
+        fill = asyncio.get_running_loop().create_task(self._fill(batch.id, entries, created))
         self._fills[batch.id] = fill
         fill.add_done_callback(lambda _: self._fills.pop(batch.id, None))
         return Submitted(batch=batch, skipped=skipped)
 
-    async def _fill(self, batch_id: int, entries: list[BatchEntry], runs: list[CreatedRun]) -> None:
+    async def _fill(self, batch_id: int, entries: list[BatchEntry], created: CreatedBatch) -> None:
         # The stacks its kinds need are imported before any of its runs starts (off the event loop).
         await prepare(self.executors, {e.test.outline.kind for e in entries if e.skip_reason is None})
         by_test = {entry.test.id: (entry, self._planner.keys(entry)) for entry in entries}
         queued_ids = []
-        for run in runs:
+        for run in created.runs:
             if not run.queued:
                 continue
             entry, keys = by_test[run.test_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -52,7 +53,8 @@ def unmatched(tests: list[StoredTest], selection: Selection) -> list[str]:
 
 
 def _in_name_order(tests: list[StoredTest]) -> bool:
-    return all(a.name < b.name for a, b in itertools.pairwise(tests))
+    names = [test.name for test in tests]
+    return all(map(operator.lt, names, itertools.islice(names, 1, None)))
 
 
 # The limit key of runs that talk to the model (simulated users, judges): [llm].concurrency.
