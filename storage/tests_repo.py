@@ -20,6 +20,7 @@ from callboard.storage.timestamps import now_text
 from callboard.storage.transactions import WriteGate
 
 _COLUMNS = "id, version, created_at, updated_at, definition"
+_CHUNK_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -127,13 +128,13 @@ class TestsRepo:
             await conn.executemany(
                 "INSERT INTO tests (name, kind, tags, definition, digest, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(*_row(item), now, now) for item in added],
+                ((*_row(item), now, now) for item in added),  # made as they are written
             )
             # test_tags follows tests.tags through the triggers of migration 0002.
             await conn.executemany(
                 "UPDATE tests SET kind = ?2, tags = ?3, definition = ?4, digest = ?5, version = version + 1,"
                 " updated_at = ?6 WHERE name = ?1",
-                [(*_row(item), now) for item in updated],
+                ((*_row(item), now) for item in updated),
             )
         # The tests just validated become the catalogue's: reading them back (the daemon reloads the
         # catalogue after every import) does not parse and validate 10,000 tests a second time.
@@ -168,10 +169,13 @@ class TestsRepo:
             escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params.append(f"%{escaped}%")
         clause = f"WHERE {' AND '.join(where)}" if where else ""
+        found: builtins.list[StoredTest] = []
         async with self._reads.execute(
             f"SELECT {_COLUMNS} FROM tests {clause} ORDER BY name", params
         ) as cursor:
-            found = self._stored(await cursor.fetchall())
+            # In chunks: the rows' texts, which the outlines already hold, are never all in memory at once.
+            while rows := await cursor.fetchmany(_CHUNK_ROWS):
+                found.extend(self._stored(rows))
         if unfiltered and self._generation == generation and not self._writes_under_way:
             self._everything = found
         return list(found)

@@ -47,14 +47,14 @@ class TestOutline:
     )
 
     def __init__(self, test: TestDefinition, text: str) -> None:
-        self.name = test.name
+        self.name = _own_copy(test.name)
         self.kind = test.kind
         # Tags repeat across tests (nightly, smoke, team-…): one string each.
-        self.tags = [sys.intern(tag) for tag in test.tags]
+        self.tags = [sys.intern(_own_copy(tag)) for tag in test.tags]
         self.priority = test.priority
         self.repeat = test.repeat
         self.retries = test.retries
-        self._target = test.target()
+        self._target = _own_copy(test.target())
         self._skip_reason = test.skip_reason()
         self._uses_model = test.uses_model()
         self._timeout_s = test.effective_timeout_s()
@@ -106,6 +106,13 @@ class TestOutline:
 
     def __repr__(self) -> str:
         return f"TestOutline({self.name!r}, {self.kind!r})"
+
+
+def _own_copy(text: str) -> str:
+    """A new string equal to ``text``. A parsed test's strings are those of the parsed request (pydantic
+    keeps them): an outline kept for long holding them would pin the memory of the whole request's
+    JSON (tens of megabytes for 10,000 tests) in the allocator's arenas after it is freed."""
+    return text.encode().decode()
 
 
 def definition_text(test: TestDefinition) -> str:

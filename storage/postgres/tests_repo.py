@@ -53,10 +53,10 @@ class PgTestsRepo:
                 await cur.executemany(
                     "INSERT INTO tests (name, kind, tags, definition, digest, created_at, updated_at)"
                     " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    [(*_row(item), now, now) for item in added],
+                    ((*_row(item), now, now) for item in added),  # made as they are written
                 )
                 await cur.executemany(
-                    f"{_UPDATE} WHERE name = %s", [(*_row(item), now, item.test.name) for item in updated]
+                    f"{_UPDATE} WHERE name = %s", ((*_row(item), now, item.test.name) for item in updated)
                 )
         # As in TestsRepo: the tests just validated need not be validated again when read back.
         for item in (*added, *updated):
