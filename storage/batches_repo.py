@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -66,7 +66,7 @@ class BatchEntry:
     def row(self) -> tuple[Any, ...]:
         """The entry as a row of the temporary batch_entry table (its priority is the test's own; the
         batch's is added in SQL). Kept, as entries are reused across batches."""
-        definition = self.test.definition
+        definition = self.test.outline
         return (
             self.test.id,
             self.test.version,
@@ -90,10 +90,19 @@ class CreatedRun(NamedTuple):
 
 @dataclass(frozen=True)
 class CreatedBatch:
-    """A new batch and its runs, in id order (the order they were made: entry by entry, trial by trial)."""
+    """A new batch and its runs, in id order (the order they were made: entry by entry, trial by trial).
+
+    The runs are made from the rows the insert returned when first read: queueing answers its caller
+    with the batch alone, and fills the engine's queue from the runs just after.
+    """
 
     batch: Batch
-    runs: list[CreatedRun]
+    rows: Sequence[Sequence[Any]]  # (id, test id, priority, queued), as the insert returned them
+
+    @cached_property
+    def runs(self) -> list[CreatedRun]:
+        """The runs made, in id order."""
+        return sorted(CreatedRun(int(row[0]), int(row[1]), int(row[2]), bool(row[3])) for row in self.rows)
 
 
 def created_batch(
@@ -104,13 +113,12 @@ def created_batch(
     selector: dict[str, Any],
     schedule_id: int | None,
     created_at: str,
-    rows: Iterable[Sequence[Any]],
+    rows: Sequence[Sequence[Any]],
 ) -> CreatedBatch:
-    """A just-made batch and its runs from the rows its insert returned (id, test id, priority, queued),
-    in id order: what ``create`` answers on either backend."""
-    runs = sorted(CreatedRun(int(row[0]), int(row[1]), int(row[2]), bool(row[3])) for row in rows)
-    skipped = sum(not run.queued for run in runs)
-    total = len(runs)
+    """A just-made batch and its runs from the rows its insert returned (id, test id, priority, queued):
+    what ``create`` answers on either backend."""
+    skipped = sum(not row[3] for row in rows)
+    total = len(rows)
     batch = Batch(
         id=batch_id,
         label=label,
@@ -122,7 +130,7 @@ def created_batch(
         schedule_id=schedule_id,
         counts=BatchCounts(total=total, queued=total - skipped, skipped=skipped),
     )
-    return CreatedBatch(batch, runs)
+    return CreatedBatch(batch, rows)
 
 
 class BatchesRepo:

@@ -21,6 +21,7 @@ from callboard.core.models import (
     RunResult,
     StoredTest,
     TestDefinition,
+    TestOutline,
 )
 from callboard.core.models.dial_intent import DialIntent
 from callboard.core.models.history import BatchVerdicts, VersionVerdicts
@@ -36,7 +37,7 @@ StatusFilter = str | Sequence[str] | None
 class TestsRepository(Protocol):
     """Stored test definitions, matched by name."""
 
-    async def upsert_many(self, tests: list[TestDefinition]) -> ImportCounts: ...
+    async def upsert_many(self, tests: Sequence[TestDefinition | TestOutline]) -> ImportCounts: ...
     async def list(
         self, tag: str | None = None, kind: str | None = None, search: str | None = None
     ) -> list[StoredTest]: ...

@@ -6,7 +6,7 @@ import builtins
 import hashlib
 import json
 from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,12 +14,13 @@ from typing import Any
 
 import aiosqlite
 
-from callboard.core.models import StoredTest, TestDefinition, dump_test, parse_test
+from callboard.core.models import StoredTest, TestDefinition, TestOutline
 from callboard.storage.errors import NameTakenError
 from callboard.storage.timestamps import now_text
 from callboard.storage.transactions import WriteGate
 
 _COLUMNS = "id, version, created_at, updated_at, definition"
+_CHUNK_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -33,44 +34,55 @@ class ImportCounts:
 
 @dataclass(frozen=True)
 class _Encoded:
-    test: TestDefinition
-    definition: str
+    """A test as it is written: its outline (which holds the definition's text) and the digest of its
+    canonical form (keys sorted), which tells a changed definition from an unchanged one."""
+
+    test: TestOutline
     digest: str
 
+    @property
+    def definition(self) -> str:
+        """The definition's text, as stored."""
+        return self.test.text
+
     @classmethod
-    def of(cls, test: TestDefinition) -> _Encoded:
-        suite_form = dump_test(test)
-        canonical = json.dumps(suite_form, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        definition = json.dumps(suite_form, separators=(",", ":"), ensure_ascii=False)
-        return cls(test, definition, hashlib.sha256(canonical.encode()).hexdigest())
+    def of(cls, test: TestDefinition | TestOutline) -> _Encoded:
+        outline = test if isinstance(test, TestOutline) else TestOutline.of(test)
+        canonical = json.dumps(
+            json.loads(outline.text), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        return cls(outline, hashlib.sha256(canonical.encode()).hexdigest())
 
 
-class _DefinitionCache:
-    """Parsed definitions by a hash of their JSON text: validating a test is costly, and stored tests
-    rarely change.
+class _OutlineCache:
+    """Outlines of stored definitions by a hash of their JSON text: making one validates the test,
+    which is costly, and stored tests rarely change.
 
     Keyed by the text's own hash rather than the digest column, so a row written by other means (an old
     migration, a hand edit) can never be served someone else's definition; and not by the text itself,
-    which would keep a second copy of every definition in the daemon's memory.
+    so a row read again does not keep its new copy of the text: the outline holds the first.
     """
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._parsed: OrderedDict[bytes, TestDefinition] = OrderedDict()
+        self._outlines: OrderedDict[bytes, TestOutline] = OrderedDict()
 
-    def parse(self, definition: str) -> TestDefinition:
+    def outline(self, definition: str) -> TestOutline:
         key = _key(definition)
-        test = self._parsed.get(key)
-        if test is None:
-            test = parse_test(json.loads(definition))
-            self.keep(definition, test)
-        return test
+        outline = self._outlines.get(key)
+        if outline is None:
+            outline = self._keep(key, TestOutline.parse(definition))
+        return outline
 
-    def keep(self, definition: str, test: TestDefinition) -> None:
-        """Remember ``test`` as the parsed form of ``definition`` (its own encoding, just written)."""
-        self._parsed[_key(definition)] = test
-        if len(self._parsed) > self._size:
-            self._parsed.popitem(last=False)
+    def keep(self, outline: TestOutline) -> None:
+        """Remember an outline whose text was just written."""
+        self._keep(_key(outline.text), outline)
+
+    def _keep(self, key: bytes, outline: TestOutline) -> TestOutline:
+        self._outlines[key] = outline
+        if len(self._outlines) > self._size:
+            self._outlines.popitem(last=False)
+        return outline
 
 
 def _key(definition: str) -> bytes:
@@ -85,7 +97,7 @@ class TestsRepo:
     def __init__(self, reads: aiosqlite.Connection, gate: WriteGate, cache_size: int = 50_000) -> None:
         self._reads = reads
         self._gate = gate
-        self._cache = _DefinitionCache(cache_size)
+        self._cache = _OutlineCache(cache_size)
         # Every test, as the last unfiltered list() read them; the daemon is the only writer, so
         # dropping it on each write keeps it true, and queueing a batch of all tests skips the read.
         self._everything: list[StoredTest] | None = None
@@ -93,7 +105,7 @@ class TestsRepo:
         self._generation = 0
         self._writes_under_way = 0
 
-    async def upsert_many(self, tests: list[TestDefinition]) -> ImportCounts:
+    async def upsert_many(self, tests: Sequence[TestDefinition | TestOutline]) -> ImportCounts:
         """Add new tests and update changed ones, in one transaction: all of them or none.
 
         A test whose definition is unchanged (same digest) keeps its version; a changed one gets
@@ -116,18 +128,18 @@ class TestsRepo:
             await conn.executemany(
                 "INSERT INTO tests (name, kind, tags, definition, digest, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(*_row(item), now, now) for item in added],
+                ((*_row(item), now, now) for item in added),  # made as they are written
             )
             # test_tags follows tests.tags through the triggers of migration 0002.
             await conn.executemany(
                 "UPDATE tests SET kind = ?2, tags = ?3, definition = ?4, digest = ?5, version = version + 1,"
                 " updated_at = ?6 WHERE name = ?1",
-                [(*_row(item), now) for item in updated],
+                ((*_row(item), now) for item in updated),
             )
         # The tests just validated become the catalogue's: reading them back (the daemon reloads the
         # catalogue after every import) does not parse and validate 10,000 tests a second time.
         for item in (*added, *updated):
-            self._cache.keep(item.definition, item.test)
+            self._cache.keep(item.test)
         changed = {item.test.name for item in (*added, *updated)}
         return ImportCounts(
             added=[item.test.name for item in added],
@@ -157,10 +169,13 @@ class TestsRepo:
             escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params.append(f"%{escaped}%")
         clause = f"WHERE {' AND '.join(where)}" if where else ""
+        found: builtins.list[StoredTest] = []
         async with self._reads.execute(
             f"SELECT {_COLUMNS} FROM tests {clause} ORDER BY name", params
         ) as cursor:
-            found = self._stored(await cursor.fetchall())
+            # In chunks: the rows' texts, which the outlines already hold, are never all in memory at once.
+            while rows := await cursor.fetchmany(_CHUNK_ROWS):
+                found.extend(self._stored(rows))
         if unfiltered and self._generation == generation and not self._writes_under_way:
             self._everything = found
         return list(found)
@@ -221,15 +236,14 @@ class TestsRepo:
         return int(row[0]) if row else 0
 
     def _stored(self, rows: Iterable[Any]) -> builtins.list[StoredTest]:
-        # model_construct skips validation: the row was valid when written and its definition is parsed
-        # (and validated) by the cache; validating StoredTest again would re-run every test validator.
+        # Each definition is validated once, when its outline is made; the outline cache keeps it.
         return [
-            StoredTest.model_construct(
-                id=test_id,
-                version=version,
-                created_at=datetime.fromisoformat(created_at),
-                updated_at=datetime.fromisoformat(updated_at),
-                definition=self._cache.parse(definition),
+            StoredTest(
+                test_id,
+                version,
+                datetime.fromisoformat(created_at),
+                datetime.fromisoformat(updated_at),
+                self._cache.outline(definition),
             )
             for test_id, version, created_at, updated_at, definition in rows
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Coroutine, Mapping
@@ -33,7 +34,7 @@ from callboard.core.models import (
     Run,
     RunResult,
     RunStatus,
-    parse_test,
+    TestOutline,
 )
 from callboard.core.models.api import QueueStatus
 from callboard.core.models.dial_intent import DialIntent
@@ -41,7 +42,7 @@ from callboard.core.models.events import RunQueued
 from callboard.core.models.selection import BatchOptions, Selection
 from callboard.core.redaction import Redactor
 from callboard.core.wording import shorten
-from callboard.storage.batches_repo import BatchEntry, CreatedRun
+from callboard.storage.batches_repo import BatchEntry, CreatedBatch
 from callboard.storage.interface import ResultWriting, StoreBackend
 
 log = logging.getLogger(__name__)
@@ -142,8 +143,9 @@ class Engine:
         for batch in await self.store.batches.list(limit=100_000, status=BatchStatus.RUNNING):
             self._book.track(batch)
         kinds: set[str] = set()
+        outlines: dict[str, TestOutline] = {}  # runs of one test version share its outline
         for run in await self.store.runs.queued(limit=None):
-            queued = self._queued_from_row(run)
+            queued = self._queued_from_row(run, outlines)
             kinds.add(queued.test.kind)
             self._queue.push(queued)
         await prepare(self.executors, kinds)
@@ -230,17 +232,17 @@ class Engine:
         self._book.track(batch)
         # The runs are committed; putting them in the in-memory queue (10,000 objects for a big batch)
         # happens just after the caller has its answer. Cancels and shutdown wait for it first.
-        fill = asyncio.get_running_loop().create_task(self._fill(batch.id, entries, created.runs))
+        fill = asyncio.get_running_loop().create_task(self._fill(batch.id, entries, created))
         self._fills[batch.id] = fill
         fill.add_done_callback(lambda _: self._fills.pop(batch.id, None))
         return Submitted(batch=batch, skipped=skipped)
 
-    async def _fill(self, batch_id: int, entries: list[BatchEntry], runs: list[CreatedRun]) -> None:
+    async def _fill(self, batch_id: int, entries: list[BatchEntry], created: CreatedBatch) -> None:
         # The stacks its kinds need are imported before any of its runs starts (off the event loop).
-        await prepare(self.executors, {e.test.definition.kind for e in entries if e.skip_reason is None})
+        await prepare(self.executors, {e.test.outline.kind for e in entries if e.skip_reason is None})
         by_test = {entry.test.id: (entry, self._planner.keys(entry)) for entry in entries}
         queued_ids = []
-        for run in runs:
+        for run in created.runs:
             if not run.queued:
                 continue
             entry, keys = by_test[run.test_id]
@@ -252,7 +254,7 @@ class Engine:
                     priority=run.priority,
                     attempt=0,
                     max_attempts=entry.max_attempts,
-                    test=entry.test.definition,
+                    test=entry.test.outline,
                     limit_keys=keys,
                 )
             )
@@ -266,8 +268,11 @@ class Engine:
             await asyncio.gather(*list(self._fills.values()), return_exceptions=True)
 
     @staticmethod
-    def _queued_from_row(run: Run) -> QueuedRun:
-        test = parse_test(run.snapshot)
+    def _queued_from_row(run: Run, outlines: dict[str, TestOutline]) -> QueuedRun:
+        text = json.dumps(run.snapshot, separators=(",", ":"), ensure_ascii=False)
+        test = outlines.get(text)
+        if test is None:
+            test = outlines[text] = TestOutline.parse(text)
         return QueuedRun(
             run_id=run.id,
             batch_id=run.batch_id,
@@ -438,7 +443,7 @@ class Engine:
         job = Job(
             run.run_id,
             attempt.number,
-            run.test,
+            run.test.definition,
             run.test.effective_timeout_s(),
             record_external_id,
             run.external_id,

@@ -1,5 +1,8 @@
 """The event bus: events (``core.models.events``) get increasing ids and are kept in a bounded buffer,
-so a subscriber can resume from the last id it saw."""
+so a subscriber can resume from the last id it saw.
+
+The buffer keeps each event as its JSON text (about 200 bytes), not the model (about 1.2 kB): 10,000
+buffered events were 12 MB of the daemon's memory, and only a resuming subscriber reads them back."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator
 
-from callboard.core.models.events import EventBase
+from callboard.core.models.events import EventBase, parse_event
 
 
 def epoch_first_id() -> int:
@@ -28,19 +31,19 @@ class EventBus:
     def __init__(self, capacity: int = 10_000, subscriber_queue: int = 10_000, first_id: int = 1) -> None:
         self._ids = itertools.count(first_id)
         self._first_id = first_id
-        self._buffer: deque[EventBase] = deque(maxlen=capacity)
+        self._buffer: deque[tuple[int, bytes]] = deque(maxlen=capacity)  # (id, the event as JSON)
         self._subscribers: set[asyncio.Queue[EventBase | None]] = set()
         self._subscriber_queue = subscriber_queue
 
     @property
     def last_id(self) -> int:
         """Id of the newest event, 0 before the first."""
-        return self._buffer[-1].id if self._buffer else self._first_id - 1
+        return self._buffer[-1][0] if self._buffer else self._first_id - 1
 
     def publish(self, event: EventBase) -> EventBase:
         """Give the event the next id, keep it, and hand it to every subscriber."""
         event.id = next(self._ids)
-        self._buffer.append(event)
+        self._buffer.append((event.id, event.__pydantic_serializer__.to_json(event)))
         for queue in list(self._subscribers):
             if queue.qsize() >= self._subscriber_queue:
                 # A subscriber this far behind is cut off (the spare slot holds the end marker);
@@ -57,11 +60,11 @@ class EventBus:
             return None  # an id this bus never gave: the client saw an earlier life of the daemon
         if last_id == self.last_id:
             return []
-        oldest = self._buffer[0].id if self._buffer else self._first_id
+        oldest = self._buffer[0][0] if self._buffer else self._first_id
         if last_id < oldest - 1:
             return None
-        start = last_id - self._buffer[0].id + 1
-        return list(itertools.islice(self._buffer, start, None))
+        start = last_id - oldest + 1
+        return [parse_event(data) for _, data in itertools.islice(self._buffer, start, None)]
 
     async def subscribe(self, last_id: int | None = None) -> AsyncGenerator[EventBase, None]:
         """Yield events as they come, first replaying those after ``last_id`` when given.

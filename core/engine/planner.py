@@ -5,7 +5,7 @@ limits its runs count against. Kept per test version, since the same tests are q
 from __future__ import annotations
 
 from callboard.core.engine.selection import limit_keys
-from callboard.core.models import StoredTest, TestDefinition
+from callboard.core.models import StoredTest, TestDefinition, TestOutline
 from callboard.storage.batches_repo import BatchEntry
 
 _CACHE_SIZE = 200_000
@@ -28,12 +28,12 @@ class BatchPlanner:
             if len(self._entries) >= _CACHE_SIZE:
                 self._entries.clear()
                 self._keys.clear()
-            definition = test.definition
+            outline = test.outline
             entry = self._entries[key] = BatchEntry(
                 test=test,
-                trials=repeat or definition.repeat,
-                skip_reason=self.skip_reason(definition),
-                max_attempts=definition.retries + 1,
+                trials=repeat or outline.repeat,
+                skip_reason=self.skip_reason(outline),
+                max_attempts=outline.retries + 1,
             )
         return entry
 
@@ -42,10 +42,10 @@ class BatchPlanner:
         test = entry.test
         keys = self._keys.get((test.id, test.version))
         if keys is None:
-            keys = self._keys[(test.id, test.version)] = limit_keys(test.definition)
+            keys = self._keys[(test.id, test.version)] = limit_keys(test.outline)
         return keys
 
-    def skip_reason(self, definition: TestDefinition) -> str | None:
+    def skip_reason(self, definition: TestDefinition | TestOutline) -> str | None:
         """Why runs of this test are skipped before they start, or None."""
         if reason := definition.skip_reason():
             return reason

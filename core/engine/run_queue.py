@@ -6,19 +6,20 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 
-from callboard.core.models import TestDefinition
+from callboard.core.models import TestOutline
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True, kw_only=True)
 class QueuedRun:
-    """What the engine needs to start a run, kept in memory while it waits."""
+    """What the engine needs to start a run, kept in memory while it waits (slotted: a big batch
+    queues ten thousand)."""
 
     run_id: int
     batch_id: int
     priority: int
     attempt: int
     max_attempts: int
-    test: TestDefinition
+    test: TestOutline  # parsed when the run starts
     limit_keys: tuple[str, ...]
     external_id: str | None = None
     cancelled: bool = field(default=False)

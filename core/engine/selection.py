@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from callboard.core.models import StoredTest, TestDefinition
+from callboard.core.models import StoredTest, TestDefinition, TestOutline
 from callboard.core.models.selection import Selection
 
 
@@ -35,7 +36,7 @@ def choose(tests: list[StoredTest], selection: Selection) -> list[StoredTest]:
     picked = {i: by_id[i] for i in selection.ids}
     picked.update({by_name[n].id: by_name[n] for n in selection.names})
     wanted_tags = set(selection.tags)
-    picked.update({t.id: t for t in tests if wanted_tags.intersection(t.definition.tags)})
+    picked.update({t.id: t for t in tests if wanted_tags.intersection(t.outline.tags)})
     return sorted(picked.values(), key=lambda t: t.name)
 
 
@@ -43,7 +44,7 @@ def unmatched(tests: list[StoredTest], selection: Selection) -> list[str]:
     """What the selection names that matches no stored test: ``tag 'x'``, ``test 'y'``, ``id 7``."""
     ids = {test.id for test in tests}
     names = {test.name for test in tests}
-    tags = {tag for test in tests for tag in test.definition.tags}
+    tags = {tag for test in tests for tag in test.outline.tags}
     return (
         [f"tag {tag!r}" for tag in selection.tags if tag not in tags]
         + [f"test {name!r}" for name in selection.names if name not in names]
@@ -52,21 +53,22 @@ def unmatched(tests: list[StoredTest], selection: Selection) -> list[str]:
 
 
 def _in_name_order(tests: list[StoredTest]) -> bool:
-    return all(a.name < b.name for a, b in itertools.pairwise(tests))
+    names = [test.name for test in tests]
+    return all(map(operator.lt, names, itertools.islice(names, 1, None)))
 
 
 # The limit key of runs that talk to the model (simulated users, judges): [llm].concurrency.
 MODEL_KEY = "llm"
 
 
-def limit_keys(test: TestDefinition) -> tuple[str, ...]:
+def limit_keys(test: TestDefinition | TestOutline) -> tuple[str, ...]:
     """The limits a run of this test counts against: its kind, its target where it has one, and the
     model when it uses one."""
     keys = _own_keys(test)
     return (*keys, MODEL_KEY) if test.uses_model() else keys
 
 
-def _own_keys(test: TestDefinition) -> tuple[str, ...]:
+def _own_keys(test: TestDefinition | TestOutline) -> tuple[str, ...]:
     if test.kind in ("http", "conversation"):
         # Queueing 10,000 tests parses 10,000 URLs: only the scheme and authority matter, and they
         # repeat, so they are parsed once each.

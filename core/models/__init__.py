@@ -17,6 +17,7 @@ from callboard.core.models.definitions import (
     dump_test,
     parse_test,
 )
+from callboard.core.models.outlines import TestOutline
 from callboard.core.models.runs import (
     FINAL_STATUSES,
     Batch,
@@ -56,6 +57,7 @@ __all__ = [
     "SimulatedUserSpec",
     "StoredTest",
     "TestDefinition",
+    "TestOutline",
     "TranscriptEntry",
     "Turn",
     "VoiceEndpoint",

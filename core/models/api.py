@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from callboard.core.models.definitions import TestDefinition
+from callboard.core.models.outlines import TestOutline
 from callboard.core.models.runs import Batch, Run, RunStatus
 from callboard.core.models.schema_rules import SUITE_PATH_PATTERN, any_of_non_empty
 from callboard.core.models.selection import BatchOptions, Selection
@@ -101,7 +101,7 @@ class ImportRequest(_Request):
     paths: list[Annotated[str, Field(pattern=r"^/", json_schema_extra={"pattern": SUITE_PATH_PATTERN})]] = (
         Field(default_factory=list, max_length=1000, description="Absolute paths of .toml or .csv files.")
     )
-    tests: list[TestDefinition] = Field(default_factory=list)
+    tests: list[TestOutline] = Field(default_factory=list)  # validated as TestDefinition
 
 
 class ImportResult(BaseModel):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from callboard.core.models.definitions import TestDefinition
+from callboard.core.models.outlines import TestOutline
 
 
 class RunStatus(StrEnum):
@@ -81,22 +83,28 @@ class RunResult(BaseModel):
     skip_reason: str | None = None  # with status skipped: why the run was not carried out to its end
 
 
-class StoredTest(BaseModel):
-    """A test as the store holds it: the definition plus identity and version."""
+@dataclass(frozen=True, slots=True)
+class StoredTest:
+    """A test as the store holds it: identity and version, and the definition in compact form (an
+    outline, parsed only on use: 10,000 parsed definitions were most of the daemon's memory)."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=False)
-    __test__ = False
+    __test__ = False  # not a pytest class
 
     id: int
     version: int
     created_at: datetime
     updated_at: datetime
-    definition: TestDefinition
+    outline: TestOutline
 
     @property
     def name(self) -> str:
         """The test's unique name."""
-        return self.definition.name
+        return self.outline.name
+
+    @property
+    def definition(self) -> TestDefinition:
+        """The parsed definition (parsed now, or from a small cache)."""
+        return self.outline.definition
 
 
 class LastResult(NamedTuple):

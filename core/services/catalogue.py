@@ -14,7 +14,7 @@ from typing import Literal
 
 from callboard.core.config import ImportSettings
 from callboard.core.engine.control import EventFeed
-from callboard.core.models import StoredTest, TestDefinition
+from callboard.core.models import StoredTest, TestDefinition, TestOutline
 from callboard.core.models.events import TestsChanged
 from callboard.core.services.heap import settle_heap
 from callboard.core.suites import SuiteLimits, load_suites
@@ -39,7 +39,9 @@ class TestCatalogue:
         self._events = events
         self._limits = SuiteLimits(max_tests=imports.max_tests, max_file_bytes=int(imports.max_file_mb * _MB))
 
-    async def import_suites(self, paths: Sequence[Path], tests: Sequence[TestDefinition]) -> ImportCounts:
+    async def import_suites(
+        self, paths: Sequence[Path], tests: Sequence[TestDefinition | TestOutline]
+    ) -> ImportCounts:
         """Store the tests of the suite files at ``paths`` and ``tests``, all or nothing; a re-imported
         name updates its test. Raises SuiteError (a file is bad) or ValueError (the store refused them):
         nothing is stored then."""

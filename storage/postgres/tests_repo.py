@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import builtins
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from callboard.core.models import StoredTest, TestDefinition
+from callboard.core.models import StoredTest, TestDefinition, TestOutline
 from callboard.storage.errors import NameTakenError
 from callboard.storage.postgres.access import PgAccess
-from callboard.storage.tests_repo import ImportCounts, _DefinitionCache, _Encoded, _row
+from callboard.storage.tests_repo import ImportCounts, _Encoded, _OutlineCache, _row
 from callboard.storage.timestamps import now_text
 
 _COLUMNS = "id, version, created_at, updated_at, definition"
@@ -31,9 +32,9 @@ class PgTestsRepo:
 
     def __init__(self, access: PgAccess, cache_size: int = 50_000) -> None:
         self._access = access
-        self._cache = _DefinitionCache(cache_size)
+        self._cache = _OutlineCache(cache_size)
 
-    async def upsert_many(self, tests: list[TestDefinition]) -> ImportCounts:
+    async def upsert_many(self, tests: Sequence[TestDefinition | TestOutline]) -> ImportCounts:
         """Add new tests and update changed ones, in one transaction (see ``TestsRepo.upsert_many``)."""
         encoded = [_Encoded.of(test) for test in tests]
         names = [item.test.name for item in encoded]
@@ -52,11 +53,14 @@ class PgTestsRepo:
                 await cur.executemany(
                     "INSERT INTO tests (name, kind, tags, definition, digest, created_at, updated_at)"
                     " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    [(*_row(item), now, now) for item in added],
+                    ((*_row(item), now, now) for item in added),  # made as they are written
                 )
                 await cur.executemany(
-                    f"{_UPDATE} WHERE name = %s", [(*_row(item), now, item.test.name) for item in updated]
+                    f"{_UPDATE} WHERE name = %s", ((*_row(item), now, item.test.name) for item in updated)
                 )
+        # As in TestsRepo: the tests just validated need not be validated again when read back.
+        for item in (*added, *updated):
+            self._cache.keep(item.test)
         changed = {item.test.name for item in (*added, *updated)}
         return ImportCounts(
             added=[item.test.name for item in added],
@@ -121,14 +125,14 @@ class PgTestsRepo:
         return int(row[0]) if row else 0
 
     def _stored(self, rows: builtins.list[tuple[Any, ...]]) -> builtins.list[StoredTest]:
-        # As in TestsRepo: the cache parses (and validates) each definition once.
+        # As in TestsRepo: each definition is validated once, when its outline is made.
         return [
-            StoredTest.model_construct(
-                id=test_id,
-                version=version,
-                created_at=datetime.fromisoformat(created_at),
-                updated_at=datetime.fromisoformat(updated_at),
-                definition=self._cache.parse(definition),
+            StoredTest(
+                test_id,
+                version,
+                datetime.fromisoformat(created_at),
+                datetime.fromisoformat(updated_at),
+                self._cache.outline(definition),
             )
             for test_id, version, created_at, updated_at, definition in rows
         ]

@@ -15,10 +15,11 @@ from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
 from callboard.core.engine.selection import Selection, SelectionError, choose, limit_keys
 from callboard.core.execution.base import Job, Outcome, RateLimited, TransientError
-from callboard.core.models import BatchCounts, CheckResult, RunStatus, parse_test
+from callboard.core.models import BatchCounts, CheckResult, RunStatus, TestOutline, parse_test
 from callboard.core.models.events import RunQueued
 
 TEST = parse_test({"name": "t", "kind": "command", "command": "true"})
+OUTLINE = TestOutline(TEST, '{"name":"t","kind":"command","command":"true"}')
 
 
 def _run(run_id: int, priority: int = 0) -> QueuedRun:
@@ -28,7 +29,7 @@ def _run(run_id: int, priority: int = 0) -> QueuedRun:
         priority=priority,
         attempt=0,
         max_attempts=1,
-        test=TEST,
+        test=OUTLINE,
         limit_keys=("kind:command",),
     )
 

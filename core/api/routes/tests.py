@@ -32,7 +32,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 def summary(test: StoredTest, last: LastResult | None) -> TestSummary:
     """A stored test as listed, with its last result."""
-    definition = test.definition
+    definition = test.outline  # its facts, without parsing the definition
     return TestSummary(
         id=test.id,
         name=test.name,

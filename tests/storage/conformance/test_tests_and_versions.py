@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import gc
+import json
 
+import pytest
+from pydantic import BaseModel
+
+from callboard.core.models import HttpTest, TestOutline, dump_test
+from callboard.core.models.outlines import PARSED_CACHE_SIZE
 from callboard.storage.batches_repo import BatchEntry
 from callboard.storage.errors import NameTakenError, StoreError
 from callboard.storage.interface import StoreBackend
@@ -79,3 +85,32 @@ async def test_a_batch_of_a_changed_test_is_refused_and_writes_nothing(store: St
         await store.batches.create("stale", "cli", 0, {}, [BatchEntry(stale)])
     assert await store.batches.list() == []
     assert await store.runs.count() == 0
+
+
+async def test_the_catalogue_holds_outlines_and_parses_on_use(store: StoreBackend) -> None:
+    """10,000 parsed definitions were most of the daemon's memory: the store keeps each test as an
+    outline (its facts and its text), and at most the bounded cache's parsed definitions stay alive."""
+    count = PARSED_CACHE_SIZE + 100
+    await store.tests.upsert_many(
+        [
+            TestOutline.of(http_test(f"outlined-{index:04}", tags=["many", f"group-{index % 3}"]))
+            for index in range(count)
+        ]
+    )
+    listed = await store.tests.list()
+    assert len(listed) == count
+    for stored in listed:  # every definition parsed once more, through the bounded cache
+        definition = stored.definition
+        assert stored.outline.target() == definition.target()
+        assert stored.outline.tags == definition.tags
+        assert json.loads(stored.outline.text) == dump_test(definition)
+    del definition
+    held = [ref for stored in listed for ref in gc.get_referents(stored, stored.outline)]
+    assert not any(isinstance(ref, BaseModel) for ref in held)
+    gc.collect()
+    parsed = [t for t in gc.get_objects() if isinstance(t, HttpTest) and t.name.startswith("outlined-")]
+    assert len(parsed) <= PARSED_CACHE_SIZE
+    del parsed
+    tagged = await store.tests.list(tag="group-1")
+    assert [t.name for t in tagged] == [f"outlined-{index:04}" for index in range(count) if index % 3 == 1]
+    assert all(a.outline is b.outline for a, b in zip(tagged, listed[1::3], strict=True))

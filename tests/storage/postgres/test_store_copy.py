@@ -63,7 +63,9 @@ async def _everything(store: StoreBackend) -> dict[str, object]:
     schedule = await store.schedules.get("nightly")
     assert schedule is not None
     return {
-        "tests": [t.model_dump() for t in await store.tests.list()],
+        "tests": [
+            (t.id, t.version, t.created_at, t.updated_at, t.definition) for t in await store.tests.list()
+        ],
         "tagged": [t.id for t in await store.tests.list(tag="smoke")],
         "batches": [b.model_dump() for b in await store.batches.list()],
         "runs": [r.model_dump() for r in await store.runs.page(limit=1000)],
