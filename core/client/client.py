@@ -28,6 +28,7 @@ from callboard.core.models.api import (
     RunList,
     TestDefinitions,
     TestDetail,
+    TestList,
     TestSummary,
     Trends,
 )
@@ -123,7 +124,7 @@ class CallboardClient:
     ) -> list[TestSummary]:
         """Tests in name order with their last result."""
         response = await self.request("GET", "/v1/tests", params=_query(tag=tag, kind=kind, search=search))
-        return [TestSummary.model_validate(item) for item in response.json()["tests"]]
+        return TestList.model_validate_json(response.content).tests
 
     async def test_definitions(self, tag: str | None = None) -> list[dict[str, Any]]:
         """Every test (or those with ``tag``) in suite form."""
