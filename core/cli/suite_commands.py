@@ -15,8 +15,8 @@ from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.output_files import check_writable, write_file
 from callboard.core.client import ApiFailure, CallboardClient
 from callboard.core.literal import literal_cells, plain_console
-from callboard.core.models import KINDS, parse_test
 from callboard.core.models.api import ImportResult, TestSummary
+from callboard.core.models.kinds import KINDS
 from callboard.core.wording import plural
 
 _MAX_NAMES_LISTED = 20
@@ -108,6 +108,7 @@ def _as_json(tests: list[TestSummary]) -> str:
 @pass_cli
 def export_cmd(cli: CliContext, output: Path, tag: str | None, as_json: bool) -> None:
     """Write the stored tests as a TOML suite that imports back to the same tests."""
+    from callboard.core.models.definitions import parse_test
     from callboard.core.suites import dump_toml_suite
 
     if str(output) != "-":

@@ -12,7 +12,6 @@ from callboard.core.api.errors import ApiError, not_found
 from callboard.core.models import KINDS, LastResult, Run, StoredTest, TestDefinition, dump_test
 from callboard.core.models.api import (
     ErrorResponse,
-    ImportRequest,
     ImportResult,
     RunSummary,
     TestDefinitions,
@@ -20,6 +19,7 @@ from callboard.core.models.api import (
     TestList,
     TestSummary,
 )
+from callboard.core.models.imports import ImportRequest
 from callboard.core.services.catalogue import CatalogueConflict
 from callboard.core.suites import SuiteError
 
