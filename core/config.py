@@ -33,7 +33,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from callboard.core.models.definitions import EnvVarName
+from callboard.core.models.names import EnvVarName
 from callboard.core.notify.settings import NotifySettings
 from callboard.core.telephony.settings import TwilioSettings
 

@@ -17,7 +17,9 @@ async def follow_batch(client: CallboardClient, batch: Batch, after_event: int, 
     none is missed); returns the finished batch."""
     bar = BatchProgressBar(console, batch.counts.total, batch.label)
     with bar.progress:
-        current = await client.get_batch(batch.id)
+        # The stream replays every event after ``after_event``: a batch that was running when it was
+        # read needs no second look before it is followed.
+        current = batch
         bar.update_counts(current.counts)
         if current.status == BatchStatus.RUNNING:
             async for event in client.events(last_id=after_event, types=_TYPES, batch_id=batch.id):

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import TypeAdapter
 from rich.table import Table
 
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
@@ -14,11 +15,12 @@ from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.cli.output_files import check_writable, write_file
 from callboard.core.client import ApiFailure, CallboardClient
 from callboard.core.literal import literal_cells, plain_console
-from callboard.core.models import KINDS, parse_test
-from callboard.core.models.api import ImportResult
+from callboard.core.models.api import ImportResult, TestSummary
+from callboard.core.models.kinds import KINDS
 from callboard.core.wording import plural
 
 _MAX_NAMES_LISTED = 20
+_SUMMARIES: TypeAdapter[list[TestSummary]] = TypeAdapter(list[TestSummary])
 
 
 def _names(names: list[str]) -> str:
@@ -71,7 +73,7 @@ def tests_cmd(cli: CliContext, tag: str | None, kind: str | None, search: str | 
     """List the stored tests with their last result."""
     tests = with_daemon(cli, lambda client: client.list_tests(tag=tag, kind=kind, search=search))
     if as_json:
-        click.echo(json.dumps([test.model_dump(mode="json") for test in tests], indent=2))
+        click.echo(_as_json(tests))
         return
     table = Table("id", "name", "kind", "target", "tags", "last", "score", title=plural(len(tests), "test"))
     for test in tests:
@@ -89,6 +91,15 @@ def tests_cmd(cli: CliContext, tag: str | None, kind: str | None, search: str | 
     plain_console().print(table)
 
 
+def _as_json(tests: list[TestSummary]) -> str:
+    """The tests as an indented JSON list, as ``json.dumps`` writes it (non-ASCII escaped). pydantic
+    writes the same text in a tenth of the time, but leaves non-ASCII as it is: then json.dumps."""
+    text = _SUMMARIES.dump_json(tests, indent=2).decode()
+    if text.isascii():
+        return text
+    return json.dumps([test.model_dump(mode="json") for test in tests], indent=2)
+
+
 @click.command("export-tests")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="File to write ('-' for standard output).")  # fmt: skip
@@ -97,6 +108,7 @@ def tests_cmd(cli: CliContext, tag: str | None, kind: str | None, search: str | 
 @pass_cli
 def export_cmd(cli: CliContext, output: Path, tag: str | None, as_json: bool) -> None:
     """Write the stored tests as a TOML suite that imports back to the same tests."""
+    from callboard.core.models.definitions import parse_test
     from callboard.core.suites import dump_toml_suite
 
     if str(output) != "-":

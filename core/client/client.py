@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import TypeAdapter
 
 from callboard.core.client.event_stream import EventStream
-from callboard.core.models import Batch, Run
 from callboard.core.models.api import (
     BatchCreated,
     BatchRequest,
@@ -28,11 +27,16 @@ from callboard.core.models.api import (
     RunList,
     TestDefinitions,
     TestDetail,
+    TestList,
     TestSummary,
     Trends,
 )
+from callboard.core.models.batches import Batch
 from callboard.core.models.reports import BatchReport
 from callboard.core.models.schedules import ScheduleList, ScheduleSpec, ScheduleView
+
+if TYPE_CHECKING:
+    from callboard.core.models.runs import Run
 
 DEFAULT_TIMEOUT_S = 60.0
 _REPORT: TypeAdapter[BatchReport] = TypeAdapter(BatchReport)
@@ -123,7 +127,7 @@ class CallboardClient:
     ) -> list[TestSummary]:
         """Tests in name order with their last result."""
         response = await self.request("GET", "/v1/tests", params=_query(tag=tag, kind=kind, search=search))
-        return [TestSummary.model_validate(item) for item in response.json()["tests"]]
+        return TestList.model_validate_json(response.content).tests
 
     async def test_definitions(self, tag: str | None = None) -> list[dict[str, Any]]:
         """Every test (or those with ``tag``) in suite form."""
@@ -198,6 +202,10 @@ class CallboardClient:
 
     async def get_run(self, run_id: int) -> Run:
         """Everything about a run."""
+        # Imported here: a run holds its test's definition, whose models a client following batches
+        # never needs to build.
+        from callboard.core.models.runs import Run
+
         return Run.model_validate_json((await self.request("GET", f"/v1/runs/{run_id}")).content)
 
     async def cancel_run(self, run_id: int) -> None:

@@ -1,8 +1,10 @@
 """The engine: batches in, every run out exactly once, durably, within the limits.
 
-A dispatcher takes runs from the priority queue while global slots are free; a run whose kind or
-target limit is full is parked until that limit frees up. Each run executes in its own task;
-results go through the group-commit writer and events are published only after the commit.
+A dispatcher takes runs from the priority queue while global slots are free (or will be by the time
+their start is committed: core/engine/start_ahead.py); a run whose kind or target limit is full is
+parked until that limit frees up. Each run executes in its own task, its work in one of the
+``concurrency`` slots; results go through the group-commit writer and events are published only after
+the commit.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from callboard.core.engine.planner import BatchPlanner
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
 from callboard.core.engine.selection import MODEL_KEY, choose, limit_keys
+from callboard.core.engine.start_ahead import StartAhead
 from callboard.core.execution.base import Executor, Job
 from callboard.core.executors.registry import prepare
 from callboard.core.models import (
@@ -111,6 +114,10 @@ class Engine:
         self.limiter = Limiter(specs)
         self._queue = RunQueue()
         self._active: dict[int, _Active] = {}
+        # The slots runs do their work in; a run started ahead waits for one after its start commit.
+        self._slots = asyncio.Semaphore(self.config.concurrency)
+        self._working = 0
+        self._ahead = StartAhead(self.config.concurrency)
         self._book = BatchBook(store, writer, self.events, self.config.progress_interval_s)
         self._wake = asyncio.Event()
         self._paused = False
@@ -370,7 +377,7 @@ class Engine:
                 not self._stopping
                 and not self._paused
                 and self.writer.fault is None  # no run starts while its start cannot be committed
-                and len(self._active) < self.config.concurrency
+                and len(self._active) < self.config.concurrency + self._ahead.allowance()
             ):
                 run = self._queue.pop()
                 if run is None:
@@ -453,15 +460,26 @@ class Engine:
         try:
             if not await asyncio.shield(start_op):
                 return  # no longer queued (cancelled meanwhile): nothing to run
+            committed = time.monotonic()
+            self._ahead.committed(committed - started)
             test = run.test
             self._book.run_started(
                 run.run_id, run.batch_id, test.name, attempt.number, test.kind, test.effective_timeout_s()
             )
-            if executor is None:  # queued by an older version that had this kind
-                result = error_result("unsupported", f"{run.test.kind} tests are not supported")
-            else:
-                retries_left = max(0, run.max_attempts - attempt.number)
-                result = await run_attempt(executor, job, retries_left, self.config.backoff, before_retry)
+            await self._slots.acquire()
+            # A run started ahead does not count its wait for a slot as its own time.
+            started += time.monotonic() - committed
+            self._working += 1
+            try:
+                if executor is None:  # queued by an older version that had this kind
+                    result = error_result("unsupported", f"{run.test.kind} tests are not supported")
+                else:
+                    retries_left = max(0, run.max_attempts - attempt.number)
+                    result = await run_attempt(executor, job, retries_left, self.config.backoff, before_retry)
+            finally:
+                self._working -= 1
+                self._slots.release()
+                self._ahead.released()
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None:
@@ -517,7 +535,7 @@ class Engine:
                 "rate_per_s": round(rate, 2),
                 "eta_s": max(known) if known else (round(remaining / rate, 1) if rate > 0 else None),
                 "batch_eta_s": etas,
-                "concurrency": {"in_use": len(self._active), "limit": self.config.concurrency},
+                "concurrency": {"in_use": self._working, "limit": self.config.concurrency},
                 "limits": self.limiter.usage(),
                 "last_event_id": self.events.last_id,
                 "store_fault": self.writer.fault.describe() if self.writer.fault else None,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from callboard.core.models.outlines import TestOutline
-from callboard.core.models.runs import Batch, Run, RunStatus
-from callboard.core.models.schema_rules import SUITE_PATH_PATTERN, any_of_non_empty
+from callboard.core.models.batches import Batch, RunStatus
 from callboard.core.models.selection import BatchOptions, Selection
+
+if TYPE_CHECKING:
+    from callboard.core.models.runs import Run
 
 
 class _Request(BaseModel):
@@ -90,18 +91,6 @@ class TestDefinitions(BaseModel):
     __test__ = False
 
     tests: list[dict[str, Any]]
-
-
-class ImportRequest(_Request):
-    """``POST /v1/tests/import``: suite files the daemon reads (same machine, same user), or tests
-    given by value in suite form. All or nothing."""
-
-    model_config = ConfigDict(json_schema_extra=any_of_non_empty("paths", "tests"))
-
-    paths: list[Annotated[str, Field(pattern=r"^/", json_schema_extra={"pattern": SUITE_PATH_PATTERN})]] = (
-        Field(default_factory=list, max_length=1000, description="Absolute paths of .toml or .csv files.")
-    )
-    tests: list[TestOutline] = Field(default_factory=list)  # validated as TestDefinition
 
 
 class ImportResult(BaseModel):

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,7 +22,7 @@ from pydantic import (
 from pydantic import HttpUrl as _HttpUrl
 
 from callboard.core.models.checks import Check, CheckBase, JudgeCheck, checks_for
-from callboard.core.models.names import NAME_SCHEMA, check_name
+from callboard.core.models.names import NAME_SCHEMA, EnvVarName, check_name
 from callboard.core.models.schema_rules import (
     PHONE_PATTERN,
     TAG_PATTERN,
@@ -384,20 +383,6 @@ class CallTest(TestBase):
         return None if self.phone else "no phone number"
 
 
-def _not_callboard_setting(name: str) -> str:
-    if name.upper().startswith("CALLBOARD_"):
-        raise ValueError("CALLBOARD_* variables are callboard's own settings and are never passed on")
-    return name
-
-
-EnvVarName = Annotated[
-    str,
-    Field(
-        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-        json_schema_extra={"not": {"pattern": case_insensitive("callboard_", prefix=True)}},
-    ),
-    AfterValidator(_not_callboard_setting),
-]
 """The name of an environment variable a command may be given from the daemon's environment."""
 
 
@@ -457,7 +442,6 @@ TestDefinition = Annotated[
 ]
 """A test of any kind."""
 
-KINDS = ("http", "conversation", "call", "command", "voice")
 _ADAPTER: TypeAdapter[TestDefinition] = TypeAdapter(TestDefinition)
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from callboard.core.models.runs import RunStatus
+from callboard.core.models.batches import RunStatus
 
 
 class EventBase(BaseModel):

@@ -8,7 +8,11 @@ message) and stated in the JSON schema as ``NAME_PATTERN`` so the OpenAPI docume
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field
+
+from callboard.core.models.schema_rules import case_insensitive
 
 _CONTROL = "\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029"
 NAME_PATTERN = f"^[^{_CONTROL}]*[^{_CONTROL}\\s][^{_CONTROL}]*$"
@@ -25,3 +29,20 @@ def check_name(value: str, what: str = "a name") -> str:
     if not value:
         raise ValueError(f"{what} must not be blank")
     return value
+
+
+# Environment variable names a command test may be given (and the settings' pass_env).
+def _not_callboard_setting(name: str) -> str:
+    if name.upper().startswith("CALLBOARD_"):
+        raise ValueError("CALLBOARD_* variables are callboard's own settings and are never passed on")
+    return name
+
+
+EnvVarName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        json_schema_extra={"not": {"pattern": case_insensitive("callboard_", prefix=True)}},
+    ),
+    AfterValidator(_not_callboard_setting),
+]

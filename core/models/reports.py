@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from callboard.core.models.runs import Batch, BatchCounts, RunStatus
+from callboard.core.models.batches import Batch, BatchCounts, RunStatus
 
 
 @dataclass(frozen=True)

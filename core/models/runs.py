@@ -4,41 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
+from callboard.core.models.batches import FINAL_STATUSES, Batch, BatchCounts, BatchStatus, RunStatus
 from callboard.core.models.definitions import TestDefinition
 from callboard.core.models.outlines import TestOutline
 
-
-class RunStatus(StrEnum):
-    """Lifecycle of a run: queued → running → one of the final states (or skipped up front)."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    PASSED = "passed"
-    FAILED = "failed"
-    ERROR = "error"
-    CANCELLED = "cancelled"
-    SKIPPED = "skipped"
-
-    @property
-    def is_final(self) -> bool:
-        """True once the run will not change any more."""
-        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
-
-
-FINAL_STATUSES = tuple(status for status in RunStatus if status.is_final)
-
-
-class BatchStatus(StrEnum):
-    """A batch is running until every run in it is final."""
-
-    RUNNING = "running"
-    FINISHED = "finished"
-    CANCELLED = "cancelled"
+__all__ = [
+    "FINAL_STATUSES",
+    "Batch",
+    "BatchCounts",
+    "BatchStatus",
+    "CheckResult",
+    "LastResult",
+    "Run",
+    "RunResult",
+    "RunStatus",
+    "StoredTest",
+    "TranscriptEntry",
+    "score",
+]
 
 
 class CheckResult(BaseModel):
@@ -144,42 +131,3 @@ class Run(BaseModel):
     error_kind: str | None = None
     error_message: str | None = None
     snapshot: dict[str, Any] = Field(default_factory=dict)
-
-
-class BatchCounts(BaseModel):
-    """How many runs of a batch are in each status."""
-
-    total: int = 0
-    queued: int = 0
-    running: int = 0
-    passed: int = 0
-    failed: int = 0
-    error: int = 0
-    cancelled: int = 0
-    skipped: int = 0
-
-    @property
-    def done(self) -> int:
-        """Runs that are final."""
-        return self.passed + self.failed + self.error + self.cancelled + self.skipped
-
-    @property
-    def pass_rate(self) -> float | None:
-        """Passed over runs that produced a verdict (passed, failed, error), 0–100."""
-        judged = self.passed + self.failed + self.error
-        return None if judged == 0 else round(100.0 * self.passed / judged, 2)
-
-
-class Batch(BaseModel):
-    """One act of running tests: the runs it made and how far it has got."""
-
-    id: int
-    label: str
-    source: str
-    status: BatchStatus
-    priority: int = 0
-    created_at: datetime
-    finished_at: datetime | None = None
-    schedule_id: int | None = None
-    selector: dict[str, Any] = Field(default_factory=dict)
-    counts: BatchCounts = Field(default_factory=BatchCounts)

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import JsonValue
 
+from callboard.core.models.batches import Batch
 from callboard.core.models.names import NAME_SCHEMA, check_name
-from callboard.core.models.runs import Batch
 from callboard.core.models.schema_rules import CRON_PATTERN, any_of_non_empty, exactly_one_of
 from callboard.core.models.selection import BatchOptions, Selection
 

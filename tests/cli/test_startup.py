@@ -11,6 +11,8 @@ from pathlib import Path
 
 from tests.conftest import CliRunner
 
+# What a client following batches never needs: every test and check model.
+DEFINITIONS = ["callboard.core.models.definitions", "callboard.core.models.checks"]
 HEAVY = [
     "fastapi",
     "uvicorn",
@@ -31,10 +33,10 @@ main()
 """
 
 
-def _loaded(state_dir: Path, *args: str) -> list[str]:
+def _loaded(state_dir: Path, *args: str, heavy: list[str] = HEAVY) -> list[str]:
     env = {**os.environ, "CALLBOARD_STATE_DIR": str(state_dir)}
     result = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(HEAVY), *args],
+        [sys.executable, "-c", _PROBE, json.dumps(heavy), *args],
         capture_output=True,
         text=True,
         env=env,
@@ -50,3 +52,15 @@ def test_help_and_status_load_no_server_stack(run_cli: CliRunner, state_dir: Pat
     assert run_cli("daemon", "--detach").returncode == 0
     assert _loaded(state_dir, "status") == []
     assert _loaded(state_dir, "runs", "--json") == []
+
+
+def test_run_wait_and_status_build_no_test_definition(
+    run_cli: CliRunner, state_dir: Path, tmp_path: Path
+) -> None:
+    suite = tmp_path / "quick.toml"
+    suite.write_text('[[test]]\nname = "quick"\nkind = "command"\ncommand = "true"\n')
+    assert run_cli("import", str(suite)).returncode == 0
+    assert _loaded(state_dir, "run", "--all", "--wait", heavy=DEFINITIONS) == []
+    assert _loaded(state_dir, "status", "--json", heavy=DEFINITIONS) == []
+    assert _loaded(state_dir, "tests", "--json", heavy=DEFINITIONS) == []
+    assert "passed" in run_cli("runs").stdout  # the batch did run, through the light path

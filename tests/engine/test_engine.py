@@ -110,6 +110,30 @@ async def test_per_target_concurrency_limit(db: Path) -> None:
     assert set(statuses(db).values()) == {"passed"}
 
 
+async def test_quick_runs_start_ahead_but_work_within_the_concurrency(db: Path) -> None:
+    async def quick(request: web.Request, server: Server) -> web.Response:
+        await asyncio.sleep(0.005)
+        return web.json_response({})
+
+    async with serve(quick) as server:
+        await add_tests(db, [http_test(f"q{i}", f"{server.url}/q{i}") for i in range(120)])
+        async with engine_on(db, EngineConfig(concurrency=3, backoff=FAST_BACKOFF)) as (engine, store):
+            submitted = await engine.submit(Selection(all=True))
+            most_running = 0
+            while (batch := await store.batches.get(submitted.batch.id)) and batch.counts.queued + (
+                batch.counts.running
+            ):
+                status = engine.status()
+                assert status.concurrency.in_use <= 3
+                most_running = max(most_running, status.running)
+                await asyncio.sleep(0.001)
+            await engine.wait_batch(submitted.batch.id)
+    assert server.max_in_flight <= 3  # the agent never saw more requests at once than the concurrency
+    assert most_running <= 6  # at most as many again started ahead, their starts committed
+    assert set(statuses(db).values()) == {"passed"}
+    assert all(server.hits[f"/q{i}"] == 1 for i in range(120))
+
+
 async def test_transient_errors_retry_failed_checks_do_not(db: Path) -> None:
     async def flaky(request: web.Request, server: Server) -> web.Response:
         if request.path == "/flaky" and server.hits["/flaky"] <= 2:

@@ -14,6 +14,7 @@ from callboard.core.engine.progress import BatchTracker
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
 from callboard.core.engine.selection import Selection, SelectionError, choose, limit_keys
+from callboard.core.engine.start_ahead import StartAhead
 from callboard.core.execution.base import Job, Outcome, RateLimited, TransientError
 from callboard.core.models import BatchCounts, CheckResult, RunStatus, TestOutline, parse_test
 from callboard.core.models.events import RunQueued
@@ -235,3 +236,19 @@ async def test_rate_limits_wait_without_using_up_retries() -> None:
     executor.calls = 5
     spent = await run_attempt(executor, job, max_retries=0, backoff=Backoff(0.001, 0.002))
     assert spent.status == "error" and spent.error_kind == "connection"
+
+
+def test_start_ahead_allows_as_many_as_gave_a_slot_back_during_one_start_commit() -> None:
+    now = [100.0]
+    ahead = StartAhead(cap=3, clock=lambda: now[0])
+    assert ahead.allowance() == 0  # nothing has ended yet: no run starts ahead
+    for _ in range(100):
+        ahead.committed(0.05)  # start commits take 50 ms
+    for _ in range(5):
+        ahead.released()
+        now[0] += 0.001
+    assert ahead.allowance() == 3  # five slots came back within one commit; never more than the cap
+    now[0] += 0.0485
+    assert ahead.allowance() == 1  # only the newest release is within the last commit's time
+    now[0] += 1.0
+    assert ahead.allowance() == 0  # slow runs: none waits started without a slot

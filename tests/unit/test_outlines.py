@@ -10,8 +10,8 @@ import pytest
 from callboard.core.engine.events import EventBus
 from callboard.core.engine.selection import limit_keys
 from callboard.core.models import TestOutline, dump_test, parse_test
-from callboard.core.models.api import ImportRequest
 from callboard.core.models.events import RunFinished, RunQueued
+from callboard.core.models.imports import ImportRequest
 from callboard.core.models.outlines import PARSED_CACHE_SIZE
 
 KINDS: list[dict[str, Any]] = [

@@ -12,7 +12,6 @@ from callboard.core.api.errors import ApiError, not_found
 from callboard.core.models import KINDS, LastResult, Run, StoredTest, TestDefinition, dump_test
 from callboard.core.models.api import (
     ErrorResponse,
-    ImportRequest,
     ImportResult,
     RunSummary,
     TestDefinitions,
@@ -20,6 +19,7 @@ from callboard.core.models.api import (
     TestList,
     TestSummary,
 )
+from callboard.core.models.imports import ImportRequest
 from callboard.core.services.catalogue import CatalogueConflict
 from callboard.core.suites import SuiteError
 
@@ -71,11 +71,13 @@ async def list_tests(
     tag: Annotated[str | None, Query(max_length=200)] = None,
     kind: Annotated[str | None, Query(pattern="^(" + "|".join(KINDS) + ")$")] = None,
     search: Annotated[str | None, Query(max_length=200)] = None,
-) -> TestList:
+) -> Response:
     """Tests in name order with their last result, optionally by tag, kind or part of the name."""
     tests = await daemon.store.tests.list(tag=tag, kind=kind, search=search)
     last = await daemon.store.runs.last_results()
-    return TestList(tests=[summary(test, last.get(test.id)) for test in tests])
+    listed = TestList(tests=[summary(test, last.get(test.id)) for test in tests])
+    # Encoded by pydantic in one pass: FastAPI would turn 10,000 summaries into dicts, then encode those.
+    return Response(listed.model_dump_json(), media_type="application/json")
 
 
 @router.get("/definitions", response_model=TestDefinitions, responses=_ERRORS)
