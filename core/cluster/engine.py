@@ -20,10 +20,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from callboard.core.cluster.snapshot import QueueSnapshot
 from callboard.core.engine.control import EventFeed, FaultWatch
-from callboard.core.engine.engine import EngineConfig, Submitted, batch_label
+from callboard.core.engine.engine import EngineConfig
 from callboard.core.engine.limits import LimitSpec
 from callboard.core.engine.planner import BatchPlanner
-from callboard.core.engine.selection import choose
+from callboard.core.engine.submission import Submitted, create_batch
 from callboard.core.models.api import QueueStatus
 from callboard.core.models.selection import BatchOptions, Selection
 from callboard.storage.interface import StoreBackend
@@ -101,25 +101,23 @@ class ClusterEngine:
     ) -> Submitted:
         """Create a batch of the selected tests with its runs queued and announced in one transaction,
         then wake the workers (raises SelectionError, StoreError)."""
-        options = options or BatchOptions()
-        chosen = choose(await self.store.tests.list(), selection)
-        entries = [self._planner.entry(test, options.repeat) for test in chosen]
-        skipped = {e.test.name: e.skip_reason for e in entries if e.skip_reason is not None}
-        created = await self.store.batches.create(
-            label or batch_label(selection),
-            source,
-            options.priority,
-            selection.as_dict(),
-            entries,
-            schedule_id,
+        new = await create_batch(
+            self.store,
+            self._planner,
+            selection,
+            options or BatchOptions(),
+            label=label,
+            source=source,
+            schedule_id=schedule_id,
         )
+        created = new.created
         if any(run.queued for run in created.runs):
             try:
                 async with self._connection() as conn:
                     await notices.wake(conn)
             except Exception as exc:  # the batch is committed; idle workers find it at their next poll
                 log.warning("batch %d: could not wake the workers: %s", created.batch.id, exc)
-        return Submitted(batch=created.batch, skipped=skipped)
+        return new.submitted
 
     async def filled(self) -> None:
         """A batch is in the queue once ``submit`` returns; this waits for pause/resume writes."""

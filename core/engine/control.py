@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Protocol
 
-from callboard.core.engine.engine import Submitted
+from callboard.core.engine.submission import Submitted
 from callboard.core.models.api import QueueStatus
 from callboard.core.models.events import EventBase
 from callboard.core.models.selection import BatchOptions, Selection

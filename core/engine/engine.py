@@ -27,12 +27,12 @@ from callboard.core.engine.limits import Limiter, LimitSpec
 from callboard.core.engine.planner import BatchPlanner
 from callboard.core.engine.retry import Backoff
 from callboard.core.engine.run_queue import QueuedRun, RunQueue
-from callboard.core.engine.selection import MODEL_KEY, choose, limit_keys
+from callboard.core.engine.selection import MODEL_KEY, limit_keys
 from callboard.core.engine.start_ahead import StartAhead
+from callboard.core.engine.submission import Submitted, create_batch
 from callboard.core.execution.base import Executor, Job
 from callboard.core.executors.registry import prepare
 from callboard.core.models import (
-    Batch,
     BatchStatus,
     Run,
     RunResult,
@@ -44,7 +44,6 @@ from callboard.core.models.dial_intent import DialIntent
 from callboard.core.models.events import RunQueued
 from callboard.core.models.selection import BatchOptions, Selection
 from callboard.core.redaction import Redactor
-from callboard.core.wording import shorten
 from callboard.storage.batches_repo import BatchEntry, CreatedBatch
 from callboard.storage.interface import ResultWriting, StoreBackend
 
@@ -68,14 +67,6 @@ class EngineConfig:
     llm_max_tokens: int | None = None
     # Masks the settings' secret values in every result before it is stored.
     redactor: Redactor = field(default_factory=Redactor)
-
-
-@dataclass(frozen=True)
-class Submitted:
-    """A batch just queued, and the tests skipped in it with their reasons."""
-
-    batch: Batch
-    skipped: dict[str, str]
 
 
 @dataclass
@@ -223,26 +214,23 @@ class Engine:
         schedule_id: int | None = None,
     ) -> Submitted:
         """Create a batch of the selected tests and queue its runs (raises SelectionError)."""
-        options = options or BatchOptions()
-        chosen = choose(await self.store.tests.list(), selection)
-        entries = [self._planner.entry(test, options.repeat) for test in chosen]
-        skipped = {e.test.name: e.skip_reason for e in entries if e.skip_reason is not None}
-        created = await self.store.batches.create(
-            label or batch_label(selection),
-            source,
-            options.priority,
-            selection.as_dict(),
-            entries,
-            schedule_id,
+        new = await create_batch(
+            self.store,
+            self._planner,
+            selection,
+            options or BatchOptions(),
+            label=label,
+            source=source,
+            schedule_id=schedule_id,
         )
-        batch = created.batch
+        batch = new.created.batch
         self._book.track(batch)
         # The runs are committed; putting them in the in-memory queue (10,000 objects for a big batch)
         # happens just after the caller has its answer. Cancels and shutdown wait for it first.
-        fill = asyncio.get_running_loop().create_task(self._fill(batch.id, entries, created))
+        fill = asyncio.get_running_loop().create_task(self._fill(batch.id, new.entries, new.created))
         self._fills[batch.id] = fill
         fill.add_done_callback(lambda _: self._fills.pop(batch.id, None))
-        return Submitted(batch=batch, skipped=skipped)
+        return new.submitted
 
     async def _fill(self, batch_id: int, entries: list[BatchEntry], created: CreatedBatch) -> None:
         # The stacks its kinds need are imported before any of its runs starts (off the event loop).
@@ -550,11 +538,3 @@ class Engine:
                 ],
             }
         )
-
-
-def batch_label(selection: Selection) -> str:
-    """A batch's label when none is given: what it selected."""
-    if selection.all:
-        return "all tests"
-    parts = [*selection.names, *(f"#{i}" for i in selection.ids), *(f"tag:{t}" for t in selection.tags)]
-    return shorten(", ".join(parts), 80)

@@ -17,8 +17,8 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from callboard.core.engine.control import EngineControl
-from callboard.core.engine.engine import Submitted
 from callboard.core.engine.selection import SelectionError
+from callboard.core.engine.submission import Submitted
 from callboard.core.models import BatchStatus
 from callboard.core.models.schedules import FireOutcome, Schedule
 from callboard.core.scheduling.cron import cron_trigger

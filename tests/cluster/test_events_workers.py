@@ -5,13 +5,8 @@ with the test's name, then the batch's end with its counts."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +18,9 @@ from callboard.core.models import RunStatus
 from callboard.core.models.events import BatchFinished, BatchProgress, RunFinished, RunStarted
 from callboard.storage.postgres.connection import open_pool
 from tests.conftest import CliRunner
+from tests.postgres.worker_support import start_worker, workers
+
+__all__ = ["workers"]  # the fixture, used by name
 
 _GUARD_S = 120.0  # against a hang only
 
@@ -32,33 +30,6 @@ async def pool(pg_url: str) -> AsyncIterator[AsyncConnectionPool[AsyncConnection
     opened = await open_pool(pg_url, max_size=4)
     yield opened
     await opened.close()
-
-
-@pytest.fixture
-def workers() -> Iterator[list[subprocess.Popen[str]]]:
-    """Worker processes the test starts; all are stopped afterwards."""
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGTERM)
-    for process in started:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _worker(state_dir: Path, pg_url: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "CALLBOARD_STATE_DIR": str(state_dir), "CALLBOARD_STORE__URL": pg_url}
-    return subprocess.Popen(
-        [sys.executable, "-m", "callboard.core", "worker", "--concurrency", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(state_dir / f"worker-{time.monotonic_ns()}.log").open("w"),
-        text=True,
-    )
 
 
 async def test_workers_runs_arrive_as_the_apis_events(
@@ -86,7 +57,7 @@ async def test_workers_runs_arrive_as_the_apis_events(
     await feed.start()
     events = feed.subscribe(0)  # from the start: the batch was queued before the feed started
     try:
-        workers.extend(_worker(state_dir, pg_url) for _ in range(2))
+        workers.extend(start_worker(state_dir, pg_url, "--concurrency", "2") for _ in range(2))
         seen = []
         async with asyncio.timeout(_GUARD_S):
             async for event in events:

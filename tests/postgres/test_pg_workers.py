@@ -5,21 +5,19 @@ with SIGKILL mid-batch loses nothing and doubles nothing."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from psycopg import AsyncConnection
 
 from callboard.storage.postgres import notices
 from tests.conftest import CliRunner
+from tests.postgres.worker_support import start_worker, workers
+
+__all__ = ["workers"]  # the fixture, used by name
 
 
 def _suite(tmp_path: Path, count: int, seconds: float, command: str | None = None) -> str:
@@ -31,35 +29,6 @@ def _suite(tmp_path: Path, count: int, seconds: float, command: str | None = Non
     path = tmp_path / "steps.toml"
     path.write_text("\n".join(tests))
     return str(path)
-
-
-@pytest.fixture
-def workers(state_dir: Path, pg_url: str) -> Iterator[list[subprocess.Popen[str]]]:
-    """Worker processes the test starts (appended to the list); all are stopped afterwards."""
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGTERM)
-    for process in started:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _start_worker(
-    state_dir: Path, pg_url: str, *args: str, env: dict[str, str] | None = None
-) -> subprocess.Popen[str]:
-    env = {**os.environ, "CALLBOARD_STATE_DIR": str(state_dir), "CALLBOARD_STORE__URL": pg_url, **(env or {})}
-    return subprocess.Popen(
-        [sys.executable, "-m", "callboard.core", "worker", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(state_dir / f"worker-{time.monotonic_ns()}.log").open("w"),
-        text=True,
-    )
 
 
 def _queue_batch(run_cli: CliRunner, pg_url: str, suite: str) -> None:
@@ -91,7 +60,7 @@ async def test_workers_share_a_batch_to_its_end(
 ) -> None:
     _queue_batch(run_cli, pg_url, _suite(tmp_path, 12, 0.3))
     for _ in range(3):
-        workers.append(_start_worker(state_dir, pg_url, "--concurrency", "2"))
+        workers.append(start_worker(state_dir, pg_url, "--concurrency", "2"))
     await _until(pg_url, _ALL_FINAL)
     assert await _rows(pg_url, "SELECT status, attempt, count(*) FROM runs GROUP BY 1, 2") == [
         ("passed", 1, 12)
@@ -111,7 +80,7 @@ async def test_a_killed_worker_loses_nothing_and_doubles_nothing(
     run_cli: CliRunner, pg_url: str, state_dir: Path, tmp_path: Path, workers: list[subprocess.Popen[str]]
 ) -> None:
     _queue_batch(run_cli, pg_url, _suite(tmp_path, 8, 1.5))
-    doomed = _start_worker(state_dir, pg_url, "--concurrency", "4", "--lease", "6")
+    doomed = start_worker(state_dir, pg_url, "--concurrency", "4", "--lease", "6")
     workers.append(doomed)
     await _until(pg_url, "SELECT count(*) = 4 FROM runs WHERE status = 'running'")
     doomed.send_signal(signal.SIGKILL)
@@ -119,7 +88,7 @@ async def test_a_killed_worker_loses_nothing_and_doubles_nothing(
     taken = [
         row[0] for row in await _rows(pg_url, "SELECT id FROM runs WHERE status = 'running' ORDER BY id")
     ]
-    workers.append(_start_worker(state_dir, pg_url, "--concurrency", "4", "--lease", "6"))
+    workers.append(start_worker(state_dir, pg_url, "--concurrency", "4", "--lease", "6"))
     await _until(pg_url, _ALL_FINAL)
     rows = await _rows(pg_url, "SELECT id, status, attempt FROM runs ORDER BY id")
     assert {status for _, status, _ in rows} == {"passed"}
@@ -138,12 +107,12 @@ async def test_a_frozen_worker_past_its_lease_changes_nothing_when_it_wakes(
     run_cli: CliRunner, pg_url: str, state_dir: Path, tmp_path: Path, workers: list[subprocess.Popen[str]]
 ) -> None:
     _queue_batch(run_cli, pg_url, _suite(tmp_path, 3, 4))
-    frozen = _start_worker(state_dir, pg_url, "--concurrency", "3", "--lease", "6")
+    frozen = start_worker(state_dir, pg_url, "--concurrency", "3", "--lease", "6")
     workers.append(frozen)
     await _until(pg_url, "SELECT count(*) = 3 FROM runs WHERE status = 'running'")
     frozen.send_signal(signal.SIGSTOP)
     try:
-        workers.append(_start_worker(state_dir, pg_url, "--concurrency", "3", "--lease", "6"))
+        workers.append(start_worker(state_dir, pg_url, "--concurrency", "3", "--lease", "6"))
         # The other worker reaps the expired leases and runs all three again, to the end.
         await _until(pg_url, _ALL_FINAL)
     finally:
@@ -161,7 +130,7 @@ async def test_a_cancel_reaches_the_worker_running_the_run(
     run_cli: CliRunner, pg_url: str, state_dir: Path, tmp_path: Path, workers: list[subprocess.Popen[str]]
 ) -> None:
     _queue_batch(run_cli, pg_url, _suite(tmp_path, 1, 60))
-    workers.append(_start_worker(state_dir, pg_url))
+    workers.append(start_worker(state_dir, pg_url))
     await _until(pg_url, "SELECT count(*) = 1 FROM runs WHERE status = 'running'")
     [[run_id]] = await _rows(pg_url, "SELECT id FROM runs")
     async with await AsyncConnection.connect(pg_url, autocommit=True) as conn:
@@ -179,7 +148,7 @@ async def test_a_rate_holds_across_workers(
     _queue_batch(run_cli, pg_url, _suite(tmp_path, count, 0, f"sh -c 'date +%s.%N >> {starts}'"))
     limit = {"CALLBOARD_ENGINE__KINDS": json.dumps({"command": {"rate_per_s": rate}})}
     for _ in range(3):
-        workers.append(_start_worker(state_dir, pg_url, "--concurrency", "4", env=limit))
+        workers.append(start_worker(state_dir, pg_url, "--concurrency", "4", env=limit))
     await _until(pg_url, _ALL_FINAL)
     assert await _rows(pg_url, "SELECT status, count(*) FROM runs GROUP BY 1") == [("passed", count)]
     times = sorted(float(line) for line in starts.read_text().split())
