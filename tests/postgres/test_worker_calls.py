@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from callboard.core.simulator import DEFAULT_NUMBERS, NumberBehaviour, SimulatorConfig, simulator_process
+from callboard.storage.postgres import notices
 from callboard.storage.postgres.connection import connect
 from callboard.storage.timestamps import to_text
 from tests.postgres.worker_support import ALL_FINAL, queue_tests, rows, start_worker, until, workers
@@ -256,3 +257,31 @@ async def test_a_dial_intent_is_never_resolved_to_a_call_another_worker_recorded
         # The only call to that number is a's: b is not given it, and nothing is dialled again.
         assert (status, kind, external_id) == ("error", "call_create_unknown", None)
         assert [call["sid"] for call in sim_calls(url)] == [sid]
+
+
+async def test_a_cancel_hangs_up_a_call_on_the_worker_running_it(
+    pg_url: str, state_dir: Path, sim_url: str, workers: list[subprocess.Popen[str]]
+) -> None:
+    """The daemon's cancel (``notices.cancel``) of a call in progress on a worker process: the worker
+    stops the run and hangs the call up on the account, and the run ends cancelled."""
+    await queue_tests(pg_url, long_calls(1, 600))  # half a real minute of talk
+    workers.append(start_worker(state_dir, pg_url, "--concurrency", "2", env=twilio_env(sim_url)))
+    await until(pg_url, "SELECT bool_or(external_id IS NOT NULL) FROM runs")
+    [(run_id, sid)] = await rows(pg_url, "SELECT id, external_id FROM runs")
+    deadline = asyncio.get_running_loop().time() + 60
+    while [call["status"] for call in sim_calls(sim_url)] != ["in-progress"]:  # answered, talking
+        assert asyncio.get_running_loop().time() < deadline, sim_calls(sim_url)
+        await asyncio.sleep(0.1)
+    async with await connect(pg_url) as conn:
+        cancelled = await notices.cancel(conn, [int(str(run_id))])
+    assert cancelled.asked == (run_id,)  # running: its owner was asked
+    await until(pg_url, ALL_FINAL, timeout_s=60)
+    assert await rows(pg_url, "SELECT status, error_message FROM runs") == [
+        ("cancelled", "cancelled while running")
+    ]
+    deadline = asyncio.get_running_loop().time() + 30
+    while (calls := sim_calls(sim_url))[0]["status"] == "in-progress":
+        assert asyncio.get_running_loop().time() < deadline, "the call was never hung up"
+        await asyncio.sleep(0.1)
+    assert [(call["sid"], call["status"]) for call in calls] == [(sid, "completed")]
+    assert calls[0]["duration"] < 600  # hung up mid-talk, not played to its end
