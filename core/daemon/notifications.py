@@ -62,7 +62,10 @@ async def summarise(store: StoreBackend, event: BatchFinished) -> BatchSummary |
 
 
 async def notify_finished_batches(events: EventFeed, store: StoreBackend, notifier: Notifier) -> None:
-    """Follow the events for ever (until cancelled), notifying each finished batch."""
+    """Follow the events for ever (until cancelled), notifying each finished batch; with no channel
+    configured, return at once (a subscriber costs the engine work on every event)."""
+    if not notifier.has_channels:
+        return
     while True:
         async for event in events.subscribe():
             if isinstance(event, BatchFinished):

@@ -128,10 +128,11 @@ async def shared_roles(
 
     roles: dict[str, Callable[[], Awaitable[None]]] = {
         "scheduler": scheduler,
-        "notifications": lambda: notify_finished_batches(engine.events, store, notifier),
         "batch-finishing": finishing,
         "events-pruning": events_pruning,
     }
+    if notifier.has_channels:  # without a channel there is nothing to notify: no role to hold
+        roles["notifications"] = lambda: notify_finished_batches(engine.events, store, notifier)
     tasks = [
         asyncio.create_task(_hold(Singleton(url, role), work), name=f"callboard-role-{role}")
         for role, work in roles.items()

@@ -45,6 +45,11 @@ class Notifier:
         self._secrets = _secrets(settings)
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @property
+    def has_channels(self) -> bool:
+        """Whether any channel is configured (without one there is nothing to follow events for)."""
+        return bool(self._channels)
+
     async def batch_finished(self, summary: BatchSummary) -> None:
         """Start delivering ``summary`` wherever policy wants it; returns at once and never raises."""
         for channel in self._channels:
