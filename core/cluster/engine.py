@@ -120,9 +120,12 @@ class ClusterEngine:
         return new.submitted
 
     async def filled(self) -> None:
-        """A batch is in the queue once ``submit`` returns; this waits for pause/resume writes."""
+        """A batch is in the queue once ``submit`` returns; this waits for pause/resume writes, then
+        reads the queue afresh, so a status asked right after a change shows it (not a second-old
+        reading)."""
         while self._control:
             await self._control.pop(0)  # raises the write's failure (StoreError: the API answers 503)
+        await self.snapshot.refresh()
 
     def status(self) -> QueueStatus:
         """The queue as last read from the store."""
