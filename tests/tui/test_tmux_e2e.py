@@ -53,6 +53,7 @@ def test_callboard_in_tmux(run_cli: CliRunner, state_dir: Path, tmp_path: Path) 
     )
     tmux_new = ["tmux", "new-session", "-d", "-s", session, "-x", "140", "-y", "40", command]
     subprocess.run(tmux_new, check=True, timeout=10)
+    _tmux("set-option", "-t", session, "remain-on-exit", "on")  # a crash's traceback stays on screen
     try:
         _screen_until(session, "second-check")
         _tmux("send-keys", "-t", session, "R")
@@ -64,7 +65,7 @@ def test_callboard_in_tmux(run_cli: CliRunner, state_dir: Path, tmp_path: Path) 
         assert "first-check" in screen or "second-check" in screen
         _tmux("send-keys", "-t", session, "q")
         deadline = time.monotonic() + 15
-        while subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode == 0:
+        while _tmux("display-message", "-p", "-t", session, "#{pane_dead}").strip() != "1":
             assert time.monotonic() < deadline, "callboard did not quit"
             time.sleep(0.2)
     finally:

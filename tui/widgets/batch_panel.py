@@ -66,12 +66,16 @@ class BatchBar(Horizontal):
         yield Label(self.line.figures(), classes="batch-figures", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one(ProgressBar).update(progress=self.line.done)
+        self.show()
 
     def show(self) -> None:
-        """Draw the line's current figures."""
-        self.query_one(ProgressBar).update(total=max(self.line.total, 1), progress=self.line.done)
-        self.query_one(".batch-figures", Label).update(self.line.figures())
+        """Draw the line's current figures. A bar whose parts are still mounting (a progress event can
+        come just after it is added) is left alone: its mount draws the line as it is then."""
+        bars, figures = self.query(ProgressBar), self.query(".batch-figures")
+        if not bars or not figures:
+            return
+        bars.first().update(total=max(self.line.total, 1), progress=self.line.done)
+        figures.first(Label).update(self.line.figures())
 
 
 class BatchPanel(Vertical):
