@@ -21,7 +21,6 @@ from psycopg_pool import AsyncConnectionPool
 from callboard.core.cluster.snapshot import QueueSnapshot
 from callboard.core.engine.control import EventFeed, FaultWatch
 from callboard.core.engine.engine import EngineConfig
-from callboard.core.engine.limits import LimitSpec
 from callboard.core.engine.planner import BatchPlanner
 from callboard.core.engine.submission import Submitted, create_batch
 from callboard.core.models.api import QueueStatus
@@ -35,11 +34,6 @@ log = logging.getLogger(__name__)
 _LIVE_RUNS_OF_BATCH = "SELECT id FROM runs WHERE batch_id = %s AND status IN ('queued', 'running')"
 _BATCH_LEFT = "SELECT EXISTS (SELECT 1 FROM runs WHERE batch_id = %s AND status IN ('queued', 'running'))"
 _WAIT_POLL_S = 0.5
-
-
-def limit_specs(config: EngineConfig) -> dict[str, LimitSpec]:
-    """The limits by key as the workers apply them (``kind:<kind>`` and target keys)."""
-    return {f"kind:{kind}": spec for kind, spec in config.kind_limits.items()} | config.target_limits
 
 
 class ClusterEngine:
@@ -60,7 +54,7 @@ class ClusterEngine:
         self._where = where
         self._events = events
         self._planner = BatchPlanner(kinds, config.call_allowlist)
-        self.snapshot = QueueSnapshot(pool, where, limit_specs(config), config.concurrency, refresh_s)
+        self.snapshot = QueueSnapshot(pool, where, config.limits_by_key(), config.concurrency, refresh_s)
         # Pause and resume are synchronous in EngineControl: their writes run here and ``filled``
         # (which the API awaits before answering) waits for them and raises their failure.
         self._control: list[asyncio.Task[None]] = []

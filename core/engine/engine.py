@@ -68,6 +68,11 @@ class EngineConfig:
     # Masks the settings' secret values in every result before it is stored.
     redactor: Redactor = field(default_factory=Redactor)
 
+    def limits_by_key(self) -> dict[str, LimitSpec]:
+        """Every limit by the key runs carry (``kind:<kind>``, then the target keys), as the in-process
+        engine, the workers and the cluster's status apply them."""
+        return {f"kind:{kind}": spec for kind, spec in self.kind_limits.items()} | self.target_limits
+
 
 @dataclass
 class _Attempt:
@@ -100,9 +105,7 @@ class Engine:
         self.executors = executors
         self.config = config or EngineConfig()
         self.events = events or EventBus()
-        specs = {f"kind:{kind}": spec for kind, spec in self.config.kind_limits.items()}
-        specs |= {key: spec for key, spec in self.config.target_limits.items()}
-        self.limiter = Limiter(specs)
+        self.limiter = Limiter(self.config.limits_by_key())
         self._queue = RunQueue()
         self._active: dict[int, _Active] = {}
         # The slots runs do their work in; a run started ahead waits for one after its start commit.

@@ -88,7 +88,7 @@ class Worker:
         self.executors = executors
         self.config = config
         self.options = options
-        specs = {f"kind:{kind}": spec for kind, spec in config.kind_limits.items()} | config.target_limits
+        specs = config.limits_by_key()
         self.limits = queue.Limits(
             per_key={key: spec.concurrency for key, spec in specs.items() if spec.concurrency is not None}
         )
