@@ -5,19 +5,26 @@ of milliseconds under load). A run that holds one of the ``concurrency`` slots w
 commit leaves the slot idle: with 20 ms requests, half the time. So the dispatcher may start runs ahead:
 their starts are committed while every slot is busy, and each takes a slot as soon as one frees up.
 
-How many: as many runs as gave back a slot during one recent start commit (those slots would otherwise
-sit idle while the next starts commit), never more than the concurrency. When runs are slow (calls,
-commands) hardly any ends within a commit, and no run waits started but without a slot for long.
+How many: the slots given back during two start commits, at the rate they were given back over the
+last second (those slots would otherwise sit idle while the next starts commit), never more than the
+concurrency. Slots come back in bursts (runs started by one commit end together), so the rate is taken
+over a second rather than over one commit, which would often see none. When runs are slow (calls,
+commands) hardly any ends in a second, and no run waits started but without a slot for long.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
 
 # The weight of the newest start commit in the running estimate of how long one takes.
 _NEWEST_WEIGHT = 0.2
+# Slots given back are counted over this window, in seconds.
+_WINDOW_S = 1.0
+# Starts committed ahead cover this many commits' worth of slots given back.
+_COMMITS_COVERED = 2.0
 
 
 class StartAhead:
@@ -37,12 +44,19 @@ class StartAhead:
         """A run gave its slot back."""
         now = self._clock()
         self._released.append(now)
-        self._forget_before(now - self._commit_s)
+        self._forget_before(now - _WINDOW_S)
 
     def allowance(self) -> int:
         """How many runs may have their start committed beyond the slots."""
-        self._forget_before(self._clock() - self._commit_s)
-        return min(self._cap, len(self._released))
+        now = self._clock()
+        self._forget_before(now - _WINDOW_S)
+        released = self._released
+        if not released:
+            return 0
+        # Over a window that has not filled yet (a batch just began), the rate is per the time seen.
+        seen_s = max(now - released[0], self._commit_s, 1e-3)
+        per_s = len(released) / seen_s
+        return min(self._cap, math.ceil(per_s * self._commit_s * _COMMITS_COVERED))
 
     def _forget_before(self, horizon: float) -> None:
         released = self._released

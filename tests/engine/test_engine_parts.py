@@ -238,17 +238,25 @@ async def test_rate_limits_wait_without_using_up_retries() -> None:
     assert spent.status == "error" and spent.error_kind == "connection"
 
 
-def test_start_ahead_allows_as_many_as_gave_a_slot_back_during_one_start_commit() -> None:
+def test_start_ahead_covers_two_commits_of_slots_given_back_at_the_recent_rate() -> None:
     now = [100.0]
-    ahead = StartAhead(cap=3, clock=lambda: now[0])
+    ahead = StartAhead(cap=64, clock=lambda: now[0])
     assert ahead.allowance() == 0  # nothing has ended yet: no run starts ahead
     for _ in range(100):
-        ahead.committed(0.05)  # start commits take 50 ms
-    for _ in range(5):
+        ahead.committed(0.02)  # start commits take 20 ms
+    for _ in range(10):  # a burst: ten slots back at once (runs a commit started end together)
         ahead.released()
+    assert ahead.allowance() == 20  # ten per 20 ms seen so far, over two commits
+    for _ in range(9):  # then a burst every 100 ms for the rest of the second: 100 per second
+        now[0] += 0.1
+        for _ in range(10):
+            ahead.released()
+    now[0] += 0.1
+    assert ahead.allowance() == 4  # 100 per second, for two 20 ms commits
+    for _ in range(1000):  # a second at 3,000 per second: the cap holds
         now[0] += 0.001
-    assert ahead.allowance() == 3  # five slots came back within one commit; never more than the cap
-    now[0] += 0.0485
-    assert ahead.allowance() == 1  # only the newest release is within the last commit's time
-    now[0] += 1.0
+        for _ in range(3):
+            ahead.released()
+    assert ahead.allowance() == 64
+    now[0] += 1.5
     assert ahead.allowance() == 0  # slow runs: none waits started without a slot
