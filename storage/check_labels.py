@@ -12,16 +12,16 @@ they are always encoded the same way, here.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic_core import to_jsonable_python
 
 from callboard.core.models import CheckResult
 
-_CHECKS = TypeAdapter(list[CheckResult])
-_LABEL_FIELDS = ("name", "expected", "weight")
+_PLAIN = frozenset({str, int, float, bool})
 _BITS = 53  # the most checks whose passes fit a JSON number exactly (a double's mantissa)
 
 
@@ -33,32 +33,52 @@ class EncodedChecks:
     own: str
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _text(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def encode_checks(checks: Sequence[CheckResult]) -> EncodedChecks:
-    """The stored forms of ``checks``; fields at their defaults are left out (they come back when read)."""
-    dumped: list[dict[str, Any]] = _CHECKS.dump_python(list(checks), mode="json", exclude_defaults=True)
-    if not dumped:
+    """The stored forms of ``checks``; fields at their defaults are left out (they come back when read).
+    Read off the models directly rather than through a pydantic dump: this runs once a run, in the
+    engine's loop, and the dump was most of its cost."""
+    if not checks:
         return EncodedChecks(None, "[]")
-    labels = [{key: check[key] for key in _LABEL_FIELDS if key in check} for check in dumped]
-    actuals = [check.get("actual") for check in dumped]
+    labels: list[dict[str, Any]] = []
+    actuals: list[Any] = []
+    messages: dict[str, str] = {}
+    passes = 0
+    for index, check in enumerate(checks):
+        label: dict[str, Any] = {"name": check.name}
+        if check.expected is not None:
+            label["expected"] = _jsonable(check.expected)
+        if check.weight != 1.0:
+            label["weight"] = check.weight
+        labels.append(label)
+        actuals.append(None if check.actual is None else _jsonable(check.actual))
+        if check.message:
+            messages[str(index)] = check.message
+        if check.passed:
+            passes |= 1 << index
     while actuals and actuals[-1] is None:
         actuals.pop()
-    own: list[Any] = [_passes(dumped), actuals]
-    messages = {str(index): check["message"] for index, check in enumerate(dumped) if check.get("message")}
+    passed: int | str = passes
+    if len(checks) > _BITS:  # past what a JSON number holds exactly: a string of 1/0
+        passed = "".join("1" if check.passed else "0" for check in checks)
+    own: list[Any] = [passed, actuals]
     if messages:
         own.append(messages)
     return EncodedChecks(_text(labels), _text(own))
 
 
-def _passes(dumped: list[dict[str, Any]]) -> int | str:
-    """Which checks passed: a number, bit i for check i (5 checks that all passed: ``31``, not
-    ``"11111"``), or a string of 1/0 past what a number holds exactly."""
-    if len(dumped) > _BITS:
-        return "".join("1" if check["passed"] else "0" for check in dumped)
-    return sum(1 << index for index, check in enumerate(dumped) if check["passed"])
+def _jsonable(value: Any) -> Any:
+    """``value`` as a JSON dump of the model gives it (plain values as they are)."""
+    kind = type(value)
+    if kind is float:  # as pydantic dumps a float that JSON cannot hold: null
+        return value if math.isfinite(value) else None
+    return value if kind in _PLAIN else to_jsonable_python(value)
 
 
 def _passed(stored: int | str, count: int) -> list[bool]:

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 def to_text(moment: datetime) -> str:
     """``moment`` as stored; naive datetimes are refused because their zone is a guess. ``Z`` rather than
     ``+00:00``: five bytes less in each of a run's three times."""
+    if moment.tzinfo is UTC:  # the common case, written twice a run: no conversion needed
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment!r}: pass a timezone-aware datetime")
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

@@ -21,7 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from callboard.core.cluster.outbox_translation import AFTER, Placed, Translator, place
 from callboard.core.engine.batch_book import HEARTBEAT_S
-from callboard.core.engine.events import EventsLost
+from callboard.core.engine.events import EventFilter, EventsLost
 from callboard.core.models.events import EventBase
 from callboard.storage.postgres import outbox
 from callboard.storage.postgres.access import is_outage
@@ -106,10 +106,13 @@ class OutboxEvents:
         task.add_done_callback(self._writes.discard)
         return event
 
-    async def subscribe(self, last_id: int | None = None) -> AsyncGenerator[EventBase, None]:
-        """Events as they come; with ``last_id``, first those after it, read from the database (so any
-        daemon resumes any client). Raises EventsLost when events after it have been pruned; ends when
-        the subscriber falls too far behind or the store fails (resume from the last id seen)."""
+    async def subscribe(
+        self, last_id: int | None = None, wants: EventFilter | None = None
+    ) -> AsyncGenerator[EventBase, None]:
+        """Events as they come (only those ``wants`` lets through); with ``last_id``, first those after
+        it, read from the database (so any daemon resumes any client). Raises EventsLost when events
+        after it have been pruned; ends when the subscriber falls too far behind or the store fails
+        (resume from the last id seen)."""
         start: outbox.Position | None = None
         if last_id is not None:
             try:
@@ -141,7 +144,8 @@ class OutboxEvents:
                     if not page.events:
                         break
                     for replayed in placed:
-                        yield replayed.event
+                        if wants is None or wants(replayed.event):
+                            yield replayed.event
                     position = page.events[-1].position
                     caught_up = place(position, AFTER)
             while True:
@@ -150,7 +154,8 @@ class OutboxEvents:
                     return
                 if caught_up is not None and queued.place <= caught_up:
                     continue  # the replay gave it already
-                yield queued.event
+                if wants is None or wants(queued.event):
+                    yield queued.event
         finally:
             self._subscribers.discard(queue)
 

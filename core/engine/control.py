@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Protocol
 
+from callboard.core.engine.events import EventFilter
 from callboard.core.engine.submission import Submitted
 from callboard.core.models.api import QueueStatus
 from callboard.core.models.events import EventBase
@@ -26,9 +27,11 @@ class EventFeed(Protocol):
         """Give the event its id and hand it to every subscriber."""
         ...
 
-    def subscribe(self, last_id: int | None = None) -> AsyncGenerator[EventBase, None]:
-        """Events as they come, first those after ``last_id``; raises ``EventsLost`` when those are
-        gone."""
+    def subscribe(
+        self, last_id: int | None = None, wants: EventFilter | None = None
+    ) -> AsyncGenerator[EventBase, None]:
+        """Events as they come (only those ``wants`` lets through), first those after ``last_id``;
+        raises ``EventsLost`` when those are gone."""
         ...
 
 

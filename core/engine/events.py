@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import time
 from collections import deque
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 from callboard.core.models.events import EventBase, parse_event
 
@@ -19,6 +19,10 @@ def epoch_first_id() -> int:
     """A first event id above any a previous run of the daemon can have reached (milliseconds since
     the epoch, times 1,000), so a client resuming across a restart is told to re-sync."""
     return time.time_ns() // 1_000_000 * 1000
+
+
+EventFilter = Callable[[EventBase], bool]
+"""Which events a subscriber wants."""
 
 
 class EventsLost(Exception):
@@ -32,7 +36,8 @@ class EventBus:
         self._ids = itertools.count(first_id)
         self._first_id = first_id
         self._buffer: deque[tuple[int, bytes]] = deque(maxlen=capacity)  # (id, the event as JSON)
-        self._subscribers: set[asyncio.Queue[EventBase | None]] = set()
+        # Each subscriber's queue, and which events it wants (None: all).
+        self._subscribers: dict[asyncio.Queue[EventBase | None], EventFilter | None] = {}
         self._subscriber_queue = subscriber_queue
 
     @property
@@ -44,11 +49,15 @@ class EventBus:
         """Give the event the next id, keep it, and hand it to every subscriber."""
         event.id = next(self._ids)
         self._buffer.append((event.id, event.__pydantic_serializer__.to_json(event)))
-        for queue in list(self._subscribers):
+        for queue, wants in list(self._subscribers.items()):
+            # Filtered here, an event a subscriber does not want wakes nothing (a client following a
+            # batch's progress would otherwise be woken twice a run, to drop both).
+            if wants is not None and not wants(event):
+                continue
             if queue.qsize() >= self._subscriber_queue:
                 # A subscriber this far behind is cut off (the spare slot holds the end marker);
                 # it resumes from its last id.
-                self._subscribers.discard(queue)
+                del self._subscribers[queue]
                 queue.put_nowait(None)
                 continue
             queue.put_nowait(event)
@@ -66,8 +75,11 @@ class EventBus:
         start = last_id - oldest + 1
         return [parse_event(data) for _, data in itertools.islice(self._buffer, start, None)]
 
-    async def subscribe(self, last_id: int | None = None) -> AsyncGenerator[EventBase, None]:
-        """Yield events as they come, first replaying those after ``last_id`` when given.
+    async def subscribe(
+        self, last_id: int | None = None, wants: EventFilter | None = None
+    ) -> AsyncGenerator[EventBase, None]:
+        """Yield the events ``wants`` lets through (all without it) as they come, first replaying those
+        after ``last_id`` when given.
 
         Ends when the subscriber falls too far behind (it should resume with its last id); raises
         EventsLost when events after ``last_id`` are no longer buffered (it should re-read state).
@@ -76,14 +88,15 @@ class EventBus:
         backlog = self.since(last_id) if last_id is not None else []
         if backlog is None:
             raise EventsLost(f"events after {last_id} are no longer buffered")
-        self._subscribers.add(queue)
+        self._subscribers[queue] = wants
         try:
             for event in backlog:
-                yield event
+                if wants is None or wants(event):
+                    yield event
             while True:
                 queued = await queue.get()
                 if queued is None:
                     return
                 yield queued
         finally:
-            self._subscribers.discard(queue)
+            self._subscribers.pop(queue, None)

@@ -40,10 +40,12 @@ class HttpExecutor:
         )
         raise_if_transient(reply, test.checks)
         checks = evaluate_http_checks(test.checks, reply) if test.checks else [_implicit_status(reply)]
+        # The reply explains a failure; a passing run keeps none of it, so none is made.
+        failed = not all(check.passed for check in checks)
         return Outcome(
             checks=checks,
             metrics={"latency_ms": round(reply.elapsed_ms, 3), "status": float(reply.status)},
-            diagnostics={"response_excerpt": reply.excerpt(), "response_headers": _headers_text(reply)},
+            diagnostics=_diagnostics(reply) if failed else {},
         )
 
     async def aclose(self) -> None:
@@ -73,6 +75,10 @@ def _implicit_status(reply: HttpReply) -> CheckResult:
     return CheckResult(
         name=IMPLICIT_STATUS_CHECK, passed=passed, expected="< 400", actual=reply.status, message=message
     )
+
+
+def _diagnostics(reply: HttpReply) -> dict[str, str]:
+    return {"response_excerpt": reply.excerpt(), "response_headers": _headers_text(reply)}
 
 
 def _headers_text(reply: HttpReply) -> str:

@@ -151,6 +151,27 @@ async def test_slow_subscriber_is_cut_off_not_blocking() -> None:
     assert seen == [1, 2]
 
 
+async def test_a_filtered_subscriber_gets_only_what_it_wants_and_is_not_cut_off_by_the_rest() -> None:
+    bus = EventBus(capacity=100, subscriber_queue=2)
+    for batch_id in (1, 2, 1):
+        bus.publish(RunQueued(batch_id=batch_id, run_ids=[]))
+    seen: list[tuple[int, int]] = []
+
+    async def consume() -> None:
+        async for event in bus.subscribe(last_id=0, wants=lambda event: getattr(event, "batch_id", 0) == 2):
+            seen.append((event.id, event.batch_id))  # type: ignore[attr-defined]
+            if len(seen) == 2:
+                return
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0)
+    for _ in range(10):  # unwanted: none is queued, so the small queue never overflows
+        bus.publish(RunQueued(batch_id=1, run_ids=[]))
+    bus.publish(RunQueued(batch_id=2, run_ids=[]))
+    await asyncio.wait_for(task, 5)
+    assert seen == [(2, 2), (14, 2)]
+
+
 def test_batch_tracker_counts_rate_and_eta() -> None:
     tracker = BatchTracker(1, BatchCounts(total=4, queued=4), started=0.0)
     tracker.start()

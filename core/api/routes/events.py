@@ -41,18 +41,6 @@ class _Filter:
         return self.batch_id is None or getattr(event, "batch_id", self.batch_id) == self.batch_id
 
 
-async def _only(wanted: _Filter, events: AsyncGenerator[EventBase, None]) -> AsyncGenerator[EventBase, None]:
-    """The events ``wanted`` lets through. Filtered here, an event the client does not want costs one
-    step of the stream's task, not a task and a wait of its own (two a run, for a client following a
-    batch's progress)."""
-    try:
-        async for event in events:
-            if wanted.wants(event):
-                yield event
-    finally:
-        await events.aclose()
-
-
 async def _frames(
     daemon: DaemonState, events: AsyncGenerator[EventBase, None], wanted: _Filter
 ) -> AsyncIterator[bytes]:
@@ -79,7 +67,7 @@ async def _frames(
             except EventsLost as exc:
                 # Carry on from the newest event as the reset says, not from whenever the next one comes.
                 reset_id = daemon.engine.events.last_id
-                events = daemon.engine.events.subscribe(reset_id)
+                events = daemon.engine.events.subscribe(reset_id, wanted.wants)
                 event = EventsReset(id=reset_id, reason=str(exc))
             pending = None
             if wanted.wants(event):
@@ -115,7 +103,7 @@ async def events(
     last_id = last_event_id if last_event_id is not None else since
     wanted = _Filter(frozenset(filter(None, (types or "").split(","))), batch_id)
     return StreamingResponse(
-        _frames(daemon, _only(wanted, daemon.engine.events.subscribe(last_id)), wanted),
+        _frames(daemon, daemon.engine.events.subscribe(last_id, wanted.wants), wanted),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
