@@ -8,7 +8,7 @@ the PostgreSQL ones (``storage.postgres``) both satisfy them, and one conformanc
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -120,7 +120,7 @@ class ResultWriting(Protocol):
     @property
     def fault(self) -> StoreFault | None: ...
 
-    async def mark_started(self, run_id: int, attempt: int, started_at: datetime) -> bool: ...
+    def mark_started(self, run_id: int, attempt: int, started_at: datetime) -> Awaitable[bool]: ...
     async def finish(
         self, run_id: int, attempt: int, result: RunResult, finished_at: datetime, duration_ms: float | None
     ) -> bool: ...

@@ -154,10 +154,12 @@ class ResultWriter:
         writer._task = asyncio.create_task(writer._run(), name=f"callboard-writer {path}")
         return writer
 
-    async def mark_started(self, run_id: int, attempt: int, started_at: datetime) -> bool:
+    def mark_started(self, run_id: int, attempt: int, started_at: datetime) -> asyncio.Future[bool]:
         """Move a queued run to running with this attempt number (1 for its first execution); False if
-        it was not queued."""
-        return await self._submit(_MARK_STARTED, (attempt, to_text(started_at), run_id))
+        it was not queued.
+        The commit's future, handed back at once: the engine awaits it more than once, and a task
+        of its own for each run's start would cost more than the write."""
+        return self._enqueue(_MARK_STARTED, (attempt, to_text(started_at), run_id))
 
     async def finish(
         self, run_id: int, attempt: int, result: RunResult, finished_at: datetime, duration_ms: float | None
@@ -237,16 +239,29 @@ class ResultWriter:
         returns_ids: bool = False,
         prelude: tuple[str, tuple[Any, ...]] | None = None,
     ) -> Any:
+        return await self._enqueue(sql, params, returns_ids=returns_ids, prelude=prelude)
+
+    def _enqueue(
+        self,
+        sql: str,
+        params: tuple[Any, ...],
+        *,
+        returns_ids: bool = False,
+        prelude: tuple[str, tuple[Any, ...]] | None = None,
+    ) -> asyncio.Future[Any]:
+        """Queue one op for the next commit; the future settles with its outcome."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
         if self._closing:
-            raise StoreError(f"the result writer for {self.path} is closed")
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            future.set_exception(StoreError(f"the result writer for {self.path} is closed"))
+            return future
         if not self._pending:
-            self._first_at = asyncio.get_running_loop().time()
+            self._first_at = loop.time()
         self._pending.append(PendingWrite(sql, params, returns_ids, future, prelude))
         self._wake.set()
         if len(self._pending) >= self._max_ops:
             self._full.set()
-        return await future
+        return future
 
     async def _run(self) -> None:
         """Collect ops for one tick (from the first one's arrival), commit them, repeat."""

@@ -417,9 +417,9 @@ class Engine:
         started = time.monotonic()
         # The attempt is counted, and committed, before the work starts: a crash mid-run can never
         # hide a re-execution. While the store cannot commit, no run gets past this point.
-        start_op = asyncio.ensure_future(
-            self.writer.mark_started(run.run_id, attempt.number, datetime.now(UTC))
-        )
+        # (A future from the writer, not a task: ensure_future hands it back as it is.)
+        start = self.writer.mark_started(run.run_id, attempt.number, datetime.now(UTC))
+        start_op = asyncio.ensure_future(start)
         executor = self.executors.get(run.test.kind)
 
         async def record_external_id(external_id: str) -> None:

@@ -328,13 +328,17 @@ _PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
 KNOWN_CHECK_KEYS = tuple(key for keys in _PRIMARY_KEYS.values() for key in keys)
 
 
+# Each primary key's tag and its rank: the first tag in ``_PRIMARY_KEYS`` order that has a key in the
+# check wins, found with one pass over the check's few keys rather than over every tag's.
+_TAG_OF_KEY = {key: (rank, tag) for rank, (tag, keys) in enumerate(_PRIMARY_KEYS.items()) for key in keys}
+
+
 def _check_tag(value: Any) -> str | None:
     if isinstance(value, CheckBase):
         return value.primary
     if isinstance(value, dict):
-        for tag, keys in _PRIMARY_KEYS.items():
-            if any(key in value for key in keys):
-                return tag
+        found = [_TAG_OF_KEY[key] for key in value if key in _TAG_OF_KEY]
+        return min(found)[1] if found else None
     return None
 
 

@@ -88,9 +88,11 @@ class PgResultWriter:
         writer._task = asyncio.create_task(writer._run(), name="callboard-writer postgresql")
         return writer
 
-    async def mark_started(self, run_id: int, attempt: int, started_at: datetime) -> bool:
-        """Move a queued run to running with this attempt number; False if it was not queued."""
-        return await self._submit(_MARK_STARTED, (attempt, to_text(started_at), run_id))
+    def mark_started(self, run_id: int, attempt: int, started_at: datetime) -> asyncio.Future[bool]:
+        """Move a queued run to running with this attempt number; False if it was not queued.
+        The commit's future, handed back at once: the engine awaits it more than once, and a task
+        of its own for each run's start would cost more than the write."""
+        return self._enqueue(_MARK_STARTED, (attempt, to_text(started_at), run_id))
 
     async def finish(
         self, run_id: int, attempt: int, result: RunResult, finished_at: datetime, duration_ms: float | None
@@ -160,12 +162,24 @@ class PgResultWriter:
         returns_ids: bool = False,
         prelude: tuple[str, tuple[Any, ...]] | None = None,
     ) -> Any:
-        if self._closing:
-            raise StoreError("the result writer for the PostgreSQL store is closed")
+        return await self._enqueue(sql, params, returns_ids=returns_ids, prelude=prelude)
+
+    def _enqueue(
+        self,
+        sql: str,
+        params: tuple[Any, ...],
+        *,
+        returns_ids: bool = False,
+        prelude: tuple[str, tuple[Any, ...]] | None = None,
+    ) -> asyncio.Future[Any]:
+        """Queue one op for the next commit; the future settles with its outcome."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self._closing:
+            future.set_exception(StoreError("the result writer for the PostgreSQL store is closed"))
+            return future
         self._pending.append(PendingWrite(sql, params, returns_ids, future, prelude))
         self._wake.set()
-        return await future
+        return future
 
     async def _run(self) -> None:
         while True:

@@ -33,8 +33,8 @@ async def test_writes_wait_out_a_server_restart(pg_url: str, pg_server: Postgres
         await asyncio.to_thread(pg_server.pg_ctl, "stop", "-m", "fast")
         try:
             now = datetime.now(UTC)
-            first = asyncio.create_task(writer.mark_started(ids[0], 1, now))
-            second = asyncio.create_task(writer.mark_started(ids[1], 1, now))
+            first = asyncio.ensure_future(writer.mark_started(ids[0], 1, now))
+            second = asyncio.ensure_future(writer.mark_started(ids[1], 1, now))
             await _wait_for(lambda: writer.fault is not None)
             assert writer.fault is not None and "the store cannot commit" in writer.fault.describe()
             assert not first.done() and not second.done()
