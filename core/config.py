@@ -175,6 +175,8 @@ class DaemonSettings(_Section):
     # On a PostgreSQL store the daemon also executes runs, as a worker in its own process; False (or
     # `callboard daemon --no-worker`) leaves them to `callboard worker`s and only serves the API.
     worker: bool = True
+    # The daemon and workers run on uvloop's event loop (less CPU per run); false: asyncio's own.
+    uvloop: bool = True
 
 
 def default_state_dir() -> Path:

@@ -3,9 +3,7 @@ any machines)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 import sys
 
 import click
@@ -39,7 +37,7 @@ def worker_cmd(cli: CliContext, concurrency: int | None, lease_s: float) -> None
             EXIT_USAGE,
         )
     # Imported here only: the other commands reach the store through the daemon.
-    from callboard.core.worker.main import run_worker, worker_options
+    from callboard.core.worker.main import serve_worker, worker_options
     from callboard.storage.errors import StoreError
 
     options = worker_options(cli.settings, concurrency, lease_s)
@@ -47,15 +45,8 @@ def worker_cmd(cli: CliContext, concurrency: int | None, lease_s: float) -> None
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    async def main() -> str:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        return await run_worker(cli.settings, url.get_secret_value(), options, stop)
-
     try:
-        owner = asyncio.run(main())
+        owner = serve_worker(cli.settings, url.get_secret_value(), options)
     except StoreError as exc:
         fail(f"worker: {exc}", EXIT_USAGE)
     click.echo(f"worker {owner} stopped")

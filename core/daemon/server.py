@@ -25,6 +25,7 @@ from callboard.core.daemon.private_files import make_daemon_private
 from callboard.core.daemon.socket_bind import BoundSocket, SocketError, bind_socket
 from callboard.core.engine.control import EngineControl
 from callboard.core.engine.stack import running_engine
+from callboard.core.execution import event_loop
 from callboard.core.notify.notifier import Notifier
 from callboard.core.paths import DaemonPaths
 from callboard.core.scheduling.service import ScheduleService
@@ -179,7 +180,7 @@ def run_daemon(settings: Settings, *, to_stderr: bool) -> int:
         print(f"callboard daemon: cannot start: {exc}", file=sys.stderr)
         return 1
     try:
-        asyncio.run(serve_daemon(settings))
+        event_loop.run(serve_daemon(settings), use_uvloop=settings.daemon.uvloop)
     except (AlreadyRunning, SocketError, StoreError, OSError) as exc:
         log.error("cannot start: %s", exc)
         if not to_stderr:

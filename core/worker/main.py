@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import uuid
 
 from callboard.core.config import Settings
 from callboard.core.engine.stack import engine_config, executors_for
+from callboard.core.execution import event_loop
 from callboard.core.executors.registry import close_executors
 from callboard.core.worker.worker import Worker, WorkerOptions
 from callboard.storage.postgres.connection import connect, open_pool
@@ -50,3 +52,16 @@ async def run_worker(settings: Settings, url: str, options: WorkerOptions, stop:
         await pool.close()
         await close_executors(executors)
     return owner
+
+
+def serve_worker(settings: Settings, url: str, options: WorkerOptions) -> str:
+    """``callboard worker``: work on its own loop until SIGTERM or SIGINT; returns this worker's id."""
+
+    async def main() -> str:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        return await run_worker(settings, url, options, stop)
+
+    return event_loop.run(main(), use_uvloop=settings.daemon.uvloop)

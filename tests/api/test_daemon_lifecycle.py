@@ -79,6 +79,19 @@ def test_refuses_a_socket_path_that_is_not_a_socket(tmp_path: Path) -> None:
     assert squatter.read_text() == "not a socket"
 
 
+_LOOP_LIBRARY = "/uvloop/loop.cpython"  # uvloop's compiled loop, as the process maps it
+
+
+def test_the_daemon_runs_on_uvloop_unless_turned_off(daemon: DaemonProcess, tmp_path: Path) -> None:
+    # The loop's library is loaded in the daemon's own process (daemon.uvloop defaults to true).
+    assert _LOOP_LIBRARY in Path(f"/proc/{daemon.process.pid}/maps").read_text()
+    plain = start_daemon_process(tmp_path / "plain", DAEMON__UVLOOP="false")
+    try:
+        assert _LOOP_LIBRARY not in Path(f"/proc/{plain.process.pid}/maps").read_text()
+    finally:
+        assert plain.stop() == 0
+
+
 def test_detach_status_stop(run_cli: CliRunner) -> None:
     started = run_cli("daemon", "--detach")
     assert started.returncode == 0, started.stderr
