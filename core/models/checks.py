@@ -54,8 +54,25 @@ class CheckBase(BaseModel):
         """The name shown in results: the explicit one, or the check written out briefly."""
         if self.name:
             return self.name
-        fields = self.model_dump(exclude_none=True, exclude={"name", "weight"})
+        # Read off the fields when each is a plain value, as its dump would give it (a run's checks
+        # are labelled once a run, in the engine's loop); anything else goes through the dump.
+        fields: dict[str, Any] = {}
+        for key in type(self).model_fields:
+            value = getattr(self, key)
+            if value is None or key in _UNLABELLED:
+                continue
+            if type(value) not in _PLAIN_VALUES:
+                fields = self.model_dump(exclude_none=True, exclude=set(_UNLABELLED))
+                break
+            fields[key] = value
+        else:
+            if self.primary in fields:
+                fields = {self.primary: fields.pop(self.primary), **fields}
         return ", ".join(f"{key}={value!r}" for key, value in fields.items())
+
+
+_UNLABELLED = ("name", "weight")
+_PLAIN_VALUES = frozenset({str, int, float, bool})
 
 
 def _one_comparison(schema: dict[str, Any], cls: type[BaseModel]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from callboard.core.models import (
     BatchCounts,
@@ -14,6 +14,7 @@ from callboard.core.models import (
     parse_test,
     score,
 )
+from callboard.core.models.checks import Check
 
 
 def _errors(data: dict) -> list[tuple[str, str]]:
@@ -144,3 +145,28 @@ def test_statuses_and_counts() -> None:
     counts = BatchCounts(total=5, passed=2, failed=1, error=1, skipped=1)
     assert counts.done == 5
     assert counts.pass_rate == 50.0
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        {"status": 200},
+        {"status": [200, 201]},
+        {"jsonpath": "$.reply", "contains": "help"},
+        {"jsonpath": "$.count", "equals": 3, "weight": 2},
+        {"jsonpath": "$.user", "equals": {"id": 1, "tags": ["a"]}},
+        {"header": "Content-Type", "regex": "json$"},
+        {"header": "X-Gone", "exists": False},
+        {"latency_ms_below": 2000},
+        {"contains": "hello", "not_contains": "sorry"},
+        {"exit_code": 0},
+        {"judge": "Was the agent polite?", "judge_samples": 3},
+        {"status": 200, "name": "ok"},
+    ],
+)
+def test_a_checks_label_is_its_fields_written_out_primary_first(check: dict[str, object]) -> None:
+    parsed = TypeAdapter(Check).validate_python(check)
+    dumped = parsed.model_dump(exclude_none=True, exclude={"name", "weight"})
+    written = ", ".join(f"{key}={value!r}" for key, value in dumped.items())
+    assert parsed.label() == (check.get("name") or written)
+    assert parsed.label().startswith(str(check.get("name") or parsed.primary))
