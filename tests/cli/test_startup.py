@@ -11,8 +11,17 @@ from pathlib import Path
 
 from tests.conftest import CliRunner
 
-# What a client following batches never needs: every test and check model.
-DEFINITIONS = ["callboard.core.models.definitions", "callboard.core.models.checks"]
+# What a client following batches never needs: every test and check model, a general HTTP client
+# (its own HTTP/1.1 on the daemon's socket is enough; httpcore would import trio where installed), and
+# the models of the schedules.
+DEFINITIONS = [
+    "callboard.core.models.definitions",
+    "callboard.core.models.checks",
+    "httpx",
+    "httpcore",
+    "trio",
+    "callboard.core.models.schedules",
+]
 HEAVY = [
     "fastapi",
     "uvicorn",
