@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import select
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -52,13 +53,15 @@ class _Connection:
     h11: h11.Connection = field(default_factory=lambda: h11.Connection(our_role=h11.CLIENT))
 
     def reusable(self) -> bool:
-        """Idle on both sides, and not closed by the daemon meanwhile (it closes idle ones)."""
-        return (
-            self.h11.our_state is h11.IDLE
-            and self.h11.their_state is h11.IDLE
-            and not self.reader.at_eof()
-            and not self.writer.is_closing()
-        )
+        """Idle on both sides, and not closed by the daemon meanwhile (it closes idle ones, and a
+        restarted daemon is another server): an idle connection with something to read has been
+        closed, whether or not the event loop has seen it yet."""
+        if not (self.h11.our_state is h11.IDLE and self.h11.their_state is h11.IDLE):
+            return False
+        if self.reader.at_eof() or self.writer.is_closing():
+            return False
+        sock = self.writer.get_extra_info("socket")
+        return sock is None or not select.select([sock.fileno()], [], [], 0)[0]
 
     async def next_event(self) -> Any:
         while True:
