@@ -61,7 +61,11 @@ class _Connection:
         if self.reader.at_eof() or self.writer.is_closing():
             return False
         sock = self.writer.get_extra_info("socket")
-        return sock is None or not select.select([sock.fileno()], [], [], 0)[0]
+        if sock is None:
+            return True
+        poller = select.poll()  # not select.select: it fails for descriptors past 1023
+        poller.register(sock.fileno(), select.POLLIN)
+        return not poller.poll(0)
 
     async def next_event(self) -> Any:
         while True:
