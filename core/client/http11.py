@@ -83,12 +83,14 @@ def _target(path: str, params: Mapping[str, Any] | None) -> str:
         return path
     # As httpx encodes them: a list repeats its key, booleans are lower case.
     encoded = {
-        key: [str(v).lower() if isinstance(v, bool) else v for v in value]
-        if isinstance(value, list)
-        else (str(value).lower() if isinstance(value, bool) else value)
+        key: [_plain(item) for item in value] if isinstance(value, list) else _plain(value)
         for key, value in params.items()
     }
     return f"{path}?{urlencode(encoded, doseq=True)}"
+
+
+def _plain(value: Any) -> Any:
+    return str(value).lower() if isinstance(value, bool) else value
 
 
 class UnixHttp:
