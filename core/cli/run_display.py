@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -11,8 +13,11 @@ from rich.text import Text
 from callboard.core.literal import literal, literal_cells
 from callboard.core.models import Batch, BatchCounts, RunStatus
 from callboard.core.models.events import BatchProgress
-from callboard.core.models.reports import BatchReport, FailureSummary
 from callboard.core.wording import percent
+
+if TYPE_CHECKING:
+    # Only the commands that show a report load its models.
+    from callboard.core.models.reports import BatchReport, FailureSummary
 
 STATUS_STYLE = {
     RunStatus.QUEUED: "dim",

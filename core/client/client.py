@@ -1,19 +1,22 @@
-"""An async client of API v1 over the daemon's Unix socket (httpx with a UDS transport).
+"""An async client of API v1 over the daemon's Unix socket (HTTP/1.1, ``http11``).
 
 Every method returns the API's pydantic models; an error answer raises ApiFailure with the daemon's
-code and message, and no daemon at the socket raises DaemonUnavailable.
+code and message, and no daemon at the socket raises DaemonUnavailable. The models of what a command
+does not ask for (schedules, reports, runs) are imported by the methods that return them, so that a
+command pays only for its own.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import TypeAdapter
 
 from callboard.core.client.event_stream import EventStream
+from callboard.core.client.http11 import HttpResponse, TransportError, UnixHttp
 from callboard.core.models.api import (
     BatchCreated,
     BatchRequest,
@@ -32,14 +35,13 @@ from callboard.core.models.api import (
     Trends,
 )
 from callboard.core.models.batches import Batch
-from callboard.core.models.reports import BatchReport
-from callboard.core.models.schedules import ScheduleList, ScheduleSpec, ScheduleView
 
 if TYPE_CHECKING:
+    from callboard.core.models.reports import BatchReport
     from callboard.core.models.runs import Run
+    from callboard.core.models.schedules import ScheduleSpec, ScheduleView
 
 DEFAULT_TIMEOUT_S = 60.0
-_REPORT: TypeAdapter[BatchReport] = TypeAdapter(BatchReport)
 
 
 class DaemonUnavailable(Exception):
@@ -57,13 +59,21 @@ class ApiFailure(Exception):
         self.details = details or []
 
 
-def _failure(response: httpx.Response) -> ApiFailure:
+def _failure(response: HttpResponse) -> ApiFailure:
     try:
         error = response.json()["error"]
         return ApiFailure(response.status_code, error["code"], error["message"], error.get("details"))
     except (ValueError, KeyError, TypeError):
         text = response.text[:200] or response.reason_phrase
         return ApiFailure(response.status_code, "error", f"HTTP {response.status_code}: {text}", None)
+
+
+@cache
+def _report_adapter() -> TypeAdapter[BatchReport]:
+    # Built on first use: only a command that shows a report pays for the report's models.
+    from callboard.core.models.reports import BatchReport
+
+    return TypeAdapter(BatchReport)
 
 
 def _query(**params: Any) -> dict[str, Any]:
@@ -75,11 +85,8 @@ class CallboardClient:
 
     def __init__(self, socket: Path, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.socket = socket
-        self.http = httpx.AsyncClient(
-            transport=httpx.AsyncHTTPTransport(uds=str(socket)),
-            base_url="http://callboard",
-            timeout=httpx.Timeout(timeout_s, connect=5.0),
-        )
+        self.timeout_s = timeout_s
+        self.http = UnixHttp(socket)
 
     async def __aenter__(self) -> CallboardClient:
         return self
@@ -93,12 +100,28 @@ class CallboardClient:
         """Close the connections."""
         await self.http.aclose()
 
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One request; raises ApiFailure for an error answer, DaemonUnavailable when none answers."""
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        wait_as_long_as_it_takes: bool = False,
+    ) -> HttpResponse:
+        """One request; raises ApiFailure for an error answer, DaemonUnavailable when none answers
+        (or none within the client's timeout, unless ``wait_as_long_as_it_takes``)."""
+        timeout_s = None if wait_as_long_as_it_takes else self.timeout_s
         try:
-            response = await self.http.request(method, path, **kwargs)
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            response = await self.http.request(
+                method, path, params=params, json_body=json, timeout_s=timeout_s
+            )
+        except TransportError as exc:
             raise DaemonUnavailable(f"no daemon answers on {self.socket} ({exc})") from None
+        except TimeoutError:
+            raise DaemonUnavailable(
+                f"the daemon on {self.socket} did not answer {method} {path} within {timeout_s:g} s"
+            ) from None
         if response.status_code >= 400:
             raise _failure(response)
         return response
@@ -181,7 +204,7 @@ class CallboardClient:
         """A batch's report: counts, pass rate, score distribution, slowest runs, failures."""
         params = {"slowest": slowest, "failures": failures}
         response = await self.request("GET", f"/v1/batches/{batch_id}/report", params=params)
-        return _REPORT.validate_json(response.content)
+        return _report_adapter().validate_json(response.content)
 
     # -- runs ------------------------------------------------------------------------------------
 
@@ -252,7 +275,7 @@ class CallboardClient:
         # A prune of a large history takes minutes by design (it deletes in short transactions so that
         # the daemon keeps working meanwhile): no read timeout.
         response = await self.request(
-            "POST", "/v1/maintenance/prune", json=body, timeout=httpx.Timeout(None, connect=5.0)
+            "POST", "/v1/maintenance/prune", json=body, wait_as_long_as_it_takes=True
         )
         return PruneResponse.model_validate_json(response.content)
 
@@ -260,12 +283,16 @@ class CallboardClient:
 
     async def list_schedules(self) -> list[ScheduleView]:
         """Every schedule with its next fire time and last batch."""
+        from callboard.core.models.schedules import ScheduleList
+
         return ScheduleList.model_validate_json(
             (await self.request("GET", "/v1/schedules")).content
         ).schedules
 
     async def create_schedule(self, spec: ScheduleSpec) -> ScheduleView:
         """Add a schedule."""
+        from callboard.core.models.schedules import ScheduleView
+
         response = await self.request("POST", "/v1/schedules", json=spec.model_dump(mode="json"))
         return ScheduleView.model_validate_json(response.content)
 
@@ -276,6 +303,8 @@ class CallboardClient:
     async def set_schedule_enabled(self, schedule_id: int, *, enabled: bool) -> ScheduleView:
         """Pause or resume a schedule."""
         action = "resume" if enabled else "pause"
+        from callboard.core.models.schedules import ScheduleView
+
         response = await self.request("POST", f"/v1/schedules/{schedule_id}/{action}")
         return ScheduleView.model_validate_json(response.content)
 

@@ -1,5 +1,5 @@
-"""The daemon's event stream, read with httpx-sse: no read timeout (the daemon sends keep-alives),
-and on a dropped connection a reconnect with backoff that resumes from ``Last-Event-ID``."""
+"""The daemon's event stream: no read timeout (the daemon sends keep-alives), and on a dropped
+connection a reconnect with backoff that resumes from ``Last-Event-ID``."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
-from httpx_sse import aconnect_sse
 from pydantic import ValidationError
 
+from callboard.core.client.http11 import TransportError, UnixHttp
+from callboard.core.client.sse import SseDecoder
 from callboard.core.models.events import AnyEvent, parse_event
 
 _FIRST_BACKOFF_S = 0.2
 _MAX_BACKOFF_S = 5.0
-_STREAM_TIMEOUT = httpx.Timeout(connect=5.0, read=None, write=5.0, pool=5.0)
 
 
 class StreamEnded(Exception):
@@ -28,7 +27,7 @@ class EventStream:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: UnixHttp,
         socket: Path,
         last_id: int | None,
         *,
@@ -49,29 +48,28 @@ class EventStream:
     async def __aiter__(self) -> AsyncIterator[AnyEvent]:
         backoff = _FIRST_BACKOFF_S
         while True:
-            headers = {} if self.last_id is None else {"Last-Event-ID": str(self.last_id)}
+            headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+            if self.last_id is not None:
+                headers["Last-Event-ID"] = str(self.last_id)
             try:
-                async with aconnect_sse(
-                    self._http,
-                    "GET",
-                    "/v1/events",
-                    headers=headers,
-                    params=self._params,
-                    timeout=_STREAM_TIMEOUT,
-                ) as source:
-                    source.response.raise_for_status()
+                async with self._http.stream("/v1/events", params=self._params, headers=headers) as (
+                    response,
+                    chunks,
+                ):
+                    if response.status_code >= 400:
+                        raise TransportError(f"HTTP {response.status_code} {response.reason_phrase}")
                     self._tell(connected=True)
                     backoff = _FIRST_BACKOFF_S
-                    async for sse in source.aiter_sse():
-                        if not sse.data:
-                            continue
-                        try:
-                            event = parse_event(sse.data)
-                        except ValidationError:
-                            continue  # a kind of event this client does not know yet
-                        self.last_id = event.id
-                        yield event
-            except (httpx.TransportError, httpx.HTTPStatusError) as exc:
+                    decoder = SseDecoder()
+                    async for chunk in chunks:
+                        for data in decoder.feed(chunk):
+                            try:
+                                event = parse_event(data)
+                            except ValidationError:
+                                continue  # a kind of event this client does not know yet
+                            self.last_id = event.id
+                            yield event
+            except TransportError as exc:
                 if not self._reconnect:
                     raise StreamEnded(f"event stream from {self._socket} ended: {exc}") from None
             else:

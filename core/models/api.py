@@ -14,12 +14,18 @@ if TYPE_CHECKING:
     from callboard.core.models.runs import Run
 
 
-class _Request(BaseModel):
+class _Body(BaseModel):
+    # Each model's validator is built on first use, not at import: a command (``run --wait``) then
+    # builds the few it reads instead of every body of the API.
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Request(_Body):
     # A misspelt field in a request is an error, not silently ignored.
     model_config = ConfigDict(extra="forbid")
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(_Body):
     """``{"error": {...}}``: a machine-readable code, a message naming the place, maybe details."""
 
     code: str
@@ -27,13 +33,13 @@ class ErrorBody(BaseModel):
     details: list[dict[str, Any]] | None = None
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(_Body):
     """Every error the API answers."""
 
     error: ErrorBody
 
 
-class Health(BaseModel):
+class Health(_Body):
     """The daemon is up: who and where it is, and whether its store can commit (``GET /v1/health``
     answers 503 ``store_unavailable`` with this in its details when it cannot)."""
 
@@ -47,7 +53,7 @@ class Health(BaseModel):
     socket: str
 
 
-class TestSummary(BaseModel):
+class TestSummary(_Body):
     """A test as listed: identity, target and its last result."""
 
     __test__ = False
@@ -64,7 +70,7 @@ class TestSummary(BaseModel):
     last_run_at: datetime | None = None
 
 
-class TestList(BaseModel):
+class TestList(_Body):
     """``GET /v1/tests``."""
 
     __test__ = False
@@ -72,7 +78,7 @@ class TestList(BaseModel):
     tests: list[TestSummary]
 
 
-class TestDetail(BaseModel):
+class TestDetail(_Body):
     """``GET /v1/tests/{id}``: the definition in suite form and its recent runs."""
 
     __test__ = False
@@ -85,7 +91,7 @@ class TestDetail(BaseModel):
     recent_runs: list[RunSummary] = Field(default_factory=list)
 
 
-class TestDefinitions(BaseModel):
+class TestDefinitions(_Body):
     """``GET /v1/tests/definitions``: tests in suite form."""
 
     __test__ = False
@@ -93,7 +99,7 @@ class TestDefinitions(BaseModel):
     tests: list[dict[str, Any]]
 
 
-class ImportResult(BaseModel):
+class ImportResult(_Body):
     """What an import did, by test name."""
 
     added: list[str]
@@ -110,28 +116,28 @@ class BatchRequest(BatchOptions, Selection):
     )
 
 
-class SkippedTest(BaseModel):
+class SkippedTest(_Body):
     """A test that will not run in a batch, and why."""
 
     test: str
     reason: str
 
 
-class BatchCreated(BaseModel):
+class BatchCreated(_Body):
     """``202`` to ``POST /v1/batches``."""
 
     batch: Batch
     skipped: list[SkippedTest]
 
 
-class BatchList(BaseModel):
+class BatchList(_Body):
     """A page of batches, newest first; pass ``next_before`` as ``before`` for the next."""
 
     batches: list[Batch]
     next_before: int | None = None
 
 
-class RunSummary(BaseModel):
+class RunSummary(_Body):
     """A run as listed: everything but its checks, transcript and snapshot."""
 
     id: int
@@ -158,20 +164,20 @@ class RunSummary(BaseModel):
         return cls.model_validate(run.model_dump(include=set(cls.model_fields)))
 
 
-class RunList(BaseModel):
+class RunList(_Body):
     """A page of runs, newest first; pass ``next_before`` as ``before`` for the next."""
 
     runs: list[RunSummary]
     next_before: int | None = None
 
 
-class CancelResult(BaseModel):
+class CancelResult(_Body):
     """How many runs a cancel stopped."""
 
     cancelled: int
 
 
-class LimitUsage(BaseModel):
+class LimitUsage(_Body):
     """One limit: how much of it is in use."""
 
     in_use: int
@@ -179,7 +185,7 @@ class LimitUsage(BaseModel):
     rate_per_s: float | None = None
 
 
-class RunningRun(BaseModel):
+class RunningRun(_Body):
     """A run executing now, since ``started_at``."""
 
     run_id: int
@@ -188,7 +194,7 @@ class RunningRun(BaseModel):
     started_at: datetime | None = None
 
 
-class QueueStatus(BaseModel):
+class QueueStatus(_Body):
     """``GET /v1/queue``: the monitor's figures."""
 
     running: int
@@ -208,7 +214,7 @@ class QueueStatus(BaseModel):
     store_fault: str | None = None
 
 
-class TrendPointOut(BaseModel):
+class TrendPointOut(_Body):
     """One batch's figures for one test."""
 
     batch_id: int
@@ -216,7 +222,7 @@ class TrendPointOut(BaseModel):
     mean_score: float | None = None
 
 
-class TestTrendOut(BaseModel):
+class TestTrendOut(_Body):
     """One test across recent batches; ``flaky`` when it both passed and failed at one version."""
 
     __test__ = False
@@ -227,13 +233,10 @@ class TestTrendOut(BaseModel):
     flaky_version: int | None = None
 
 
-class Trends(BaseModel):
+class Trends(_Body):
     """``GET /v1/trends``."""
 
     tests: list[TestTrendOut]
-
-
-TestDetail.model_rebuild()
 
 
 class RetryRequest(BatchOptions):
@@ -249,7 +252,7 @@ class PruneRequest(_Request):
     max_runs: int | None = Field(default=None, ge=1)
 
 
-class PruneResponse(BaseModel):
+class PruneResponse(_Body):
     """What a prune removed."""
 
     batches: int

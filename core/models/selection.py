@@ -28,8 +28,12 @@ _Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=NAM
 class Selection(BaseModel):
     """Tests chosen by id, by name, by tag, or all of them (the union of what is given)."""
 
+    # Built on first use (as the bodies of ``models.api``): a command that only queues a batch
+    # never builds the schedule and retry models that share this one.
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra=any_of_non_empty("ids", "names", "tags", flag="all")
+        extra="forbid",
+        json_schema_extra=any_of_non_empty("ids", "names", "tags", flag="all"),
+        defer_build=True,
     )
 
     ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list)
@@ -60,7 +64,7 @@ class Selection(BaseModel):
 class BatchOptions(BaseModel):
     """How a batch runs: its priority and how many trials of each test (unset: each test's ``repeat``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     priority: Priority = 0
     repeat: Trials | None = None
