@@ -51,11 +51,19 @@ class _Connection:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     h11: h11.Connection = field(default_factory=lambda: h11.Connection(our_role=h11.CLIENT))
+    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
+
+    def on_this_loop(self) -> bool:
+        """Made on the running event loop (a connection lives and dies with the loop that made it: a
+        client used by apps that each run a loop of their own must not carry one over)."""
+        return self.loop is asyncio.get_running_loop()
 
     def reusable(self) -> bool:
         """Idle on both sides, and not closed by the daemon meanwhile (it closes idle ones, and a
         restarted daemon is another server): an idle connection with something to read has been
         closed, whether or not the event loop has seen it yet."""
+        if not self.on_this_loop():
+            return False
         if not (self.h11.our_state is h11.IDLE and self.h11.their_state is h11.IDLE):
             return False
         if self.reader.at_eof() or self.writer.is_closing():
@@ -105,7 +113,8 @@ class UnixHttp:
             connection = self._idle.pop()
             if connection.reusable():
                 return connection
-            connection.close()
+            if connection.on_this_loop():
+                connection.close()
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S):
                 reader, writer = await asyncio.open_unix_connection(str(self.socket))
@@ -179,6 +188,8 @@ class UnixHttp:
         """Close the kept-alive connections."""
         idle, self._idle = self._idle, []
         for connection in idle:
+            if not connection.on_this_loop():
+                continue  # its loop has ended, and its transport with it
             connection.close()
             with suppress(OSError):
                 await connection.writer.wait_closed()
