@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from callboard.core.api.routes.history import trends_json
@@ -25,6 +26,7 @@ from callboard.core.reports.history import FlakyInfo, flaky_tests, trends
 from callboard.core.sparkline import sparkline
 from callboard.core.wording import percent
 from callboard.storage import Store
+from callboard.storage.open import open_store
 from callboard.storage.timestamps import to_text
 from tests.conftest import CliRunner
 from tests.hostile_text import NAMES
@@ -35,30 +37,42 @@ STATUSES = (RunStatus.PASSED, RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERRO
 SCORES = (None, 0.0, 100.0, 33.3333333, 66.6666667, 1e-7, 12345.678, 99.995)
 
 
-def _fill(db: Path, seed: int, tests: int = 25, batches: int = 30) -> None:
-    """A random history: several runs per test and batch, every finished status, edits (versions), run
-    ids out of batch order, scores with long fractions and none at all."""
+_BATCHES = "INSERT INTO batches (id, label, source, status, created_at, finished_at) VALUES ({marks})"
+_RUNS = (
+    "INSERT INTO runs (id, batch_id, test_name, test_version, kind, status, score, queued_at, finished_at)"
+    " VALUES ({marks})"
+)
+Rows = list[tuple[object, ...]]
+
+
+def _history(seed: int, tests: int = 25, batches: int = 30) -> tuple[Rows, Rows]:
+    """A random history as rows of ``_BATCHES`` and ``_RUNS``: several runs per test and batch, every
+    finished status, edits (versions), run ids out of batch order, scores with long fractions or none."""
     rng = random.Random(seed)
     names = [*ODD_NAMES, *(f"test-{index:03}" for index in range(tests - len(ODD_NAMES)))]
-    rows = []
-    for run_id in rng.sample(range(1, 100_000), tests * batches * 2):
-        name = rng.choice(names)
-        rows.append(
-            (run_id, rng.randint(1, batches), name, rng.randint(1, 3), rng.choice(STATUSES).value,
-             rng.choice(SCORES))
-        )  # fmt: skip
     at = to_text(datetime.now(UTC))
+    runs: Rows = [
+        (run_id, rng.randint(1, batches), rng.choice(names), rng.randint(1, 3), "http",
+         rng.choice(STATUSES).value, rng.choice(SCORES), at, at)
+        for run_id in rng.sample(range(1, 100_000), tests * batches * 2)
+    ]  # fmt: skip
+    return [(batch_id, "nightly", "schedule", "finished", at, at) for batch_id in range(1, batches + 1)], runs
+
+
+def _fill(db: Path, seed: int) -> None:
+    """The history of ``seed`` written into the SQLite file (its triggers keep judged_runs)."""
+    batches, runs = _history(seed)
     with sqlite3.connect(db) as conn:
-        conn.executemany(
-            "INSERT INTO batches (id, label, source, status, created_at, finished_at)"
-            " VALUES (?, 'nightly', 'schedule', 'finished', ?, ?)",
-            [(batch_id, at, at) for batch_id in range(1, batches + 1)],
-        )
-        conn.executemany(
-            "INSERT INTO runs (id, batch_id, test_name, test_version, kind, status, score, queued_at,"
-            " finished_at) VALUES (?, ?, ?, ?, 'http', ?, ?, ?, ?)",
-            [(*row, at, at) for row in rows],
-        )
+        conn.executemany(_BATCHES.format(marks=", ".join("?" * 6)), batches)
+        conn.executemany(_RUNS.format(marks=", ".join("?" * 9)), runs)
+
+
+def _fill_postgres(url: str, seed: int) -> None:
+    """The same history written into a PostgreSQL database."""
+    batches, runs = _history(seed)
+    with psycopg.connect(url) as conn, conn.cursor() as cursor:
+        cursor.executemany(_BATCHES.format(marks=", ".join(["%s"] * 6)), batches)
+        cursor.executemany(_RUNS.format(marks=", ".join(["%s"] * 9)), runs)
 
 
 def _model_built(rows: list[BatchVerdicts], flaky: dict[str, FlakyInfo]) -> bytes:
@@ -174,3 +188,26 @@ def test_the_daemon_and_the_cli_give_what_the_models_gave(run_cli: CliRunner, st
         assert name in table.stdout  # literally, markup and all
     flaky_table = run_cli("trends", "--flaky", "--batches", "1")
     assert flaky_table.stdout == _table_before(expected[1])
+
+
+async def test_postgres_gives_the_same_document_as_sqlite(tmp_path: Path, pg_url: str) -> None:
+    sqlite_store = await open_store(tmp_path / "callboard.db", None, 5000)
+    pg_store = await open_store(tmp_path / "unused.db", pg_url, 5000)  # callboard's own migrations
+    try:
+        _fill(tmp_path / "callboard.db", seed=7)
+        _fill_postgres(pg_url, seed=7)
+        for last_batches, window, test in (
+            (10, 20, None),
+            (1, 2, None),
+            (3, 5, ODD_NAMES[0]),
+            (100, 200, None),
+        ):
+            documents = []
+            for store in (sqlite_store, pg_store):
+                flaky = flaky_tests(await store.history.version_verdicts(window, test))
+                documents.append(trends_json(await store.history.batch_verdicts(last_batches, test), flaky))
+            assert documents[0] == documents[1]
+            assert b'"flaky":true' in documents[0]  # the history has flaky tests, or this proves little
+    finally:
+        await sqlite_store.close()
+        await pg_store.close()
