@@ -40,16 +40,21 @@ def trends_cmd(
         click.echo(json.dumps(tests, indent=2))
         return
     rows: list[tuple[str, ...]] = []
+    # Most tests share a series (every batch passed): each distinct one is drawn once.
+    bars: dict[tuple[float, ...], str] = {}
     for test in tests:
         points = test["points"]
         rates = [point["pass_rate"] for point in points]
         scores = [point["mean_score"] for point in points]
         last_score = next((score for score in reversed(scores) if score is not None), None)
+        series = tuple(rates)
+        if series not in bars:
+            bars[series] = sparkline(rates, low=0, high=100)
         rows.append(
             (
                 test["name"],
                 percent(rates[-1] if rates else None),
-                sparkline(rates, low=0, high=100),
+                bars[series],
                 "-" if last_score is None else f"{last_score:g}",
                 str(len(rates)),
                 f"flaky (v{test['flaky_version']})" if test["flaky"] else "",
