@@ -80,10 +80,10 @@ class HistoryRepo:
         """For every test (or the one named), a row for each of the last ``last_batches`` batches where
         at least one of its runs passed, failed or errored; by name, then oldest batch first."""
         rows = await self._rows(_BATCH_VERDICTS, last_batches, test_name)
-        return [BatchVerdicts(*row) for row in rows]
+        return list(map(BatchVerdicts._make, rows))
 
     async def version_verdicts(self, window: int, test_name: str | None = None) -> list[VersionVerdicts]:
         """For every test (or the one named), its passes and failures per version among its newest
         ``window`` passed or failed runs; by name, then newest version first."""
         rows = await self._rows(_VERSION_VERDICTS, window, test_name)
-        return [VersionVerdicts(*row) for row in rows]
+        return list(map(VersionVerdicts._make, rows))
