@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic_core import from_json
@@ -13,6 +13,9 @@ from callboard.core.cli.daemon_link import with_daemon
 from callboard.core.literal import aligned_lines
 from callboard.core.sparkline import sparkline
 from callboard.core.wording import percent
+
+if TYPE_CHECKING:
+    from callboard.core.client import CallboardClient
 
 
 @click.command("trends")
@@ -32,10 +35,17 @@ def trends_cmd(
         params["test"] = test_name
     if only_flaky:
         params["flaky"] = "true"
-    # The daemon's Trends document read as plain data: validating a model per point took longer than the
-    # request itself at 10,000 tests. The daemon's own encoding is the schema (``models.api.Trends``).
-    body = with_daemon(cli, lambda client: client.request("GET", "/v1/trends", params=params)).content
-    tests: list[dict[str, Any]] = from_json(body)["tests"]
+
+    async def read(client: CallboardClient) -> list[dict[str, Any]]:
+        # The daemon's Trends document read as plain data: validating a model per point took longer than
+        # the request itself at 10,000 tests (its schema is ``models.api.Trends``, the daemon's encoding).
+        # Parsed here, not after: on its way out asyncio.run (3.11) formats the repr of the coroutine's
+        # result twice (signal.getsignal names the main task), and a list's is bounded, 3 MB of bytes' not.
+        body = (await client.request("GET", "/v1/trends", params=params)).content
+        tests: list[dict[str, Any]] = from_json(body)["tests"]
+        return tests
+
+    tests = with_daemon(cli, read)
     if as_json:
         click.echo(json.dumps(tests, indent=2))
         return
