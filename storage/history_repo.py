@@ -19,24 +19,22 @@ from callboard.core.models.history import BatchVerdicts, VersionVerdicts
 # (neither do cancelled and skipped, never judged). Each test's newest batches are a short walk
 # backwards in that table's key instead of a scan of every run stored.
 
-# The tests' names in name order, or just the one asked for (``:name``).
+# The tests' names, or just the one asked for (``:name``).
 _ALL_NAMES = "run_names AS names"
-_ONE_NAME = "run_names AS names WHERE names.name = :name"
+_ONE_NAME = "(SELECT * FROM run_names WHERE name = :name) AS names"
 
-# Per test, the oldest of its last ``:offset + 1`` batches with a judged run (NULL: fewer than that, all
-# count); then its judged runs from that batch on, counted per batch.
+# Per test in name order (the names' unique index), its judged runs from the oldest of its last
+# ``:offset + 1`` batches with one (NULL: fewer than that, all count; looked up once per test, as the
+# bound of the walk in judged_runs' key), counted per batch. Rows arrive already in (name, batch) order,
+# so grouping needs no sort of the 10,000 × 10 groups (CROSS JOIN keeps the names outermost).
 _BATCH_VERDICTS = """
-WITH first_batch AS MATERIALIZED (
-    SELECT names.id AS name_id, names.name, (
-        SELECT DISTINCT batch_id FROM judged_runs WHERE name_id = names.id
-        ORDER BY batch_id DESC LIMIT 1 OFFSET :offset
-    ) AS batch_id
-    FROM {names}
-)
-SELECT first_batch.name, judged.batch_id, COUNT(*), SUM(judged.passed IS 1), AVG(judged.score)
-FROM first_batch JOIN judged_runs AS judged ON judged.name_id = first_batch.name_id
-WHERE judged.batch_id >= COALESCE(first_batch.batch_id, 0)
-GROUP BY first_batch.name, judged.batch_id ORDER BY first_batch.name, judged.batch_id
+SELECT names.name, judged.batch_id, COUNT(*), SUM(judged.passed IS 1), AVG(judged.score)
+FROM {names} CROSS JOIN judged_runs AS judged ON judged.name_id = names.id
+WHERE judged.batch_id >= COALESCE((
+    SELECT DISTINCT batch_id FROM judged_runs WHERE name_id = names.id
+    ORDER BY batch_id DESC LIMIT 1 OFFSET :offset
+), 0)
+GROUP BY names.name, judged.batch_id ORDER BY names.name, judged.batch_id
 """
 
 # Per test, its ``:offset + 1``-th newest passed or failed run (NULL: fewer than that, all count); then
@@ -82,10 +80,10 @@ class HistoryRepo:
         """For every test (or the one named), a row for each of the last ``last_batches`` batches where
         at least one of its runs passed, failed or errored; by name, then oldest batch first."""
         rows = await self._rows(_BATCH_VERDICTS, last_batches, test_name)
-        return [BatchVerdicts(*row) for row in rows]
+        return list(map(BatchVerdicts._make, rows))
 
     async def version_verdicts(self, window: int, test_name: str | None = None) -> list[VersionVerdicts]:
         """For every test (or the one named), its passes and failures per version among its newest
         ``window`` passed or failed runs; by name, then newest version first."""
         rows = await self._rows(_VERSION_VERDICTS, window, test_name)
-        return [VersionVerdicts(*row) for row in rows]
+        return list(map(VersionVerdicts._make, rows))

@@ -54,11 +54,17 @@ def trends(rows: Iterable[BatchVerdicts]) -> list[TestTrend]:
 
 
 def _point(row: BatchVerdicts) -> TrendPoint:
-    return TrendPoint(
-        batch_id=row.batch_id,
-        pass_rate=round(100.0 * row.passed / row.judged, 2),
-        mean_score=None if row.mean_score is None else round(row.mean_score, 2),
-    )
+    return TrendPoint(row.batch_id, pass_rate(row.passed, row.judged), mean_score(row.mean_score))
+
+
+def pass_rate(passed: int, judged: int) -> float:
+    """A batch's pass rate as shown: the share of its judged runs that passed, 0–100, two decimals."""
+    return round(100.0 * passed / judged, 2)
+
+
+def mean_score(mean: float | None) -> float | None:
+    """A batch's mean score as shown: two decimals, None when none of its runs has a score."""
+    return None if mean is None else round(mean, 2)
 
 
 def flaky_tests(rows: Iterable[VersionVerdicts]) -> dict[str, FlakyInfo]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from itertools import groupby
+from operator import itemgetter
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic_core import to_json
 
 from callboard.core.api.deps import Daemon
-from callboard.core.models.api import TestTrendOut, TrendPointOut, Trends
+from callboard.core.models.api import Trends
 from callboard.core.models.history import BatchVerdicts
-from callboard.core.reports.history import FlakyInfo, flaky_tests, trends
+from callboard.core.reports.history import FlakyInfo, flaky_tests, mean_score, pass_rate
 
 router = APIRouter(prefix="/v1", tags=["history"])
 # Runs per test looked at for flakiness, unless the request says otherwise.
@@ -25,19 +28,20 @@ async def flaky_now(
 
 
 def trends_json(rows: list[BatchVerdicts], flaky: dict[str, FlakyInfo]) -> bytes:
-    """The ``Trends`` document for the store's rows."""
-    found = Trends(
-        tests=[
-            TestTrendOut(
-                name=trend.name,
-                points=[TrendPointOut(**point._asdict()) for point in trend.points],
-                flaky=trend.name in flaky,
-                flaky_version=flaky[trend.name].version if trend.name in flaky else None,
-            )
-            for trend in trends(rows)
+    """The ``Trends`` document for the store's rows (sorted by name then batch, as the store gives them):
+    the bytes ``Trends.model_dump_json`` makes of ``reports.history.trends``, encoded from plain dicts in
+    that model's field order. A pydantic model per point took most of the request at 10,000 tests."""
+    tests = []
+    for name, group in groupby(rows, key=itemgetter(0)):
+        info = flaky.get(name)
+        points = [
+            {"batch_id": batch_id, "pass_rate": pass_rate(passed, judged), "mean_score": mean_score(mean)}
+            for _, batch_id, judged, passed, mean in group
         ]
-    )
-    return found.model_dump_json().encode()
+        version = None if info is None else info.version
+        tests.append({"name": name, "points": points, "flaky": info is not None, "flaky_version": version})
+    # As the model encodes them: a NaN or infinite mean score (never stored, but a float) is null.
+    return to_json({"tests": tests}, inf_nan_mode="null")
 
 
 @router.get("/trends", response_model=Trends)
