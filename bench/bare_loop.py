@@ -1,10 +1,11 @@
 """The baseline every throughput figure is compared with: a bare asyncio + aiohttp loop sending the
 benchmark's requests and doing its three checks inline, nothing else.
 
-    python bench/bare_loop.py URL COUNT CONCURRENCY
+    python bench/bare_loop.py URL COUNT CONCURRENCY [uvloop]
 
 Run as a script it is a whole process of its own (interpreter start and imports included), as
-``callboard run --wait`` is; it prints ``<tests/s> <passed>``.
+``callboard run --wait`` is; it prints ``<tests/s> <passed>``. With ``uvloop`` it runs on uvloop's event
+loop, as the daemon does: the baseline with the same loop.
 """
 
 from __future__ import annotations
@@ -45,5 +46,12 @@ async def bare_loop(url: str, count: int, concurrency: int) -> tuple[float, int]
 
 
 if __name__ == "__main__":
-    rate, ok = asyncio.run(bare_loop(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+    main = bare_loop(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    if sys.argv[4:] == ["uvloop"]:
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            rate, ok = runner.run(main)
+    else:
+        rate, ok = asyncio.run(main)
     print(f"{rate:.1f} {ok}")
