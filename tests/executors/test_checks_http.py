@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from jsonpath_ng.ext import parse as parse_jsonpath
 
 from callboard.core.checks import evaluate_http_check
+from callboard.core.checks.jsonpath import first_match
 from callboard.core.execution.http_client import HttpClientPool, HttpReply
 from callboard.core.models import CheckResult, HttpTest
 
@@ -177,3 +179,21 @@ async def test_a_check_of_another_kind_fails_as_not_applicable(hours: HttpReply)
 
     result = evaluate_http_check(ExitCodeCheck(exit_code=0), hours)
     assert not result.passed and "does not apply" in result.message
+
+
+@pytest.mark.parametrize("path", ["$.reply", "$.a.b", "$['a']", "$.a-b", "$.a.b.c", "$.a[0]", "$.*", "$..b"])
+@pytest.mark.parametrize(
+    "document",
+    [{"reply": "hi"}, {"reply": None}, {"a": {"b": 1}}, {"a": [1, 2]}, {"a": {"b": {"c": False}}}, [1, 2],
+     "text", 5, None, {"a-b": 3}, {"a": {"b": None}}, {}, {"a": "b"}, {"a": {"b": [1]}}],
+)  # fmt: skip
+def test_a_path_of_fields_is_looked_up_as_jsonpath_ng_finds_it(path: str, document: object) -> None:
+    # Plain field paths take a direct lookup; it must agree with jsonpath_ng's own, match or none.
+    try:
+        found = parse_jsonpath(path).find(document)
+    except (KeyError, TypeError) as exc:  # jsonpath_ng cannot look this up (an index into an object)
+        with pytest.raises(type(exc)):
+            first_match(path, document)
+        return
+    expected = (True, found[0].value) if found else (False, None)
+    assert first_match(path, document) == expected
