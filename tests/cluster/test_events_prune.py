@@ -4,6 +4,7 @@ can tell that what they ask to resume from is gone."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -30,7 +31,15 @@ async def _append(conn: AsyncConnection, count: int) -> list[int]:
 
 
 async def _all(conn: AsyncConnection) -> list[outbox.Event]:
-    page = await outbox.read_after(conn, outbox.START, 10_000)
+    # Every event, once readable: readers stop at the server-wide horizon, which a transaction left open
+    # by another test on the same server (in another database) holds back for a moment.
+    for _ in range(40):  # or as far as they can be read (an open transaction of the test's own)
+        page = await outbox.read_after(conn, outbox.START, 10_000)
+        cursor = await conn.execute("SELECT count(*) FROM events")
+        row = await cursor.fetchone()
+        if row is not None and len(page.events) == row[0]:
+            break
+        await asyncio.sleep(0.05)
     return page.events
 
 

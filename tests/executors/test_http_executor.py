@@ -26,8 +26,18 @@ async def test_checks_metrics_and_artifacts(run_test: RunTest, agent_url: str) -
     )
     assert [check.passed for check in outcome.checks] == [True, True]
     assert outcome.metrics["status"] == 200 and outcome.metrics["latency_ms"] > 0
-    assert "Bright Smile" in outcome.diagnostics["response_excerpt"]
-    assert "content-type: application/json" in outcome.diagnostics["response_headers"].lower()
+    assert outcome.diagnostics == {}  # a passing run keeps none of the reply
+    failing = await run_test(
+        {
+            "name": "hello",
+            "kind": "http",
+            "request": {"method": "POST", "url": f"{agent_url}/chat", "json": {"message": "hello"}},
+            "checks": [{"status": 200}, {"jsonpath": "$.reply", "contains": "goodbye"}],
+        }
+    )
+    assert [check.passed for check in failing.checks] == [True, False]
+    assert "Bright Smile" in failing.diagnostics["response_excerpt"]
+    assert "content-type: application/json" in failing.diagnostics["response_headers"].lower()
 
 
 async def test_sends_json_body_form_params_and_headers(run_test: RunTest, scripted: tuple[str, Any]) -> None:
@@ -35,7 +45,8 @@ async def test_sends_json_body_form_params_and_headers(run_test: RunTest, script
     sent: dict[str, Any] = {"url": url, "method": "PUT", "params": {"q": "1"}, "headers": {"X-Key": "k"}}
 
     async def echo(**body: Any) -> dict[str, Any]:
-        entry = {"name": "echo", "kind": "http", "request": {**sent, **body}}
+        # A check that fails keeps the reply (the echo) in the diagnostics.
+        entry = {"name": "echo", "kind": "http", "request": {**sent, **body}, "checks": [{"status": 201}]}
         return json.loads((await run_test(entry)).diagnostics["response_excerpt"])
 
     as_json = await echo(json={"a": [1, 2]})
@@ -100,8 +111,14 @@ async def test_connection_refused_is_transient(run_test: RunTest, closed_port_ur
 
 
 async def test_response_excerpt_is_bounded(run_test: RunTest, scripted: tuple[str, Any]) -> None:
-    outcome = await run_test({"name": "b", "kind": "http", "request": {"url": f"{scripted[0]}/big"}})
-    assert outcome.checks[0].passed
+    entry = {
+        "name": "b",
+        "kind": "http",
+        "request": {"url": f"{scripted[0]}/big"},
+        "checks": [{"status": 201}],
+    }
+    outcome = await run_test(entry)
+    assert not outcome.checks[0].passed and outcome.metrics["status"] == 200
     assert len(outcome.diagnostics["response_excerpt"]) < 4200
     assert "100000 characters" in outcome.diagnostics["response_excerpt"]
 
