@@ -17,7 +17,7 @@ from callboard.core.engine.control import EventFeed
 from callboard.core.models import StoredTest, TestDefinition, TestOutline
 from callboard.core.models.events import TestsChanged
 from callboard.core.services.heap import settle_heap
-from callboard.core.suites import SuiteLimits, load_suites
+from callboard.core.suites import SuiteLimits, load_suite_outlines
 from callboard.storage import ImportCounts
 from callboard.storage.errors import NameTakenError
 from callboard.storage.interface import StoreBackend
@@ -46,7 +46,7 @@ class TestCatalogue:
         name updates its test. Raises SuiteError (a file is bad) or ValueError (the store refused them):
         nothing is stored then."""
         # Reading and validating a big suite takes a while: keep the event loop free for other clients.
-        from_files = await asyncio.to_thread(load_suites, list(paths), self._limits) if paths else []
+        from_files = await asyncio.to_thread(load_suite_outlines, list(paths), self._limits) if paths else []
         counts = await self._store.tests.upsert_many([*from_files, *tests])
         if counts.added or counts.updated:
             await self._store.tests.list()  # reload the catalogue now, so it is settled with the heap

@@ -15,7 +15,7 @@ from typing import Any
 from callboard.core.models import StoredTest, TestDefinition, TestOutline
 from callboard.storage.errors import NameTakenError
 from callboard.storage.postgres.access import PgAccess
-from callboard.storage.tests_repo import ImportCounts, _Encoded, _OutlineCache, _row
+from callboard.storage.tests_repo import _CHUNK_ROWS, ImportCounts, _Encoded, _OutlineCache, _row
 from callboard.storage.timestamps import now_text
 
 _COLUMNS = "id, version, created_at, updated_at, definition"
@@ -86,10 +86,15 @@ class PgTestsRepo:
             params.append(f"%{escaped}%")
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         # COLLATE "C": byte order, as SQLite sorts text, whatever the database's locale.
-        rows = await self._access.fetchall(
-            f'SELECT {_COLUMNS} FROM tests {clause} ORDER BY name COLLATE "C"', params
-        )
-        return self._stored(rows)
+        sql = f'SELECT {_COLUMNS} FROM tests {clause} ORDER BY name COLLATE "C"'
+        found: builtins.list[StoredTest] = []
+        # A server-side cursor read in chunks: neither the whole answer (which libpq would hold) nor
+        # every row's text is in memory at once; the outlines already hold the texts.
+        async with self._access.transaction() as conn, conn.cursor(name="tests_list") as cursor:
+            await cursor.execute(sql.encode(), params)
+            while rows := await cursor.fetchmany(_CHUNK_ROWS):
+                found.extend(self._stored(rows))
+        return found
 
     async def get(self, id_or_name: int | str) -> StoredTest | None:
         """The test with this id (int) or name (str), or None."""

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from callboard.core.models import HttpTest
-from callboard.core.suites import SuiteError, SuiteLimits, dump_toml_suite, load_suites
+from callboard.core.models import CommandTest, HttpTest, TestOutline
+from callboard.core.suites import SuiteError, SuiteLimits, dump_toml_suite, load_suite_outlines, load_suites
 from tests.conftest import EXAMPLES
 
 GOOD = """
@@ -40,6 +40,23 @@ def test_examples_load() -> None:
     files = sorted(EXAMPLES.glob("*.toml")) + sorted(EXAMPLES.glob("*.csv"))
     tests = load_suites(files)
     assert {test.kind for test in tests} == {"http", "conversation", "call", "command", "voice"}
+
+
+def test_outlines_are_the_loaded_tests_kept_compact(tmp_path: Path) -> None:
+    files = sorted(EXAMPLES.glob("*.toml")) + sorted(EXAMPLES.glob("*.csv"))
+    assert load_suite_outlines(files) == [TestOutline.of(test) for test in load_suites(files)]
+    # A command test's folder is made absolute in the outline too, relative to its suite file.
+    command = _write(tmp_path, "cmd.toml", '[[test]]\nname = "b"\nkind = "command"\ncommand = "true"\n')
+    [outline] = load_suite_outlines([command])
+    assert isinstance(outline.definition, CommandTest) and outline.definition.cwd == str(tmp_path.resolve())
+
+
+def test_outlines_are_refused_as_the_tests_are(tmp_path: Path) -> None:
+    first = _write(tmp_path, "one.csv", CSV_HEADER + "a,http,http://x,,,,,,\n")
+    second = _write(tmp_path, "two.csv", CSV_HEADER + "a,http,http://y,,,,,,\n")
+    with pytest.raises(SuiteError) as info:
+        load_suite_outlines([first, second])
+    assert [str(p) for p in info.value.problems] == _problems([first, second])
 
 
 def test_malformed_toml(tmp_path: Path) -> None:
