@@ -152,6 +152,13 @@ class CallboardClient:
         response = await self.request("GET", "/v1/tests", params=_query(tag=tag, kind=kind, search=search))
         return TestList.model_validate_json(response.content).tests
 
+    async def list_tests_json(
+        self, tag: str | None = None, kind: str | None = None, search: str | None = None
+    ) -> bytes:
+        """The tests list as the daemon sent it (``TestList`` JSON), for a caller that prints it."""
+        response = await self.request("GET", "/v1/tests", params=_query(tag=tag, kind=kind, search=search))
+        return response.content
+
     async def test_definitions(self, tag: str | None = None) -> list[dict[str, Any]]:
         """Every test (or those with ``tag``) in suite form."""
         response = await self.request("GET", "/v1/tests/definitions", params=_query(tag=tag))

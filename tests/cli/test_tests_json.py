@@ -10,7 +10,7 @@ import pytest
 
 from callboard.core.cli.suite_commands import _as_json
 from callboard.core.models import RunStatus
-from callboard.core.models.api import TestSummary
+from callboard.core.models.api import TestList, TestSummary
 
 
 def _summary(name: str, score: float | None) -> TestSummary:
@@ -32,7 +32,7 @@ def _summary(name: str, score: float | None) -> TestSummary:
 def test_the_listing_is_written_as_json_dumps_writes_it(name: str) -> None:
     tests = [_summary(name, 66.66666666666667), _summary("never-ran", None), _summary("zero", 0.0)]
 
-    written = _as_json(tests)
+    written = _as_json(TestList(tests=tests).model_dump_json().encode())  # as the daemon sends it
 
     assert written == json.dumps([test.model_dump(mode="json") for test in tests], indent=2)
     assert [row["name"] for row in json.loads(written)] == [name, "never-ran", "zero"]
