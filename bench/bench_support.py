@@ -32,12 +32,23 @@ async def bench_daemon(state_dir: Path, **settings: str) -> AsyncIterator[Callbo
         await client.aclose()
         os.kill(health.pid, signal.SIGTERM)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                os.kill(health.pid, 0)
-            except ProcessLookupError:
-                break
+        while time.monotonic() < deadline and _alive(health.pid):
             time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs. The daemon this process started is its child: once it exits it is
+    reaped here (a zombie still answers ``kill(pid, 0)``)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:  # not our child (an already running daemon)
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def history_suite(count: int) -> list[dict[str, object]]:
