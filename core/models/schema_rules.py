@@ -75,8 +75,14 @@ CRON_PATTERN = (
 daemon also accepts ranges (``1-5``), which a pattern cannot bound."""
 
 
-URL_PATTERN = "^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[1-9][0-9]{0,3})?([/?#][^\\s]*)?$"
-"""An http(s) URL with a host, as the JSON schema states it (the daemon parses it as a URL)."""
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# A host name's last label starts with a letter: a host that ends in a number ("agent.3", "a.0x1f") is
+# read as an IPv4 address by the URL standard (WHATWG, "ends in a number"), which the daemon follows.
+_HOST = f"(({_LABEL}\\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?|{_OCTET}(\\.{_OCTET}){{3}})"
+URL_PATTERN = f"^https?://{_HOST}(:[1-9][0-9]{{0,3}})?([/?#][^\\s]*)?$"
+"""An http(s) URL with a host name or an IPv4 address, as the JSON schema states it (the daemon parses
+it as a URL)."""
 
 SUITE_PATH_PATTERN = "^/.*\\.([tT][oO][mM][lL]|[cC][sS][vV])$"
 """An absolute path to a .toml or .csv suite file."""
