@@ -215,10 +215,23 @@ async def test_kill_9_of_workers_mid_call_never_dials_twice(
     assert killed == 3
     await until(pg_url, ALL_FINAL, timeout_s=180)
     # Every run ended (the killed workers' calls were watched again by others), and each run's call was
-    # created once: as many calls on the account as runs, every one of them a run's.
-    assert await rows(pg_url, "SELECT status, count(*) FROM runs GROUP BY 1") == [("passed", count)]
+    # created once: as many calls on the account as runs, every one of them a run's. A kill can also land
+    # on the worker's other call between its dial intent and its create reaching Twilio: that run cannot
+    # know whether it dialled, finds no call on the account and is not dialled again (at most one such
+    # run per kill). Every other run passed.
     calls = await each_run_dialled_once(pg_url, sim_url)
-    assert sorted(call["to"] for call in calls) == LONG_CALLS[:count]
+    outcomes = await rows(pg_url, "SELECT test_name, status, error_kind FROM runs ORDER BY test_name")
+    never_created = [
+        name for name, status, kind in outcomes if (status, kind) == ("error", "call_create_unknown")
+    ]
+    failed = await rows(
+        pg_url, "SELECT test_name, error_kind, error_message FROM runs WHERE status <> 'passed'"
+    )
+    assert [name for name, status, _ in outcomes if status != "passed"] == never_created, failed
+    assert len(never_created) <= killed
+    assert sorted(call["to"] for call in calls) == [
+        number for n, number in enumerate(LONG_CALLS[:count]) if f"long-{n:02d}" not in never_created
+    ]
     resumed = await rows(pg_url, "SELECT count(*) FROM runs WHERE attempt > 1")
     assert resumed[0][0] >= 1  # some calls were taken over from a killed worker
 
