@@ -26,6 +26,7 @@ from callboard.core.daemon.socket_bind import BoundSocket, SocketError, bind_soc
 from callboard.core.engine.control import EngineControl
 from callboard.core.engine.stack import running_engine
 from callboard.core.execution import event_loop
+from callboard.core.execution.collector import tune_collector
 from callboard.core.notify.notifier import Notifier
 from callboard.core.paths import DaemonPaths
 from callboard.core.scheduling.service import ScheduleService
@@ -179,6 +180,7 @@ def run_daemon(settings: Settings, *, to_stderr: bool) -> int:
     except OSError as exc:
         print(f"callboard daemon: cannot start: {exc}", file=sys.stderr)
         return 1
+    tune_collector()
     try:
         event_loop.run(serve_daemon(settings), use_uvloop=settings.daemon.uvloop)
     except (AlreadyRunning, SocketError, StoreError, OSError) as exc:

@@ -11,6 +11,7 @@ import uuid
 from callboard.core.config import Settings
 from callboard.core.engine.stack import engine_config, executors_for
 from callboard.core.execution import event_loop
+from callboard.core.execution.collector import tune_collector
 from callboard.core.executors.registry import close_executors
 from callboard.core.worker.worker import Worker, WorkerOptions
 from callboard.storage.postgres.connection import connect, open_pool
@@ -64,4 +65,5 @@ def serve_worker(settings: Settings, url: str, options: WorkerOptions) -> str:
             loop.add_signal_handler(signum, stop.set)
         return await run_worker(settings, url, options, stop)
 
+    tune_collector()
     return event_loop.run(main(), use_uvloop=settings.daemon.uvloop)
