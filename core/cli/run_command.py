@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from callboard.core.cli.batch_options import batch_options
-from callboard.core.cli.batch_wait import (
-    EXIT_NOTHING_RAN,
-    WaitOptions,
-    nothing_ran,
-    nothing_ran_reason,
-    wait_for_batch,
-    warn_if_paused,
-    warn_nothing_ran,
-)
 from callboard.core.cli.context import EXIT_USAGE, CliContext, fail, pass_cli
 from callboard.core.cli.daemon_link import EXIT_INTERRUPTED, with_daemon
 from callboard.core.cli.output_files import check_writable
 from callboard.core.client import CallboardClient
-from callboard.core.literal import literal, plain_console
 from callboard.core.models.api import BatchCreated, BatchRequest
 from callboard.core.wording import plural
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @click.command("run")
@@ -68,11 +61,24 @@ def run_cmd(
         ids=list(ids), names=list(names), tags=list(tags), all=run_all, priority=priority, repeat=repeat,
         label=label, source="cli",
     )  # fmt: skip
-    console = plain_console()
 
     async def go(client: CallboardClient) -> int:
         queue = await client.queue()
         created = await client.create_batch(request)
+        # Imported once the batch is queued: the daemon is already running it while the display loads
+        # (rich and the reports' models, about a fifth of the command's imports).
+        from callboard.core.cli.batch_wait import (
+            EXIT_NOTHING_RAN,
+            WaitOptions,
+            nothing_ran,
+            nothing_ran_reason,
+            wait_for_batch,
+            warn_if_paused,
+            warn_nothing_ran,
+        )
+        from callboard.core.literal import plain_console
+
+        console = plain_console()
         _announce(console, created)
         batch = created.batch
         if not wait:
@@ -93,6 +99,8 @@ def run_cmd(
 
 
 def _announce(console: Console, created: BatchCreated) -> None:
+    from callboard.core.literal import literal
+
     batch = created.batch
     counts = batch.counts
     console.print(

@@ -74,3 +74,39 @@ def test_run_wait_and_status_build_no_test_definition(
     assert _loaded(state_dir, "status", "--json", heavy=NOT_NEEDED) == []
     assert _loaded(state_dir, "tests", "--json", heavy=NOT_NEEDED) == []
     assert "passed" in run_cli("runs").stdout  # the batch did run, through the light path
+
+
+# Records which of the display's modules were loaded when the batch was sent to the daemon.
+_AT_QUEUE_PROBE = """
+import json, sys
+from callboard.core.client import CallboardClient
+create_batch = CallboardClient.create_batch
+DISPLAY = ("rich", "callboard.core.cli.run_display")
+async def observed(self, request):
+    print("AT QUEUE " + json.dumps([m for m in DISPLAY if m in sys.modules]), file=sys.stderr)
+    return await create_batch(self, request)
+CallboardClient.create_batch = observed
+sys.argv = ["callboard", *sys.argv[1:]]
+from callboard.core.cli.main import main
+main()
+"""
+
+
+def test_run_wait_queues_the_batch_before_loading_the_display(
+    run_cli: CliRunner, state_dir: Path, tmp_path: Path
+) -> None:
+    suite = tmp_path / "quick.toml"
+    suite.write_text('[[test]]\nname = "quick"\nkind = "command"\ncommand = "true"\n')
+    assert run_cli("import", str(suite)).returncode == 0
+    done = subprocess.run(
+        [sys.executable, "-c", _AT_QUEUE_PROBE, "run", "--all", "--wait"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CALLBOARD_STATE_DIR": str(state_dir)},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "AT QUEUE []" in done.stderr.splitlines()
+    # The display loaded after that, and showed the batch as it went and at its end.
+    assert done.stdout.startswith("batch 1 queued: 1 run\n")
+    assert "1/1 pass 100.0%" in done.stdout and "pass rate" in done.stdout
