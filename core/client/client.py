@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
-from callboard.core.client.event_stream import EventStream
 from callboard.core.client.http11 import HttpResponse, TransportError, UnixHttp
 from callboard.core.models.api import (
     BatchCreated,
@@ -37,6 +36,7 @@ from callboard.core.models.api import (
 from callboard.core.models.batches import Batch
 
 if TYPE_CHECKING:
+    from callboard.core.client.event_stream import EventStream
     from callboard.core.models.reports import BatchReport
     from callboard.core.models.runs import Run
     from callboard.core.models.schedules import ScheduleSpec, ScheduleView
@@ -332,5 +332,7 @@ class CallboardClient:
     ) -> EventStream:
         """The live event stream (resumed after ``last_id``), optionally only some types or one batch;
         reconnects with Last-Event-ID."""
+        from callboard.core.client.event_stream import EventStream
+
         params = _query(types=",".join(types) or None, batch_id=batch_id)
         return EventStream(self.http, self.socket, last_id, reconnect=reconnect, params=params)
