@@ -57,6 +57,12 @@ def _loaded(state_dir: Path, *args: str, heavy: list[str] = HEAVY) -> list[str]:
     return loaded
 
 
+def _import_one_quick_test(run_cli: CliRunner, tmp_path: Path) -> None:
+    suite = tmp_path / "quick.toml"
+    suite.write_text('[[test]]\nname = "quick"\nkind = "command"\ncommand = "true"\n')
+    assert run_cli("import", str(suite)).returncode == 0
+
+
 def test_help_and_status_load_no_server_stack(run_cli: CliRunner, state_dir: Path) -> None:
     assert _loaded(state_dir, "--help") == []
     assert run_cli("daemon", "--detach").returncode == 0
@@ -67,9 +73,7 @@ def test_help_and_status_load_no_server_stack(run_cli: CliRunner, state_dir: Pat
 def test_run_wait_and_status_build_no_test_definition(
     run_cli: CliRunner, state_dir: Path, tmp_path: Path
 ) -> None:
-    suite = tmp_path / "quick.toml"
-    suite.write_text('[[test]]\nname = "quick"\nkind = "command"\ncommand = "true"\n')
-    assert run_cli("import", str(suite)).returncode == 0
+    _import_one_quick_test(run_cli, tmp_path)
     assert _loaded(state_dir, "run", "--all", "--wait", heavy=NOT_NEEDED) == []
     assert _loaded(state_dir, "status", "--json", heavy=NOT_NEEDED) == []
     assert _loaded(state_dir, "tests", "--json", heavy=NOT_NEEDED) == []
@@ -95,9 +99,7 @@ main()
 def test_run_wait_queues_the_batch_before_loading_the_display(
     run_cli: CliRunner, state_dir: Path, tmp_path: Path
 ) -> None:
-    suite = tmp_path / "quick.toml"
-    suite.write_text('[[test]]\nname = "quick"\nkind = "command"\ncommand = "true"\n')
-    assert run_cli("import", str(suite)).returncode == 0
+    _import_one_quick_test(run_cli, tmp_path)
     done = subprocess.run(
         [sys.executable, "-c", _AT_QUEUE_PROBE, "run", "--all", "--wait"],
         capture_output=True,
