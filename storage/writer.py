@@ -168,40 +168,40 @@ class ResultWriter:
         not running that attempt, so no run is ever finished twice. The score defaults to the checks'."""
         statement = finish_params(run_id, attempt, result, finished_at, duration_ms)
         prelude = None if statement.labels is None else (KEEP_LABELS, (statement.labels,))
-        return await self._submit(_FINISH, statement.params, prelude=prelude)
+        return await self._enqueue(_FINISH, statement.params, prelude=prelude)
 
     async def requeue(self, run_id: int, attempt: int) -> bool:
         """Put a running attempt back in the queue, unfinished (e.g. at shutdown); its attempt number is
         kept, as the run did not fail. False if the run is not running that attempt."""
-        return await self._submit(_REQUEUE, (run_id, attempt))
+        return await self._enqueue(_REQUEUE, (run_id, attempt))
 
     async def next_attempt(self, run_id: int, attempt: int) -> bool:
         """Count a re-execution of a running run (a transient error's retry): ``attempt`` + 1. False if
         the run is not running ``attempt``."""
-        return await self._submit(_NEXT_ATTEMPT, (attempt + 1, run_id, attempt))
+        return await self._enqueue(_NEXT_ATTEMPT, (attempt + 1, run_id, attempt))
 
     async def set_external_id(self, run_id: int, attempt: int, external_id: str) -> bool:
         """Record the provider's id for the running attempt (e.g. a Twilio call SID) before relying on it."""
-        return await self._submit(_SET_EXTERNAL_ID, (external_id, run_id, attempt))
+        return await self._enqueue(_SET_EXTERNAL_ID, (external_id, run_id, attempt))
 
     async def set_dial_intent(self, run_id: int, attempt: int, intent: DialIntent | None) -> bool:
         """Record the call the running attempt is about to place (None: it placed none); False, and
         nothing written, if the run is not running that attempt."""
         if intent is None:
             params: tuple[Any, ...] = (run_id, run_id, attempt)
-            await self._submit(_CLEAR_DIAL_INTENT, params)
+            await self._enqueue(_CLEAR_DIAL_INTENT, params)
             return True
         params = (intent.to, intent.from_, to_text(intent.at), run_id, attempt)
-        return await self._submit(_SET_DIAL_INTENT, params)
+        return await self._enqueue(_SET_DIAL_INTENT, params)
 
     async def cancel_queued(self, run_ids: list[int]) -> list[int]:
         """Cancel those of ``run_ids`` that are still queued; returns their ids, ascending."""
-        ids = await self._submit(_CANCEL_QUEUED, (now_text(), json.dumps(run_ids)), returns_ids=True)
+        ids = await self._enqueue(_CANCEL_QUEUED, (now_text(), json.dumps(run_ids)), returns_ids=True)
         return sorted(ids)
 
     async def skip_queued(self, run_ids: list[int], reason: str) -> list[int]:
         """Skip those of ``run_ids`` that are still queued, with ``reason``; returns their ids, ascending."""
-        ids = await self._submit(_SKIP_QUEUED, (reason, now_text(), json.dumps(run_ids)), returns_ids=True)
+        ids = await self._enqueue(_SKIP_QUEUED, (reason, now_text(), json.dumps(run_ids)), returns_ids=True)
         return sorted(ids)
 
     @property
@@ -215,7 +215,7 @@ class ResultWriter:
 
     async def finish_batch(self, batch_id: int, status: str) -> bool:
         """Record that a batch ended ('finished' or 'cancelled'); False if there is no such batch."""
-        return await self._submit(_FINISH_BATCH, (status, now_text(), batch_id))
+        return await self._enqueue(_FINISH_BATCH, (status, now_text(), batch_id))
 
     async def close(self) -> None:
         """Commit what is pending (one last attempt if the store is faulty: what still cannot be
@@ -230,16 +230,6 @@ class ResultWriter:
         self._task = None
         await asyncio.get_running_loop().run_in_executor(self._executor, self._conn.close)
         self._executor.shutdown(wait=True)
-
-    async def _submit(
-        self,
-        sql: str,
-        params: tuple[Any, ...],
-        *,
-        returns_ids: bool = False,
-        prelude: tuple[str, tuple[Any, ...]] | None = None,
-    ) -> Any:
-        return await self._enqueue(sql, params, returns_ids=returns_ids, prelude=prelude)
 
     def _enqueue(
         self,

@@ -100,40 +100,40 @@ class PgResultWriter:
         """Record the final result of a running run's attempt; False (nothing written) otherwise."""
         statement = finish_params(run_id, attempt, result, finished_at, duration_ms)
         prelude = None if statement.labels is None else (_KEEP_LABELS, (statement.labels,))
-        return await self._submit(_FINISH, statement.params, prelude=prelude)
+        return await self._enqueue(_FINISH, statement.params, prelude=prelude)
 
     async def requeue(self, run_id: int, attempt: int) -> bool:
         """Put a running attempt back in the queue, unfinished; False if it is not running that attempt."""
-        return await self._submit(_REQUEUE, (run_id, attempt))
+        return await self._enqueue(_REQUEUE, (run_id, attempt))
 
     async def next_attempt(self, run_id: int, attempt: int) -> bool:
         """Count a re-execution of a running run: ``attempt`` + 1; False if it is not running ``attempt``."""
-        return await self._submit(_NEXT_ATTEMPT, (attempt + 1, run_id, attempt))
+        return await self._enqueue(_NEXT_ATTEMPT, (attempt + 1, run_id, attempt))
 
     async def set_external_id(self, run_id: int, attempt: int, external_id: str) -> bool:
         """Record the provider's id for the running attempt (e.g. a Twilio call SID)."""
-        return await self._submit(_SET_EXTERNAL_ID, (external_id, run_id, attempt))
+        return await self._enqueue(_SET_EXTERNAL_ID, (external_id, run_id, attempt))
 
     async def set_dial_intent(self, run_id: int, attempt: int, intent: DialIntent | None) -> bool:
         """Record the call the running attempt is about to place (None: it placed none)."""
         if intent is None:
-            await self._submit(_CLEAR_DIAL_INTENT, (run_id, run_id, attempt))
+            await self._enqueue(_CLEAR_DIAL_INTENT, (run_id, run_id, attempt))
             return True
-        return await self._submit(
+        return await self._enqueue(
             _SET_DIAL_INTENT, (intent.to, intent.from_, to_text(intent.at), run_id, attempt)
         )
 
     async def cancel_queued(self, run_ids: list[int]) -> list[int]:
         """Cancel those of ``run_ids`` that are still queued; returns their ids, ascending."""
-        return sorted(await self._submit(_CANCEL_QUEUED, (now_text(), run_ids), returns_ids=True))
+        return sorted(await self._enqueue(_CANCEL_QUEUED, (now_text(), run_ids), returns_ids=True))
 
     async def skip_queued(self, run_ids: list[int], reason: str) -> list[int]:
         """Skip those of ``run_ids`` that are still queued, with ``reason``; returns their ids, ascending."""
-        return sorted(await self._submit(_SKIP_QUEUED, (reason, now_text(), run_ids), returns_ids=True))
+        return sorted(await self._enqueue(_SKIP_QUEUED, (reason, now_text(), run_ids), returns_ids=True))
 
     async def finish_batch(self, batch_id: int, status: str) -> bool:
         """Record that a batch ended ('finished' or 'cancelled'); False if there is no such batch."""
-        return await self._submit(_FINISH_BATCH, (status, now_text(), batch_id))
+        return await self._enqueue(_FINISH_BATCH, (status, now_text(), batch_id))
 
     @property
     def fault(self) -> StoreFault | None:
@@ -153,16 +153,6 @@ class PgResultWriter:
         self._wake.set()
         await self._task
         self._task = None
-
-    async def _submit(
-        self,
-        sql: str,
-        params: tuple[Any, ...],
-        *,
-        returns_ids: bool = False,
-        prelude: tuple[str, tuple[Any, ...]] | None = None,
-    ) -> Any:
-        return await self._enqueue(sql, params, returns_ids=returns_ids, prelude=prelude)
 
     def _enqueue(
         self,
