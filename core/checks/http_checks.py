@@ -123,14 +123,7 @@ def _jsonpath(check: JsonPathCheck, response: HttpObservation, prefix: str) -> C
     try:
         document = response.json()
     except ValueError:
-        return result(
-            check,
-            passed=False,
-            expected=expected,
-            actual=response.text,
-            message="the body is not JSON",
-            prefix=prefix,
-        )
+        return _not_json(check, response, expected, prefix)
     found, value = first_match(check.jsonpath, document)
     if not found:
         passed = check.exists is False
@@ -154,19 +147,23 @@ def _jsonpath(check: JsonPathCheck, response: HttpObservation, prefix: str) -> C
     )
 
 
+def _not_json(check: CheckBase, response: HttpObservation, expected: str, prefix: str) -> CheckResult:
+    return result(
+        check,
+        passed=False,
+        expected=expected,
+        actual=response.text,
+        message="the body is not JSON",
+        prefix=prefix,
+    )
+
+
 def _json_schema(check: JsonSchemaCheck, response: HttpObservation, prefix: str) -> CheckResult:
     expected = "valid against the schema"
     try:
         document = response.json()
     except ValueError:
-        return result(
-            check,
-            passed=False,
-            expected=expected,
-            actual=response.text,
-            message="the body is not JSON",
-            prefix=prefix,
-        )
+        return _not_json(check, response, expected, prefix)
     problem = schema_problem(check.json_schema, document)
     actual = "valid" if problem is None else truncate(problem)
     return result(
