@@ -7,11 +7,14 @@ the executor and checks, the group-commit writer (synchronous=FULL, every result
 batch's end seen on the ``/v1/events`` stream.
 
     python bench/throughput.py [--tests 4180] [--concurrency 64] [--latency-ms 20] [--whole-process]
+                               [--rounds 3]
 
 With ``--whole-process`` it also measures what a user meets: the real ``callboard run --all --wait``
 (a whole CLI process: start-up, imports, queueing, following the batch, the final summary) against the
 daemon already running with the tests imported, and the bare loop as a whole process of its own
-(``bare_loop.py``), wall time from start to exit for both.
+(``bare_loop.py``), wall time from start to exit for both. This machine's speed drifts by a third from
+one minute to the next, so they run in ``--rounds`` rounds (3 unless told), back to back, the order
+swapped each round; the ratio is the median of the rounds' ratios, each round's printed too.
 
 The last line is one JSON object: {"bench": "throughput", ...}. Targets: ratio >= 0.6 and
 callboard >= 1,000 tests/s on a 2-core machine; whole-process ratio >= 0.8.
@@ -23,11 +26,13 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from bare_loop import PAYLOAD, bare_loop
 from bench_support import bench_daemon
@@ -61,12 +66,35 @@ def _wall_s(command: list[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - started
 
 
+class Round(NamedTuple):
+    """One round of whole processes: wall seconds of the bare loop (asyncio's, uvloop's) and the CLI."""
+
+    bare_s: float
+    bare_uvloop_s: float
+    cli_s: float
+
+
+def _rounds(count: int, bare: list[str], cli: list[str]) -> list[Round]:
+    """``count`` rounds, bare loop first in even rounds and the CLI first in odd ones."""
+    rounds = []
+    for index in range(count):
+        if index % 2:
+            cli_s = _wall_s(cli, dict(os.environ))
+        bare_s = _wall_s(bare)
+        bare_uvloop_s = _wall_s([*bare, "uvloop"])
+        if not index % 2:
+            cli_s = _wall_s(cli, dict(os.environ))
+        rounds.append(Round(bare_s, bare_uvloop_s, cli_s))
+    return rounds
+
+
 async def callboard_batch(
-    url: str, count: int, concurrency: int, state_dir: Path, whole_process: bool
-) -> dict[str, float]:
+    url: str, count: int, concurrency: int, state_dir: Path, rounds: int
+) -> tuple[dict[str, float], list[Round]]:
     """callboard's whole daemon path: the batch is queued over the socket and its end is seen on the
     event stream (tests/s from the request sent to batch.finished received, passed, submit ms); with
-    ``whole_process``, also the wall time of ``callboard run --all --wait`` as a user runs it."""
+    ``rounds``, also that many rounds of ``callboard run --all --wait`` as a user runs it against the
+    bare loop as a process of its own."""
     settings = {
         "ENGINE__CONCURRENCY": str(concurrency),
         "ENGINE__HTTP_CONNECTIONS": str(concurrency),
@@ -85,10 +113,16 @@ async def callboard_batch(
         elapsed = time.perf_counter() - started
         batch = await client.get_batch(created.batch.id)
         figures = {"per_s": count / elapsed, "passed": batch.counts.passed, "submit_ms": submit_ms}
-        if whole_process:
-            command = [sys.executable, "-m", "callboard.core", "run", "--all", "--wait"]
-            figures["cli_wall_s"] = await asyncio.to_thread(_wall_s, command, dict(os.environ))
-    return figures
+        bare = [
+            sys.executable,
+            str(Path(__file__).with_name("bare_loop.py")),
+            url,
+            str(count),
+            str(concurrency),
+        ]
+        cli = [sys.executable, "-m", "callboard.core", "run", "--all", "--wait"]
+        whole = await asyncio.to_thread(_rounds, rounds, bare, cli)
+    return figures, whole
 
 
 def main() -> None:
@@ -98,15 +132,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--whole-process", action="store_true", help="also time the real CLI")
+    parser.add_argument("--rounds", type=int, default=3, help="whole-process rounds (with --whole-process)")
     args = parser.parse_args()
-    bare_command = [sys.executable, str(Path(__file__).with_name("bare_loop.py"))]
+    rounds = args.rounds if args.whole_process else 0
     with demo_agent_process(args.latency_ms) as url, tempfile.TemporaryDirectory() as tmp:
         asyncio.run(bare_loop(url, min(500, args.tests), args.concurrency))  # warm up the agent
         baseline, baseline_passed = asyncio.run(bare_loop(url, args.tests, args.concurrency))
-        ours = asyncio.run(callboard_batch(url, args.tests, args.concurrency, Path(tmp), args.whole_process))
-        if args.whole_process:
-            bare_wall_s = _wall_s([*bare_command, url, str(args.tests), str(args.concurrency)])
-            bare_uv_wall_s = _wall_s([*bare_command, url, str(args.tests), str(args.concurrency), "uvloop"])
+        ours, whole = asyncio.run(callboard_batch(url, args.tests, args.concurrency, Path(tmp), rounds))
     ratio = ours["per_s"] / baseline
     print(
         f"{'bare asyncio + aiohttp':<28}{baseline:>10,.0f} tests/s  ({baseline_passed}/{args.tests} passed)"
@@ -128,19 +160,21 @@ def main() -> None:
         "submit_ms": round(ours["submit_ms"], 1),
         "passed": passed,
     }
-    if args.whole_process:
-        whole_ratio = bare_wall_s / ours["cli_wall_s"]
+    if whole:
+        for index, one in enumerate(whole, 1):
+            print(
+                f"round {index}: bare loop {one.bare_s:.2f} s (on uvloop {one.bare_uvloop_s:.2f} s), "
+                f"callboard run --all --wait {one.cli_s:.2f} s, ratio {one.bare_s / one.cli_s:.2f}"
+            )
+        whole_ratio = statistics.median(one.bare_s / one.cli_s for one in whole)
         # The daemon runs on uvloop: the same bare loop on uvloop says how much of the gap is the loop.
-        uv_ratio = bare_uv_wall_s / ours["cli_wall_s"]
-        print(f"{'bare loop, whole process':<28}{bare_wall_s:>10.2f} s")
-        print(f"{'  … on uvloop':<28}{bare_uv_wall_s:>10.2f} s")
-        print(f"{'callboard run --all --wait':<28}{ours['cli_wall_s']:>10.2f} s")
-        print(f"{'whole-process ratio':<28}{whole_ratio:>10.2f}     (target >= 0.8)")
+        uv_ratio = statistics.median(one.bare_uvloop_s / one.cli_s for one in whole)
+        print(f"{'whole-process ratio':<28}{whole_ratio:>10.2f}     (median of {len(whole)}; target >= 0.8)")
         print(f"{'  … against uvloop':<28}{uv_ratio:>10.2f}")
         figures |= {
-            "bare_wall_s": round(bare_wall_s, 3),
-            "bare_uvloop_wall_s": round(bare_uv_wall_s, 3),
-            "cli_wall_s": round(ours["cli_wall_s"], 3),
+            "bare_wall_s": [round(one.bare_s, 3) for one in whole],
+            "bare_uvloop_wall_s": [round(one.bare_uvloop_s, 3) for one in whole],
+            "cli_wall_s": [round(one.cli_s, 3) for one in whole],
             "whole_process_ratio": round(whole_ratio, 3),
             "whole_process_ratio_uvloop": round(uv_ratio, 3),
         }
