@@ -6,8 +6,9 @@ freed. That suits a script; a daemon running 64 HTTP tests at once keeps each ru
 At 700, nearly every young pass found those alive and promoted them, and the older passes walked them
 again before they died: on the bench daemon (``gc.callbacks``) 225 young, 20 middle and 2 full passes
 per 4,180-run batch, about 38 µs per run, the full ones some 12 ms each, inside requests; batches
-alternated in one process took 346 against 313 µs of the loop's CPU per run. At 20,000 the in-flight objects die young, a young pass comes once cyclic garbage has piled up
-that far (a few MB at most), and the long-lived objects are frozen anyway (core/services/heap.py).
+alternated in one process took 346 against 313 µs of the loop's CPU per run. At 20,000 the in-flight
+objects die young, a young pass comes once cyclic garbage has piled up that far (a few MB at most), and
+the long-lived objects are frozen anyway (core/services/heap.py).
 """
 
 from __future__ import annotations
