@@ -15,26 +15,22 @@ from callboard.core.execution.http_errors import parse_retry_after
 RunTest = Callable[[dict[str, Any]], Awaitable[Outcome]]
 
 
+def _hello(agent_url: str, *, reply_contains: str) -> dict[str, Any]:
+    """Say hello to the demo agent; the reply must hold ``reply_contains``."""
+    return {
+        "name": "hello",
+        "kind": "http",
+        "request": {"method": "POST", "url": f"{agent_url}/chat", "json": {"message": "hello"}},
+        "checks": [{"status": 200}, {"jsonpath": "$.reply", "contains": reply_contains}],
+    }
+
+
 async def test_checks_metrics_and_artifacts(run_test: RunTest, agent_url: str) -> None:
-    outcome = await run_test(
-        {
-            "name": "hello",
-            "kind": "http",
-            "request": {"method": "POST", "url": f"{agent_url}/chat", "json": {"message": "hello"}},
-            "checks": [{"status": 200}, {"jsonpath": "$.reply", "contains": "help"}],
-        }
-    )
+    outcome = await run_test(_hello(agent_url, reply_contains="help"))
     assert [check.passed for check in outcome.checks] == [True, True]
     assert outcome.metrics["status"] == 200 and outcome.metrics["latency_ms"] > 0
     assert outcome.diagnostics == {}  # a passing run keeps none of the reply
-    failing = await run_test(
-        {
-            "name": "hello",
-            "kind": "http",
-            "request": {"method": "POST", "url": f"{agent_url}/chat", "json": {"message": "hello"}},
-            "checks": [{"status": 200}, {"jsonpath": "$.reply", "contains": "goodbye"}],
-        }
-    )
+    failing = await run_test(_hello(agent_url, reply_contains="goodbye"))
     assert [check.passed for check in failing.checks] == [True, False]
     assert "Bright Smile" in failing.diagnostics["response_excerpt"]
     assert "content-type: application/json" in failing.diagnostics["response_headers"].lower()
