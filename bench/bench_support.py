@@ -51,6 +51,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def cpu_s(pid: int, thread: int | None = None) -> float:
+    """CPU seconds (user + system) a process has used, or one of its threads (``thread``: its id)."""
+    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
+    fields = Path(path).read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def history_suite(count: int) -> list[dict[str, object]]:
     """``count`` http tests (nothing is sent: every batch is cancelled before it runs)."""
     return [

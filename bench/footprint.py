@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_support import bench_daemon
+from bench_support import bench_daemon, cpu_s
 
 from callboard.core.client import CallboardClient
 from callboard.core.demo.process import demo_agent_process
@@ -67,11 +67,6 @@ def _status_kb(pid: int, field: str) -> int:
         if line.startswith(f"{field}:"):
             return int(line.split()[1])
     raise LookupError(field)
-
-
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _db_bytes(path: Path) -> int:
@@ -128,9 +123,9 @@ async def measure(url: str, tests: int, batches: int, concurrency: int, state_di
             print(f"batch {number + 1}/{batches}: rss {_status_kb(pid, 'VmRSS') / 1024:.0f} MB", flush=True)
         elapsed = time.perf_counter() - started
         stored = _db_bytes(database) - before
-        cpu_before = _cpu_s(pid)
+        cpu_before = cpu_s(pid)
         await asyncio.sleep(5)
-        idle_cpu = (_cpu_s(pid) - cpu_before) / 5
+        idle_cpu = (cpu_s(pid) - cpu_before) / 5
         tests_ms = await asyncio.to_thread(_cli_ms, state_dir, "tests", "--json")
         status_ms = await asyncio.to_thread(_cli_ms, state_dir, "status", "--json")
         peak = _status_kb(pid, "VmHWM") / 1024

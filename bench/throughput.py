@@ -15,6 +15,8 @@ daemon already running with the tests imported, and the bare loop as a whole pro
 (``bare_loop.py``), wall time from start to exit for both. This machine's speed drifts by a third from
 one minute to the next, so they run in ``--rounds`` rounds (3 unless told), back to back, the order
 swapped each round; the ratio is the median of the rounds' ratios, each round's printed too.
+Each round also says where the CPU went: the daemon's (and its main thread's, where the engine and the
+requests share one core) per run while the CLI ran, the CLI's, and the bare loop process's per request.
 
 The last line is one JSON object: {"bench": "throughput", ...}. Targets: ratio >= 0.6 and
 callboard >= 1,000 tests/s on a 2-core machine; whole-process ratio >= 0.8.
@@ -26,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,7 +38,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from bare_loop import PAYLOAD, bare_loop
-from bench_support import bench_daemon
+from bench_support import bench_daemon, cpu_s
 
 from callboard.core.demo.process import demo_agent_process
 from callboard.core.models.api import BatchRequest
@@ -59,32 +62,51 @@ def suite(url: str, count: int) -> list[dict]:
     ]
 
 
-def _wall_s(command: list[str], env: dict[str, str] | None = None) -> float:
-    """Seconds from starting ``command`` to its exit (it must succeed)."""
+def _timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Seconds from starting ``command`` to its exit (it must succeed), and the CPU seconds it used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    wall_s = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall_s, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 class Round(NamedTuple):
-    """One round of whole processes: wall seconds of the bare loop (asyncio's, uvloop's) and the CLI."""
+    """One round of whole processes: wall seconds of the bare loop (asyncio's, uvloop's) and the CLI;
+    CPU seconds of the bare loop's process, the CLI's, and the daemon's (all threads, main thread)
+    while the CLI ran."""
 
     bare_s: float
     bare_uvloop_s: float
     cli_s: float
+    bare_cpu_s: float
+    cli_cpu_s: float
+    daemon_cpu_s: float
+    daemon_main_cpu_s: float
 
 
-def _rounds(count: int, bare: list[str], cli: list[str]) -> list[Round]:
+def _cli_round(cli: list[str], daemon_pid: int) -> tuple[float, float, float, float]:
+    """The CLI's wall and CPU seconds, and the daemon's CPU seconds (process, main thread) meanwhile."""
+    process, main = cpu_s(daemon_pid), cpu_s(daemon_pid, daemon_pid)
+    wall_s, cli_cpu_s = _timed(cli, dict(os.environ))
+    return wall_s, cli_cpu_s, cpu_s(daemon_pid) - process, cpu_s(daemon_pid, daemon_pid) - main
+
+
+def _rounds(count: int, bare: list[str], cli: list[str], daemon_pid: int) -> list[Round]:
     """``count`` rounds, bare loop first in even rounds and the CLI first in odd ones."""
     rounds = []
     for index in range(count):
         if index % 2:
-            cli_s = _wall_s(cli, dict(os.environ))
-        bare_s = _wall_s(bare)
-        bare_uvloop_s = _wall_s([*bare, "uvloop"])
+            cli_figures = _cli_round(cli, daemon_pid)
+        bare_s, bare_cpu_s = _timed(bare)
+        bare_uvloop_s, _ = _timed([*bare, "uvloop"])
         if not index % 2:
-            cli_s = _wall_s(cli, dict(os.environ))
-        rounds.append(Round(bare_s, bare_uvloop_s, cli_s))
+            cli_figures = _cli_round(cli, daemon_pid)
+        cli_s, cli_cpu_s, daemon_cpu_s, daemon_main_cpu_s = cli_figures
+        rounds.append(
+            Round(bare_s, bare_uvloop_s, cli_s, bare_cpu_s, cli_cpu_s, daemon_cpu_s, daemon_main_cpu_s)
+        )
     return rounds
 
 
@@ -121,8 +143,42 @@ async def callboard_batch(
             str(concurrency),
         ]
         cli = [sys.executable, "-m", "callboard.core", "run", "--all", "--wait"]
-        whole = await asyncio.to_thread(_rounds, rounds, bare, cli)
+        daemon_pid = (await client.health()).pid
+        whole = await asyncio.to_thread(_rounds, rounds, bare, cli, daemon_pid)
     return figures, whole
+
+
+def _report_whole(whole: list[Round], tests: int) -> dict[str, object]:
+    """Print each round and the medians; the figures for the JSON line."""
+    per_run = 1e6 / tests
+    for index, one in enumerate(whole, 1):
+        print(
+            f"round {index}: bare loop {one.bare_s:.2f} s (on uvloop {one.bare_uvloop_s:.2f} s), "
+            f"callboard run --all --wait {one.cli_s:.2f} s, ratio {one.bare_s / one.cli_s:.2f}; "
+            f"CPU a run: daemon {one.daemon_cpu_s * per_run:.0f} us (main thread "
+            f"{one.daemon_main_cpu_s * per_run:.0f}), bare loop {one.bare_cpu_s * per_run:.0f} us; "
+            f"CLI {one.cli_cpu_s:.2f} s"
+        )
+    whole_ratio = statistics.median(one.bare_s / one.cli_s for one in whole)
+    # The daemon runs on uvloop: the same bare loop on uvloop says how much of the gap is the loop.
+    uv_ratio = statistics.median(one.bare_uvloop_s / one.cli_s for one in whole)
+    print(f"{'whole-process ratio':<28}{whole_ratio:>10.2f}     (median of {len(whole)}; target >= 0.8)")
+    print(f"{'  … against uvloop':<28}{uv_ratio:>10.2f}")
+    # The daemon's main thread runs the engine and the requests: the run's ceiling is its CPU a run.
+    main_us = statistics.median(one.daemon_main_cpu_s * per_run for one in whole)
+    bare_us = statistics.median(one.bare_cpu_s * per_run for one in whole)
+    print(f"{'daemon main thread CPU':<28}{main_us:>10.0f} us a run (bare loop process: {bare_us:.0f} us)")
+    return {
+        "bare_wall_s": [round(one.bare_s, 3) for one in whole],
+        "bare_uvloop_wall_s": [round(one.bare_uvloop_s, 3) for one in whole],
+        "cli_wall_s": [round(one.cli_s, 3) for one in whole],
+        "whole_process_ratio": round(whole_ratio, 3),
+        "whole_process_ratio_uvloop": round(uv_ratio, 3),
+        "daemon_main_cpu_us_per_run": round(main_us),
+        "daemon_cpu_us_per_run": round(statistics.median(one.daemon_cpu_s * per_run for one in whole)),
+        "bare_cpu_us_per_run": round(bare_us),
+        "cli_cpu_s": round(statistics.median(one.cli_cpu_s for one in whole), 3),
+    }
 
 
 def main() -> None:
@@ -161,23 +217,7 @@ def main() -> None:
         "passed": passed,
     }
     if whole:
-        for index, one in enumerate(whole, 1):
-            print(
-                f"round {index}: bare loop {one.bare_s:.2f} s (on uvloop {one.bare_uvloop_s:.2f} s), "
-                f"callboard run --all --wait {one.cli_s:.2f} s, ratio {one.bare_s / one.cli_s:.2f}"
-            )
-        whole_ratio = statistics.median(one.bare_s / one.cli_s for one in whole)
-        # The daemon runs on uvloop: the same bare loop on uvloop says how much of the gap is the loop.
-        uv_ratio = statistics.median(one.bare_uvloop_s / one.cli_s for one in whole)
-        print(f"{'whole-process ratio':<28}{whole_ratio:>10.2f}     (median of {len(whole)}; target >= 0.8)")
-        print(f"{'  … against uvloop':<28}{uv_ratio:>10.2f}")
-        figures |= {
-            "bare_wall_s": [round(one.bare_s, 3) for one in whole],
-            "bare_uvloop_wall_s": [round(one.bare_uvloop_s, 3) for one in whole],
-            "cli_wall_s": [round(one.cli_s, 3) for one in whole],
-            "whole_process_ratio": round(whole_ratio, 3),
-            "whole_process_ratio_uvloop": round(uv_ratio, 3),
-        }
+        figures |= _report_whole(whole, args.tests)
     print(json.dumps(figures))
 
 
