@@ -32,6 +32,7 @@ from callboard.storage.check_labels import encode_checks
 from callboard.storage.connection import DEFAULT_BUSY_TIMEOUT_MS, open_sync_connection
 from callboard.storage.errors import StoreError, translate
 from callboard.storage.faults import FaultTracker, StoreFault
+from callboard.storage.grouped_writes import GroupedStatement, apply_grouped
 from callboard.storage.timestamps import now_text, to_text
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,46 @@ UPDATE runs SET status = ?, finished_at = ?, duration_ms = ?, score = ?, checks 
 WHERE id = ? AND status = 'running' AND attempt = ?
 """
 KEEP_LABELS = "INSERT INTO check_labels (labels) VALUES (?) ON CONFLICT (labels) DO NOTHING"
+# The same two, for many runs at once (storage/grouped_writes.py): each row is the one-row statement's
+# parameters. ``+runs.status`` keeps SQLite from walking the status index (every queued or running run)
+# instead of looking each row's run up by its id.
+_GROUPED = {
+    _MARK_STARTED: GroupedStatement(
+        """
+WITH r AS (
+    SELECT json_extract(value, '$[0]') AS attempt, json_extract(value, '$[1]') AS started_at,
+           json_extract(value, '$[2]') AS id
+    FROM json_each(?)
+)
+UPDATE runs SET status = 'running', attempt = r.attempt, started_at = r.started_at
+FROM r WHERE runs.id = r.id AND +runs.status = 'queued'
+RETURNING runs.id
+""",
+        run_id_at=2,
+    ),
+    _FINISH: GroupedStatement(
+        """
+WITH r AS (
+    SELECT json_extract(value, '$[0]') AS status, json_extract(value, '$[1]') AS finished_at,
+           json_extract(value, '$[2]') AS duration_ms, json_extract(value, '$[3]') AS score,
+           json_extract(value, '$[4]') AS checks, json_extract(value, '$[5]') AS labels,
+           json_extract(value, '$[6]') AS metrics, json_extract(value, '$[7]') AS transcript,
+           json_extract(value, '$[8]') AS artifacts, json_extract(value, '$[9]') AS error_kind,
+           json_extract(value, '$[10]') AS error_message, json_extract(value, '$[11]') AS skip_reason,
+           json_extract(value, '$[12]') AS id, json_extract(value, '$[13]') AS attempt
+    FROM json_each(?)
+)
+UPDATE runs SET status = r.status, finished_at = r.finished_at, duration_ms = r.duration_ms,
+                score = r.score, checks = r.checks,
+                labels_id = (SELECT id FROM check_labels WHERE labels = r.labels), metrics = r.metrics,
+                transcript = r.transcript, artifacts = r.artifacts, error_kind = r.error_kind,
+                error_message = r.error_message, skip_reason = r.skip_reason
+FROM r WHERE runs.id = r.id AND +runs.status = 'running' AND +runs.attempt = r.attempt
+RETURNING runs.id
+""",
+        run_id_at=12,
+    ),
+}
 _REQUEUE = (
     "UPDATE runs SET status = 'queued', started_at = NULL WHERE id = ? AND status = 'running' AND attempt = ?"
 )
@@ -301,7 +342,7 @@ class ResultWriter:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            results = [_execute(conn, op) for op in ops]
+            results = apply_grouped(conn, ops, _GROUPED, _execute)
             conn.execute("COMMIT")
         except BaseException:
             # A full disk can make the rollback fail too; SQLite then rolls back by itself.
