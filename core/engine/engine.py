@@ -111,7 +111,8 @@ class Engine:
         # The slots runs do their work in; a run started ahead waits for one after its start commit.
         self._slots = asyncio.Semaphore(self.config.concurrency)
         self._working = 0
-        self._ahead = StartAhead(self.config.concurrency)
+        # At most twice the concurrency waits started ahead (core/engine/start_ahead.py).
+        self._ahead = StartAhead(2 * self.config.concurrency)
         self._book = BatchBook(store, writer, self.events, self.config.progress_interval_s)
         self._wake = asyncio.Event()
         self._paused = False

@@ -129,7 +129,7 @@ async def test_quick_runs_start_ahead_but_work_within_the_concurrency(db: Path) 
                 await asyncio.sleep(0.001)
             await engine.wait_batch(submitted.batch.id)
     assert server.max_in_flight <= 3  # the agent never saw more requests at once than the concurrency
-    assert most_running <= 6  # at most as many again started ahead, their starts committed
+    assert most_running <= 9  # at most twice as many again started ahead, their starts committed
     assert set(statuses(db).values()) == {"passed"}
     assert all(server.hits[f"/q{i}"] == 1 for i in range(120))
 

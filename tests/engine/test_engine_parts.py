@@ -259,25 +259,25 @@ async def test_rate_limits_wait_without_using_up_retries() -> None:
     assert spent.status == "error" and spent.error_kind == "connection"
 
 
-def test_start_ahead_covers_two_commits_of_slots_given_back_at_the_recent_rate() -> None:
+def test_start_ahead_covers_eight_commits_of_slots_given_back_at_the_recent_rate() -> None:
     now = [100.0]
-    ahead = StartAhead(cap=64, clock=lambda: now[0])
+    ahead = StartAhead(cap=128, clock=lambda: now[0])
     assert ahead.allowance() == 0  # nothing has ended yet: no run starts ahead
     for _ in range(100):
         ahead.committed(0.02)  # start commits take 20 ms
     for _ in range(10):  # a burst: ten slots back at once (runs a commit started end together)
         ahead.released()
-    assert ahead.allowance() == 20  # ten per 20 ms seen so far, over two commits
+    assert ahead.allowance() == 80  # ten per 20 ms seen so far, over eight commits
     for _ in range(9):  # then a burst every 100 ms for the rest of the second: 100 per second
         now[0] += 0.1
         for _ in range(10):
             ahead.released()
     now[0] += 0.1
-    assert ahead.allowance() == 4  # 100 per second, for two 20 ms commits
+    assert ahead.allowance() == 16  # 100 per second, for eight 20 ms commits
     for _ in range(1000):  # a second at 3,000 per second: the cap holds
         now[0] += 0.001
         for _ in range(3):
             ahead.released()
-    assert ahead.allowance() == 64
+    assert ahead.allowance() == 128
     now[0] += 1.5
     assert ahead.allowance() == 0  # slow runs: none waits started without a slot
