@@ -7,8 +7,8 @@ their starts are committed while every slot is busy, and each takes a slot as so
 
 How many: the slots given back during eight start commits, at the rate they were given back over the
 last second, never more than twice the concurrency. Starts come back committed in bursts, one commit's
-worth at a time, and the slow commits take several times the usual one (on the bench's 4,180-run batch,
-p50 15 ms, p90 30 ms, p99 over 40): a buffer of one or two commits' worth ran dry between bursts and
+worth at a time, and the slow commits take twice the usual one or more (on the bench's 4,180-run batch
+a start waited p50 15-20 ms, p90 25-35 ms): a buffer of one or two commits' worth ran dry between bursts and
 left a fifth of the slots idle; eight, up to twice the concurrency, kept them fed (same process,
 batches alternating: 1,768 -> 1,884 runs/s, 8 of 10 pairs faster). Slots come back in bursts too (runs
 started by one commit end together), so the rate is taken over a second rather than over one commit,
