@@ -21,6 +21,7 @@ PASSED = RunResult(
     checks=[CheckResult(name="status", passed=True, expected=200, actual=200)],
     metrics={"latency_ms": 20.5},
 )
+ERROR = RunResult(status=RunStatus.ERROR, error_kind="connection", error_message="refused")
 FAILED = RunResult(
     status=RunStatus.FAILED,
     checks=[
@@ -97,6 +98,7 @@ async def _apply_all(path: Path, ids: list[int], *, max_ops: int) -> list[Any]:
             writer.finish(r[5], 2, PASSED, NOW, 1.0),  # a stale attempt
             start(r[4], 1),  # running already
             writer.finish(r[6], 1, FAILED, NOW, 30.25),  # other labels
+            writer.finish(r[8], 1, ERROR, NOW, None),  # no checks, so no labels
             writer.finish(r[2], 1, PASSED, NOW, 1.0),  # still queued
             writer.cancel_queued([r[3]]),  # a barrier
             start(r[3], 1),  # cancelled just before
@@ -129,7 +131,7 @@ def _state(path: Path) -> dict[str, Any]:
 async def test_a_gathered_commit_leaves_what_one_statement_each_leaves(
     store: Store, queue_runs: Any, tmp_path: Path
 ) -> None:
-    ids = await queue_runs(count=8)
+    ids = await queue_runs(count=9)
     await store.close()
     one_each = tmp_path / "one_each.db"
     shutil.copy(store.path, one_each)
@@ -138,7 +140,8 @@ async def test_a_gathered_commit_leaves_what_one_statement_each_leaves(
     alone = await _apply_all(one_each, ids, max_ops=1)
 
     assert gathered == alone
-    assert gathered[1] == [True, False, True, True, False, False, True, False, [ids[3]], False, True, False]
+    starts_and_finishes = [True, False, True, True, False, False, True, True, False]
+    assert gathered[1] == [*starts_and_finishes, [ids[3]], False, True, False]
     assert _state(store.path) == _state(one_each)
     assert {run["status"] for run in _state(store.path)["runs"]} == {
         "queued",
@@ -146,4 +149,5 @@ async def test_a_gathered_commit_leaves_what_one_statement_each_leaves(
         "passed",
         "failed",
         "cancelled",
+        "error",
     }
