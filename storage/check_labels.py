@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic_core import to_jsonable_python
+from pydantic_core import PydanticSerializationError, to_json, to_jsonable_python
 
 from callboard.core.models import CheckResult
 
@@ -37,7 +37,12 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def _text(value: object) -> str:
-    return _ENCODER.encode(value)
+    # pydantic-core's encoder is four times as fast as json's on these small lists (once a run, on the
+    # engine's loop); json's takes what it refuses (a lone surrogate from a reply's JSON).
+    try:
+        return to_json(value).decode()
+    except PydanticSerializationError:
+        return _ENCODER.encode(value)
 
 
 def encode_checks(checks: Sequence[CheckResult]) -> EncodedChecks:

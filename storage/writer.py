@@ -384,8 +384,11 @@ def encode_result(result: RunResult, duration_ms: float | None) -> EncodedResult
         checks=checks.own,
         labels=checks.labels,
         metrics=_METRICS.dump_json(result.metrics).decode(),
-        transcript=_TRANSCRIPT.dump_json(result.transcript, exclude_defaults=True).decode(),
-        artifacts=_ARTIFACTS.dump_json(result.artifacts).decode(),
+        # Most runs have neither (every HTTP test): their text is known without a serializer.
+        transcript=_TRANSCRIPT.dump_json(result.transcript, exclude_defaults=True).decode()
+        if result.transcript
+        else "[]",
+        artifacts=_ARTIFACTS.dump_json(result.artifacts).decode() if result.artifacts else "{}",
         error_kind=result.error_kind,
         error_message=result.error_message,
         skip_reason=result.skip_reason,

@@ -56,19 +56,26 @@ class CheckBase(BaseModel):
             return self.name
         # Read off the fields when each is a plain value, as its dump would give it (a run's checks
         # are labelled once a run, in the engine's loop); anything else goes through the dump.
-        fields: dict[str, Any] = {}
-        for key in type(self).model_fields:
+        parts: list[str] = []
+        for key in _label_keys(type(self)):
             value = getattr(self, key)
-            if value is None or key in _UNLABELLED:
+            if value is None:
                 continue
             if type(value) not in _PLAIN_VALUES:
-                fields = self.model_dump(exclude_none=True, exclude=set(_UNLABELLED))
-                break
-            fields[key] = value
-        else:
-            if self.primary in fields:
-                fields = {self.primary: fields.pop(self.primary), **fields}
-        return ", ".join(f"{key}={value!r}" for key, value in fields.items())
+                fields = self.model_dump(exclude_none=True, exclude=set(_UNLABELLED))  # primary first
+                return ", ".join(f"{key}={value!r}" for key, value in fields.items())
+            parts.append(f"{key}={value!r}")
+        return ", ".join(parts)
+
+
+@functools.cache
+def _label_keys(cls: type[CheckBase]) -> tuple[str, ...]:
+    """The fields a check's label shows, its primary key first (worked out once a class)."""
+    keys = [key for key in cls.model_fields if key not in _UNLABELLED]
+    if cls.primary in keys:
+        keys.remove(cls.primary)
+        keys.insert(0, cls.primary)
+    return tuple(keys)
 
 
 _UNLABELLED = ("name", "weight")

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
 
-from callboard.core.models.definitions import TestDefinition, dump_test, parse_test
+from callboard.core.models.definitions import TestDefinition, dump_test, parse_test_text
 
 # Parsed definitions kept (about 6 kB each): enough for the trials of a test and the runs in flight.
 PARSED_CACHE_SIZE = 512
@@ -134,7 +134,7 @@ class _ParsedDefinitions:
     def parse(self, text: str) -> TestDefinition:
         test = self._parsed.get(text)
         if test is None:
-            test = parse_test(json.loads(text))
+            test = parse_test_text(text)
             self.keep(text, test)
         else:
             self._parsed.move_to_end(text)
