@@ -166,6 +166,21 @@ def test_more_checks_than_a_json_number_holds_keep_a_string_of_passes() -> None:
     assert [CheckResult.model_validate(check) for check in joined] == many
 
 
+def test_odd_values_encode_the_same_way_each_time_and_join_back() -> None:
+    # pydantic-core encodes these lists; what it refuses (a lone surrogate, which a reply's JSON can
+    # hold) goes through json instead, so no check result fails to encode.
+    odd = [
+        CheckResult(name="big", passed=True, expected=10**30, actual=1e-7),
+        CheckResult(name="jsonpath='$.reply', contains='é'", passed=False, expected="contains 'é'",
+                    actual="lone \ud800 surrogate", message="does not contain 'é' \u2028"),
+        CheckResult(name="nested", passed=True, expected={"a": [1, "x", None]}, actual=[True, 2.5]),
+    ]  # fmt: skip
+    encoded = encode_checks(odd)
+    assert encode_checks(odd) == encoded  # labels are found by their text
+    joined = join_checks(json.loads(encoded.labels or ""), json.loads(encoded.own))
+    assert [CheckResult.model_validate(check) for check in joined] == odd
+
+
 async def test_whole_metric_values_are_stored_as_integers_and_read_back_as_floats(
     store: Store, db_path: Path
 ) -> None:
