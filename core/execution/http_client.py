@@ -103,6 +103,7 @@ class HttpClientPool:
         At most one of ``json``, ``content`` (raw body) and ``data`` (form fields) is sent. Connection
         failures raise TransientError("connection"); running out of ``timeout`` raises
         RunError("timeout"); a request that cannot be sent at all (bad URL) raises RunError("request").
+        Without ``timeout`` the caller's own deadline bounds the request (aiohttp then sets no timer).
         """
         session = self._session or self._open_session()
         started = time.perf_counter()
@@ -124,7 +125,8 @@ class HttpClientPool:
                 return HttpReply(response.status, response.headers, text, elapsed_ms, truncated=truncated)
         except TimeoutError:
             # The request's timeout is the test's own, so running out of it ends the run: not retried.
-            raise RunError("timeout", f"{method} {url}: no complete reply within {timeout:g} s") from None
+            within = f" within {timeout:g} s" if timeout else ""
+            raise RunError("timeout", f"{method} {url}: no complete reply{within}") from None
         except (aiohttp.InvalidURL, ValueError) as exc:
             raise RunError("request", f"{method} {url}: cannot send: {exc}") from None
         except (aiohttp.ClientError, OSError) as exc:
