@@ -8,7 +8,7 @@ import logging
 
 from callboard.core.engine.control import EventFeed
 from callboard.core.models import RunStatus
-from callboard.core.models.events import BatchFinished
+from callboard.core.models.events import BatchFinished, EventBase
 from callboard.core.notify.notifier import Notifier
 from callboard.core.notify.summary import BatchSummary, FailingTest
 from callboard.core.reports.tabular import first_failure
@@ -67,7 +67,8 @@ async def notify_finished_batches(events: EventFeed, store: StoreBackend, notifi
     if not notifier.has_channels:
         return
     while True:
-        async for event in events.subscribe():
+        # Only batch ends are wanted: the others are not queued to this subscriber (two a run).
+        async for event in events.subscribe(wants=_is_batch_end):
             if isinstance(event, BatchFinished):
                 try:
                     summary = await summarise(store, event)
@@ -77,3 +78,7 @@ async def notify_finished_batches(events: EventFeed, store: StoreBackend, notifi
                     log.exception("batch %s: could not prepare its notification", event.batch_id)
         # Cut off for falling behind: subscribe again from now.
         await asyncio.sleep(0)
+
+
+def _is_batch_end(event: EventBase) -> bool:
+    return isinstance(event, BatchFinished)
