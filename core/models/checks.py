@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from callboard.core.models.json_values import JsonValue
 from callboard.core.models.schema_rules import any_given
 
 JSONPATH_FORMAT = "jsonpath"
@@ -35,7 +36,8 @@ RegexText = Annotated[str, Field(json_schema_extra={"format": "regex"})]
 class CheckBase(BaseModel):
     """Fields every check shares."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No inf or nan in any number: a test is stored as JSON (core.models.json_values).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str | None = Field(default=None, description="Label shown in results; derived when absent.")
     weight: float = Field(default=1.0, gt=0, description="Share of the score this check carries.")
@@ -96,7 +98,7 @@ class _Matcher(CheckBase):
     contains: str | None = None
     not_contains: str | None = None
     regex: RegexText | None = None
-    equals: Any = None
+    equals: JsonValue = None
 
     _comparisons: ClassVar[tuple[str, ...]] = ("contains", "not_contains", "regex", "equals")
 
@@ -182,7 +184,7 @@ class JsonSchemaCheck(CheckBase):
 
     primary = "json_schema"
     applies_to = HTTP_LIKE
-    json_schema: dict[str, Any]
+    json_schema: dict[str, JsonValue]
 
 
 class LatencyCheck(CheckBase):

@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic import HttpUrl as _HttpUrl
 
 from callboard.core.models.checks import Check, CheckBase, JudgeCheck, checks_for
+from callboard.core.models.json_values import JsonValue
 from callboard.core.models.names import NAME_SCHEMA, EnvVarName, check_name
 from callboard.core.models.schema_rules import (
     PHONE_PATTERN,
@@ -48,7 +49,8 @@ _URL = TypeAdapter(_HttpUrl)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No inf or nan in any number: a test is stored as JSON (core.models.json_values).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 @functools.lru_cache(maxsize=256)
@@ -66,7 +68,7 @@ class HttpRequest(_Strict):
     url: str = Field(json_schema_extra={"pattern": URL_PATTERN})
     headers: dict[str, str] = Field(default_factory=dict)
     params: dict[str, str] = Field(default_factory=dict)
-    json_body: Any = Field(default=None, alias="json")
+    json_body: JsonValue = Field(default=None, alias="json")
     body: str | None = None
     form: dict[str, str] | None = None
 
@@ -107,7 +109,9 @@ class ChatEndpoint(_Strict):
     url: str = Field(json_schema_extra={"pattern": URL_PATTERN})
     method: str = "POST"
     headers: dict[str, str] = Field(default_factory=dict)
-    body: dict[str, Any] = Field(default_factory=lambda: {"message": "{message}", "session_id": "{session}"})
+    body: dict[str, JsonValue] = Field(
+        default_factory=lambda: {"message": "{message}", "session_id": "{session}"}
+    )
     reply: str = "$.reply"
     session: str | None = "$.session_id"
     end: str | None = Field(

@@ -15,7 +15,8 @@ _ACTIONS = ("say", "play", "digits", "pause", "wait", "hangup")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No inf or nan in any number: a test is stored as JSON (core.models.json_values).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class VoiceEndpoint(_Strict):

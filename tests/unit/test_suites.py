@@ -95,6 +95,36 @@ command = "true"
     assert any("test '#3': field 'name': Field required" in p for p in problems)
 
 
+def test_inf_and_nan_are_refused_where_they_are_written(tmp_path: Path) -> None:
+    # A test is stored as JSON, which has neither: stored as null, the test would no longer be valid,
+    # and a daemon restarted on that store could not read its catalogue back.
+    text = """
+[[test]]
+name = "expects-inf"
+kind = "http"
+request = { url = "http://x/chat", json = { temperature = nan } }
+checks = [{ jsonpath = "$.reply", equals = inf }, { latency_ms_below = inf }, { status = 200, weight = nan }]
+
+[[test]]
+name = "schema"
+kind = "http"
+request = { url = "http://x/chat" }
+checks = [{ json_schema = { type = "number", maximum = -inf } }]
+"""
+    problems = _problems([_write(tmp_path, "s.toml", text)])
+    fields = [
+        "request.json",
+        "checks[0].jsonpath.equals",
+        "checks[1].latency_ms_below.latency_ms_below",
+        "checks[2].status.weight",
+    ]
+    for field in fields:
+        assert any(f"test 'expects-inf': field '{field}'" in p for p in problems), field
+    assert any("test 'schema': field 'checks[0].json_schema.json_schema.maximum'" in p for p in problems)
+    assert len(problems) == 5
+    assert all("inf and nan cannot be stored" in p or "finite number" in p for p in problems)
+
+
 def test_duplicate_names_in_one_file(tmp_path: Path) -> None:
     path = _write(tmp_path, "s.toml", GOOD + GOOD.replace('"b"', '"b2"'))
     problems = _problems([path])
