@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from callboard.core.models.json_values import JsonValue
+from callboard.core.models.json_values import JsonValue, StoredPart
 from callboard.core.models.schema_rules import any_given
 
 JSONPATH_FORMAT = "jsonpath"
@@ -33,11 +33,8 @@ RegexText = Annotated[str, Field(json_schema_extra={"format": "regex"})]
 """A regular expression (Python's syntax): the daemon refuses one that does not compile."""
 
 
-class CheckBase(BaseModel):
+class CheckBase(StoredPart):
     """Fields every check shares."""
-
-    # No inf or nan in any number: a test is stored as JSON (core.models.json_values).
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str | None = Field(default=None, description="Label shown in results; derived when absent.")
     weight: float = Field(default=1.0, gt=0, description="Share of the score this check carries.")

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -23,7 +22,7 @@ from pydantic import (
 from pydantic import HttpUrl as _HttpUrl
 
 from callboard.core.models.checks import Check, CheckBase, JudgeCheck, checks_for
-from callboard.core.models.json_values import JsonValue
+from callboard.core.models.json_values import JsonValue, StoredPart
 from callboard.core.models.names import NAME_SCHEMA, EnvVarName, check_name
 from callboard.core.models.schema_rules import (
     PHONE_PATTERN,
@@ -48,11 +47,6 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _URL = TypeAdapter(_HttpUrl)
 
 
-class _Strict(BaseModel):
-    # No inf or nan in any number: a test is stored as JSON (core.models.json_values).
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
 @functools.lru_cache(maxsize=256)
 def _valid_url(url: str) -> str:
     # Remembered: a test's definition is validated again each time one of its runs starts, and the
@@ -61,7 +55,7 @@ def _valid_url(url: str) -> str:
     return url
 
 
-class HttpRequest(_Strict):
+class HttpRequest(StoredPart):
     """One HTTP request: at most one of ``json``, ``body`` or ``form`` is sent."""
 
     method: str = Field(default="GET", json_schema_extra={"pattern": case_insensitive(*HTTP_METHODS)})
@@ -98,7 +92,7 @@ class HttpRequest(_Strict):
         return self
 
 
-class ChatEndpoint(_Strict):
+class ChatEndpoint(StoredPart):
     """How to talk to a chat endpoint turn by turn.
 
     ``body`` is the JSON sent each turn; the strings ``{message}`` and ``{session}`` inside it are
@@ -122,7 +116,7 @@ class ChatEndpoint(_Strict):
     _url = field_validator("url")(classmethod(lambda cls, v: _valid_url(v)))
 
 
-class Turn(_Strict):
+class Turn(StoredPart):
     """One caller turn of a conversation and the checks on the agent's reply to it."""
 
     say: str = Field(min_length=1)
@@ -131,7 +125,7 @@ class Turn(_Strict):
     )
 
 
-class SimulatedUserSpec(_Strict):
+class SimulatedUserSpec(StoredPart):
     """A user played by a model: who they are (``persona``), what they want (``goal``), and at most
     ``max_turns`` of their lines; ``model`` names another model than ``[llm].model``."""
 
@@ -148,7 +142,7 @@ def _one_caller_action(schema: dict[str, Any]) -> None:
         branch["properties"] |= {"voice": {"type": "null"}, "language": {"type": "null"}}
 
 
-class CallerStep(_Strict):
+class CallerStep(StoredPart):
     """One step of the scripted caller: exactly one of say, pause, play, digits, hangup."""
 
     model_config = ConfigDict(json_schema_extra=_one_caller_action)
@@ -178,7 +172,7 @@ def _kind_required(schema: dict[str, Any]) -> None:
         required.append("kind")
 
 
-class TestBase(_Strict):
+class TestBase(StoredPart):
     """Fields every test shares."""
 
     model_config = ConfigDict(json_schema_extra=_kind_required)
@@ -310,7 +304,7 @@ class ConversationTest(TestBase):
         return self
 
 
-class MachineDetection(_Strict):
+class MachineDetection(StoredPart):
     """Twilio's answering machine detection options for one call test (unset: Twilio's defaults)."""
 
     async_amd: bool = Field(default=False, description="Run the script at once; detect in the background.")

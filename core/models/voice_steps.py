@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from callboard.core.models.checks import Check, checks_for
+from callboard.core.models.json_values import StoredPart
 from callboard.core.models.schema_rules import WEBSOCKET_URL_PATTERN
 
 DEFAULT_SILENCE_MS = 700
@@ -14,12 +15,7 @@ DEFAULT_WAIT_TIMEOUT_S = 15.0
 _ACTIONS = ("say", "play", "digits", "pause", "wait", "hangup")
 
 
-class _Strict(BaseModel):
-    # No inf or nan in any number: a test is stored as JSON (core.models.json_values).
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class VoiceEndpoint(_Strict):
+class VoiceEndpoint(StoredPart):
     """The agent's Media Streams WebSocket: callboard connects and plays Twilio's part on it.
 
     ``custom_parameters`` arrive in the ``start`` message's ``customParameters``, as the
@@ -69,7 +65,7 @@ def _one_step_action(schema: dict[str, Any]) -> None:
     ]
 
 
-class VoiceStep(_Strict):
+class VoiceStep(StoredPart):
     """One step of the caller: exactly one of say, play, digits, pause, wait, hangup.
 
     ``wait = "agent"`` waits until the agent has spoken and then stayed quiet ``silence_ms``;
